@@ -1,0 +1,102 @@
+package app
+
+import (
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// Size is an entry of the size catalog.
+type Size struct {
+	Name     string `json:"name"`
+	CPUs     int    `json:"cpus"`
+	MemoryGB int    `json:"memory_gb"`
+	DiskGB   int    `json:"disk_gb"`
+}
+
+// Sizes is the catalog, smallest first. M is the default.
+var Sizes = []Size{
+	{Name: "S", CPUs: 2, MemoryGB: 4, DiskGB: 50},
+	{Name: "M", CPUs: 4, MemoryGB: 8, DiskGB: 100},
+	{Name: "L", CPUs: 8, MemoryGB: 16, DiskGB: 200},
+	{Name: "XL", CPUs: 16, MemoryGB: 32, DiskGB: 500},
+}
+
+// DefaultSize is used when a request names none.
+const DefaultSize = "M"
+
+// LookupSize finds a size by name, case-insensitively.
+func LookupSize(name string) (Size, error) {
+	for _, s := range Sizes {
+		if strings.EqualFold(s.Name, name) {
+			return s, nil
+		}
+	}
+	return Size{}, Errorf(KindInvalid, "unknown size %q: use one of S, M, L, XL", clip(name, 20))
+}
+
+var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
+
+// ValidateName checks a VM name: 3–63 characters of a-z, 0-9 and '-', not
+// starting or ending with '-', and no "--".
+func ValidateName(name string) error {
+	if name == "" {
+		return Errorf(KindInvalid, "name is required: use 3-63 lowercase letters, digits and dashes")
+	}
+	if !namePattern.MatchString(name) || strings.Contains(name, "--") {
+		return Errorf(KindInvalid, "invalid name %q: use 3-63 lowercase letters, digits and single dashes, starting and ending with a letter or digit", clip(name, 70))
+	}
+	return nil
+}
+
+var slugPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
+
+// ValidateSlug checks tenant, project and user names.
+func ValidateSlug(what, v string) error {
+	if v == "" {
+		return Errorf(KindInvalid, "%s is required", what)
+	}
+	if !slugPattern.MatchString(v) {
+		return Errorf(KindInvalid, "invalid %s %q: use 1-63 lowercase letters, digits, '.', '_' and '-', starting with a letter or digit", what, clip(v, 70))
+	}
+	return nil
+}
+
+// Text limits.
+const (
+	MinJustification = 10
+	MaxJustification = 2000
+	MinReason        = 10
+	MaxReason        = 500
+)
+
+func validateText(what string, v string, min, max int) error {
+	n := utf8.RuneCountInString(strings.TrimSpace(v))
+	if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+		return Errorf(KindInvalid, "%s must be valid text", what)
+	}
+	if n < min {
+		return Errorf(KindInvalid, "%s is too short: write at least %d characters", what, min)
+	}
+	if n > max {
+		return Errorf(KindInvalid, "%s is too long: at most %d characters", what, max)
+	}
+	return nil
+}
+
+// clip keeps user input short and printable in error messages.
+func clip(s string, n int) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "?")
+	}
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
+	if utf8.RuneCountInString(s) > n {
+		return string([]rune(s)[:n]) + "…"
+	}
+	return s
+}

@@ -1,0 +1,101 @@
+// Package app is the core of dvmm: aggregates, events, commands, the
+// provisioning process manager, domain errors and the ports the adapters
+// implement. It imports no SQL driver, no govmomi and no CLI library.
+package app
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind says what sort of failure an error is; each edge (the CLI's exit
+// codes, logs) maps kinds once.
+type Kind string
+
+const (
+	KindInvalid     Kind = "invalid"
+	KindNotFound    Kind = "not_found"
+	KindConflict    Kind = "conflict"
+	KindForbidden   Kind = "forbidden"
+	KindUnavailable Kind = "unavailable"
+	KindInternal    Kind = "internal"
+)
+
+// Error is a domain error: a kind and a message that tells the user what to do.
+type Error struct {
+	Kind    Kind
+	Message string
+	Err     error // optional cause, never shown instead of Message
+}
+
+func (e *Error) Error() string { return e.Message }
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf builds a domain error of the given kind.
+func Errorf(kind Kind, format string, args ...any) *Error {
+	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorKind returns the kind of err; errors that carry none are internal.
+func ErrorKind(err error) Kind {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	var f *Fault
+	if errors.As(err, &f) {
+		if f.Transient {
+			return KindUnavailable
+		}
+		return KindInvalid
+	}
+	return KindInternal
+}
+
+// ErrorMessage returns the user-facing message of err.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return err.Error()
+}
+
+// Fault is a failure reported by the hypervisor, classified as transient
+// (retry later) or permanent (fail the request now).
+type Fault struct {
+	Code      string // e.g. TEMPLATE_NOT_FOUND, VCENTER_UNREACHABLE
+	Message   string // one line, no secrets
+	Transient bool
+	Err       error
+}
+
+func (f *Fault) Error() string { return f.Message }
+func (f *Fault) Unwrap() error { return f.Err }
+
+// Fault codes the adapters and the process manager use.
+const (
+	FaultVmwareNotConfigured   = "VMWARE_NOT_CONFIGURED"
+	FaultUnreachable           = "VCENTER_UNREACHABLE"
+	FaultTimeout               = "TIMEOUT"
+	FaultBusy                  = "VCENTER_BUSY"
+	FaultNotAuthenticated      = "NOT_AUTHENTICATED"
+	FaultBadCredentials        = "BAD_CREDENTIALS"
+	FaultTemplateNotFound      = "TEMPLATE_NOT_FOUND"
+	FaultInventoryNotFound     = "INVENTORY_NOT_FOUND"
+	FaultInsufficientResources = "INSUFFICIENT_RESOURCES"
+	FaultTLS                   = "TLS_VERIFICATION_FAILED"
+	FaultVsphere               = "VSPHERE_ERROR"
+)
+
+// AsFault returns err as a *Fault, wrapping unknown errors as permanent.
+func AsFault(err error) *Fault {
+	var f *Fault
+	if errors.As(err, &f) {
+		return f
+	}
+	return &Fault{Code: FaultVsphere, Message: err.Error(), Err: err}
+}

@@ -1,0 +1,414 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+)
+
+// RetryPolicy says how transient failures of the vSphere work are retried.
+// The schedule is persisted in the queue (next_run_at), so it is computed
+// here rather than kept in an in-memory backoff object.
+type RetryPolicy struct {
+	Base        time.Duration
+	Max         time.Duration
+	MaxAttempts int
+}
+
+// DefaultRetryPolicy waits 10s, 20s, 40s, 80s between 5 attempts, capped at 120s.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{Base: 10 * time.Second, Max: 120 * time.Second, MaxAttempts: 5}
+}
+
+// Delay before attempt n (n ≥ 2).
+func (p RetryPolicy) Delay(n int) time.Duration {
+	d := p.Base
+	for i := 2; i < n && d < p.Max; i++ {
+		d *= 2
+	}
+	if d > p.Max {
+		d = p.Max
+	}
+	return d
+}
+
+// SecretPassword names the vCenter password among a tenant's secrets.
+const SecretPassword = "vcenter-password"
+
+func provisionKey(requestID string, attempt int) string {
+	return CmdProvisionVm + ":" + requestID + ":" + strconv.Itoa(attempt)
+}
+
+// CreateVmKey is the idempotency key of the vSphere work of one attempt.
+func CreateVmKey(requestID string, attempt int) string {
+	return CmdCreateVm + ":" + requestID + ":" + strconv.Itoa(attempt)
+}
+
+// Approve approves a pending request and, in the same transaction, the
+// process manager dispatches ProvisionVm; its handler then runs at once.
+func (a *App) Approve(ctx context.Context, actor Actor, idPrefix string, expected int) (RequestView, error) {
+	var key string
+	view, err := a.decideRequest(ctx, actor, idPrefix, func(r *Request, t *Tenant) ([]Payload, error) {
+		return r.Approve(t, actor.User, expected)
+	}, func(tx Tx, r *Request, events []Event) error {
+		network := ""
+		if t, err := loadTenant(ctx, tx, actor.Tenant); err == nil && t.Vmware() != nil {
+			network = t.Vmware().Network
+		}
+		cmd := ProvisionVm{RequestID: r.ID(), TenantID: actor.Tenant, VmSpec: r.Spec(network), Attempt: 1}
+		key = provisionKey(r.ID(), 1)
+		return a.enqueue(ctx, tx, key, CmdProvisionVm, actor, r.ID(), cmd, tx.Now())
+	})
+	if err != nil {
+		return view, err
+	}
+	return a.handleProvisionVmNow(ctx, actor, view.ID, key)
+}
+
+// Retry starts a new provisioning attempt of a failed request.
+func (a *App) Retry(ctx context.Context, actor Actor, idPrefix string) (RequestView, error) {
+	var key string
+	view, err := a.decideRequest(ctx, actor, idPrefix, func(r *Request, t *Tenant) ([]Payload, error) {
+		if err := t.RequireAdmin(actor.User, "retry requests"); err != nil {
+			return nil, err
+		}
+		return nil, nil
+	}, func(tx Tx, r *Request, _ []Event) error {
+		vmEvents, err := tx.LoadStream(ctx, StreamVM, VMID(r.ID()))
+		if err != nil {
+			return err
+		}
+		vm := NewVM(r.ID(), vmEvents)
+		if vm.Status() != StatusFailed {
+			return Errorf(KindConflict, "request %s is %s: only a failed request can be retried", short(r.ID()), statusOf(r, vm))
+		}
+		attempt := vm.Attempt() + 1
+		if _, err := a.record(ctx, tx, actor.Tenant, StreamRequest, r.ID(), r.Version(), a.meta(actor),
+			RequestRetryRequested{By: actor.User, Attempt: attempt}); err != nil {
+			return err
+		}
+		network := ""
+		if t, err := loadTenant(ctx, tx, actor.Tenant); err == nil && t.Vmware() != nil {
+			network = t.Vmware().Network
+		}
+		key = provisionKey(r.ID(), attempt)
+		cmd := ProvisionVm{RequestID: r.ID(), TenantID: actor.Tenant, VmSpec: r.Spec(network), Attempt: attempt}
+		return a.enqueue(ctx, tx, key, CmdProvisionVm, actor, r.ID(), cmd, tx.Now())
+	})
+	if err != nil {
+		return view, err
+	}
+	return a.handleProvisionVmNow(ctx, actor, view.ID, key)
+}
+
+func statusOf(r *Request, vm *VM) Status {
+	if vm.Started() {
+		return vm.Status()
+	}
+	return r.Status()
+}
+
+func (a *App) enqueue(ctx context.Context, tx Tx, key, typ string, actor Actor, requestID string, payload any, at time.Time) error {
+	data, err := json.Marshal(payload)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Enqueue(ctx, Command{Key: key, Type: typ, Tenant: actor.Tenant, RequestID: requestID, Payload: data,
+		Status: CommandPending, NextRunAt: at, Correlation: actor.CorrelationID, CreatedAt: tx.Now()})
+	return err
+}
+
+// handleProvisionVmNow runs the ProvisionVm handler right after the
+// approval committed. If this process dies first, serve runs it instead.
+func (a *App) handleProvisionVmNow(ctx context.Context, actor Actor, requestID, key string) (RequestView, error) {
+	cmd, ok, err := a.Store.ClaimByKey(ctx, key, "approve", a.Now(), time.Minute)
+	if err != nil {
+		return RequestView{}, err
+	}
+	if ok {
+		if err := a.RunCommand(ctx, cmd, "approve"); err != nil {
+			return RequestView{}, err
+		}
+	}
+	return a.Store.Request(ctx, requestID)
+}
+
+// RunCommand runs one claimed command. Failures of the vSphere work are
+// recorded as events and do not make RunCommand fail; an error means the
+// command could not be handled at all (the store failed, say) and its
+// lease will run out.
+func (a *App) RunCommand(ctx context.Context, cmd Command, worker string) error {
+	switch cmd.Type {
+	case CmdProvisionVm:
+		return a.handleProvisionVm(ctx, cmd)
+	case CmdCreateVm:
+		return a.handleCreateVm(ctx, cmd, worker)
+	}
+	return a.Store.Update(ctx, func(tx Tx) error {
+		return tx.FinishCommand(ctx, cmd.ID, CommandFailed, "unknown command type "+clip(cmd.Type, 40))
+	})
+}
+
+// handleProvisionVm is the process manager's handler: it starts the VM
+// aggregate's attempt, or fails it at once when the tenant has no VMware
+// settings. Running it twice changes nothing the second time.
+func (a *App) handleProvisionVm(ctx context.Context, cmd Command) error {
+	var p ProvisionVm
+	if err := json.Unmarshal(cmd.Payload, &p); err != nil {
+		return a.Store.Update(ctx, func(tx Tx) error {
+			return tx.FinishCommand(ctx, cmd.ID, CommandFailed, "bad payload: "+err.Error())
+		})
+	}
+	actor := Actor{User: "dvmm", Tenant: p.TenantID, CorrelationID: cmd.Correlation}
+	meta := Metadata{Actor: "dvmm", CorrelationID: cmd.Correlation, CausationID: cmd.Key}
+	return a.Store.Update(ctx, func(tx Tx) error {
+		events, err := tx.LoadStream(ctx, StreamVM, VMID(p.RequestID))
+		if err != nil {
+			return err
+		}
+		vm := NewVM(p.RequestID, events)
+		started := vm.Start(p.VmSpec, p.Attempt)
+		if len(started) > 0 {
+			t, err := loadTenant(ctx, tx, p.TenantID)
+			if err != nil {
+				return err
+			}
+			if t.Vmware() == nil {
+				started = append(started, VmProvisioningFailed{Code: FaultVmwareNotConfigured,
+					Message: "VMware is not configured for tenant " + p.TenantID + ": an admin runs 'dvmm vmware set', then 'dvmm request retry'", Attempt: p.Attempt})
+			} else {
+				work := CreateVm{RequestID: p.RequestID, TenantID: p.TenantID, Attempt: p.Attempt}
+				if err := a.enqueue(ctx, tx, CreateVmKey(p.RequestID, p.Attempt), CmdCreateVm, actor, p.RequestID, work, tx.Now()); err != nil {
+					return err
+				}
+			}
+			if _, err := a.record(ctx, tx, p.TenantID, StreamVM, VMID(p.RequestID), vm.Version(), meta, started...); err != nil {
+				return err
+			}
+		}
+		return tx.FinishCommand(ctx, cmd.ID, CommandDone, "")
+	})
+}
+
+// target builds the connection details of a tenant's vCenter, password included.
+func (a *App) target(ctx context.Context, tenant string) (Target, error) {
+	s, err := a.Store.VmwareSettings(ctx, tenant)
+	if err != nil {
+		if ErrorKind(err) == KindNotFound {
+			return Target{}, &Fault{Code: FaultVmwareNotConfigured, Message: "VMware is not configured for tenant " + tenant}
+		}
+		return Target{}, err
+	}
+	t := Target{Tenant: tenant, Settings: s}
+	sealed, err := a.Store.Secret(ctx, tenant, SecretPassword)
+	if err != nil {
+		return Target{}, &Fault{Code: FaultBadCredentials, Message: "no vCenter password is stored for tenant " + tenant + ": run 'dvmm vmware set' again"}
+	}
+	if a.Secrets == nil {
+		return Target{}, &Fault{Code: FaultBadCredentials, Message: "no secret key is available to open the stored vCenter password"}
+	}
+	pw, err := a.Secrets.Open(sealed)
+	if err != nil {
+		return Target{}, &Fault{Code: FaultBadCredentials, Message: "the stored vCenter password cannot be opened with this secret key: run 'dvmm vmware set' again"}
+	}
+	t.Password = string(pw)
+	return t, nil
+}
+
+// MachineSpecFor says where and how big the VM of a request is made.
+// Each tenant gets a folder below the configured one and each project a
+// folder below that, so the names that are unique per tenant and project
+// are unique per vCenter folder too.
+func MachineSpecFor(t Target, requestID string, spec VmSpec) MachineSpec {
+	return MachineSpec{
+		RequestID: requestID, Tenant: t.Tenant, Name: spec.Name,
+		Folder: t.Settings.Folder + "/" + t.Tenant + "/" + spec.Project,
+		CPUs:   spec.CPUs, MemoryMB: spec.MemoryGB * 1024, DiskGB: spec.DiskGB,
+		Network: spec.Network, IPTimeout: t.Settings.IPTimeout(),
+	}
+}
+
+// handleCreateVm does the vSphere work of one attempt: find or clone the
+// VM, size it, power it on and wait for its IP, recording each stage.
+func (a *App) handleCreateVm(ctx context.Context, cmd Command, worker string) error {
+	var p CreateVm
+	if err := json.Unmarshal(cmd.Payload, &p); err != nil {
+		return a.Store.Update(ctx, func(tx Tx) error {
+			return tx.FinishCommand(ctx, cmd.ID, CommandFailed, "bad payload: "+err.Error())
+		})
+	}
+	log := a.Log.With(slog.String("request_id", p.RequestID), slog.String("correlation_id", cmd.Correlation),
+		slog.String("command", cmd.Key), slog.Int("attempt", cmd.Attempts+1))
+	meta := Metadata{Actor: "dvmm", CorrelationID: cmd.Correlation, CausationID: cmd.Key}
+	vmID := VMID(p.RequestID)
+
+	events, err := a.Store.LoadEvents(ctx, StreamVM, vmID)
+	if err != nil {
+		return err
+	}
+	vm := NewVM(p.RequestID, events)
+	if !vm.Running(p.Attempt) {
+		log.Info("nothing to do: the attempt is no longer running", slog.String("status", string(vm.Status())))
+		return a.Store.Update(ctx, func(tx Tx) error { return tx.FinishCommand(ctx, cmd.ID, CommandDone, "") })
+	}
+	// appendVM records events on the VM stream if this attempt still runs.
+	appendVM := func(finish func(Tx) error, payloads ...Payload) error {
+		return a.Store.Update(ctx, func(tx Tx) error {
+			evs, err := tx.LoadStream(ctx, StreamVM, vmID)
+			if err != nil {
+				return err
+			}
+			cur := NewVM(p.RequestID, evs)
+			if !cur.Running(p.Attempt) {
+				return errAttemptOver
+			}
+			if _, err := a.record(ctx, tx, p.TenantID, StreamVM, vmID, cur.Version(), meta, payloads...); err != nil {
+				return err
+			}
+			if finish != nil {
+				return finish(tx)
+			}
+			return nil
+		})
+	}
+	if a.Hypervisor == nil {
+		return errors.New("no hypervisor is wired into this process")
+	}
+
+	target, err := a.target(ctx, p.TenantID)
+	var machine Machine
+	if err == nil {
+		spec := MachineSpecFor(target, p.RequestID, vm.Spec())
+		log.Info("provisioning", slog.String("vcenter", target.Settings.URL), slog.String("vm", spec.Name))
+		machine, err = a.Hypervisor.Provision(ctx, target, spec, func(s Stage) error {
+			log.Info("stage", slog.String("stage", string(s)))
+			return appendVM(nil, VmProvisioningProgressed{Stage: s, Attempt: p.Attempt})
+		})
+	}
+	if errors.Is(err, errAttemptOver) {
+		return a.Store.Update(ctx, func(tx Tx) error { return tx.FinishCommand(ctx, cmd.ID, CommandDone, "") })
+	}
+	if err == nil {
+		log.Info("ready", slog.String("moref", machine.MoRef), slog.String("ip", machine.IP))
+		err = appendVM(func(tx Tx) error { return tx.FinishCommand(ctx, cmd.ID, CommandDone, "") },
+			VmProvisioned{VCenterName: machine.Name, MoRef: machine.MoRef, InstanceUUID: machine.InstanceUUID,
+				IP: machine.IP, Hostname: machine.Hostname, Adopted: machine.Adopted, Attempt: p.Attempt})
+		return ignoreAttemptOver(err)
+	}
+	if ctx.Err() != nil {
+		// Shutting down: the lease runs out and another worker takes over.
+		return ctx.Err()
+	}
+	f := AsFault(err)
+	attemptsSpent := cmd.Attempts + 1
+	if f.Transient && attemptsSpent < a.Retries.MaxAttempts {
+		delay := a.Retries.Delay(attemptsSpent + 1)
+		log.Warn("transient failure, retrying", slog.String("code", f.Code), slog.String("error", f.Message), slog.Duration("in", delay))
+		err = appendVM(func(tx Tx) error {
+			return tx.RescheduleCommand(ctx, cmd.ID, tx.Now().Add(delay), true, f.Message)
+		}, VmRetryScheduled{Attempt: attemptsSpent + 1, MaxAttempts: a.Retries.MaxAttempts, DelaySeconds: int(delay / time.Second), Reason: f.Message})
+		return ignoreAttemptOver(err)
+	}
+	log.Error("provisioning failed", slog.String("code", f.Code), slog.String("error", f.Message))
+	var payloads []Payload
+	if target.Password != "" || f.Code != FaultVmwareNotConfigured {
+		if removed, rerr := a.removePartial(ctx, target, p.RequestID); rerr != nil {
+			log.Warn("could not remove the partial VM", slog.String("error", AsFault(rerr).Message))
+		} else if removed != "" {
+			payloads = append(payloads, VmRemoved{MoRef: removed, Reason: "cleaned up after the failure"})
+		}
+	}
+	payloads = append(payloads, VmProvisioningFailed{Code: f.Code, Message: f.Message, Attempt: p.Attempt, Transient: f.Transient})
+	err = appendVM(func(tx Tx) error { return tx.FinishCommand(ctx, cmd.ID, CommandFailed, f.Message) }, payloads...)
+	return ignoreAttemptOver(err)
+}
+
+// removePartial deletes a VM a failed attempt left behind; it returns its moref.
+func (a *App) removePartial(ctx context.Context, t Target, requestID string) (string, error) {
+	if t.Password == "" {
+		return "", nil
+	}
+	m, found, err := a.Hypervisor.Find(ctx, t, requestID)
+	if err != nil || !found {
+		return "", err
+	}
+	if err := a.Hypervisor.Remove(ctx, t, requestID); err != nil {
+		return "", err
+	}
+	return m.MoRef, nil
+}
+
+var errAttemptOver = errors.New("the provisioning attempt is no longer running")
+
+func ignoreAttemptOver(err error) error {
+	if errors.Is(err, errAttemptOver) {
+		return nil
+	}
+	return err
+}
+
+// Drive runs the vSphere work of a request inline until the request is
+// READY or FAILED, as 'approve --wait' does. It claims the request's
+// CreateVm command with a lease like any worker, so serve never runs it
+// at the same time; it waits out retries scheduled in the queue.
+func (a *App) Drive(ctx context.Context, actor Actor, requestID string, lease time.Duration, onChange func(RequestView)) (RequestView, error) {
+	worker := "approve-" + a.NewID()[:6]
+	last := ""
+	for {
+		v, err := a.Store.Request(ctx, requestID)
+		if err != nil {
+			return v, err
+		}
+		if sig := fmt.Sprint(v.Status, v.VM); sig != last && onChange != nil {
+			last = sig
+			onChange(v)
+		}
+		if v.Status != StatusProvisioning || v.VM == nil {
+			return v, nil
+		}
+		cmd, ok, err := a.Store.ClaimByKey(ctx, CreateVmKey(requestID, v.VM.Attempt), worker, a.Now(), lease)
+		if err != nil {
+			return v, err
+		}
+		if ok {
+			stop := a.keepLease(ctx, cmd.ID, worker, lease)
+			err = a.RunCommand(ctx, cmd, worker)
+			stop()
+			if err != nil {
+				return v, err
+			}
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return v, Errorf(KindUnavailable, "stopped waiting; provisioning goes on in 'dvmm serve'")
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// keepLease renews a lease at a third of its length until stop is called.
+func (a *App) keepLease(ctx context.Context, id int64, worker string, lease time.Duration) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := a.Store.Renew(ctx, id, worker, a.Now().Add(lease)); err != nil {
+					a.Log.Warn("lease renewal failed", slog.Int64("command_id", id), slog.String("error", err.Error()))
+				}
+			}
+		}
+	}()
+	return func() { close(done) }
+}

@@ -1,0 +1,196 @@
+package app
+
+import "strings"
+
+// Status of a request, as users see it.
+type Status string
+
+const (
+	StatusPending      Status = "pending"
+	StatusApproved     Status = "approved"
+	StatusRejected     Status = "rejected"
+	StatusCancelled    Status = "cancelled"
+	StatusProvisioning Status = "provisioning"
+	StatusReady        Status = "ready"
+	StatusFailed       Status = "failed"
+)
+
+// Statuses lists every status, in lifecycle order.
+var Statuses = []Status{StatusPending, StatusApproved, StatusProvisioning, StatusReady, StatusFailed, StatusRejected, StatusCancelled}
+
+// ParseStatus accepts a status name in any case.
+func ParseStatus(s string) (Status, error) {
+	for _, st := range Statuses {
+		if strings.EqualFold(string(st), s) {
+			return st, nil
+		}
+	}
+	return "", Errorf(KindInvalid, "unknown status %q: use pending, approved, provisioning, ready, failed, rejected or cancelled", clip(s, 20))
+}
+
+// Live statuses hold a name: a new request may not reuse it in the same
+// tenant and project.
+func (s Status) Live() bool { return s != StatusRejected && s != StatusCancelled }
+
+// Terminal statuses end a watch.
+func (s Status) Terminal() bool {
+	return s == StatusReady || s == StatusFailed || s == StatusRejected || s == StatusCancelled
+}
+
+// Request is the aggregate of a VM request. Its stream holds the decisions
+// of people; provisioning progress lives in the VM aggregate.
+type Request struct {
+	id      string
+	tenant  string
+	version int
+	status  Status
+	created RequestCreated
+}
+
+// NewRequest rebuilds a request from its events.
+func NewRequest(id, tenant string, events []Event) *Request {
+	r := &Request{id: id, tenant: tenant}
+	for _, e := range events {
+		r.apply(e)
+	}
+	return r
+}
+
+func (r *Request) apply(e Event) {
+	r.version = e.Version
+	switch p := e.Data.(type) {
+	case RequestCreated:
+		r.created = p
+		r.status = StatusPending
+	case RequestApproved:
+		r.status = StatusApproved
+	case RequestRejected:
+		r.status = StatusRejected
+	case RequestCancelled:
+		r.status = StatusCancelled
+	}
+}
+
+func (r *Request) ID() string              { return r.id }
+func (r *Request) Version() int            { return r.version }
+func (r *Request) Status() Status          { return r.status }
+func (r *Request) Created() RequestCreated { return r.created }
+func (r *Request) Exists() bool            { return r.version > 0 }
+
+// NewRequestInput is what a user asks for.
+type NewRequestInput struct {
+	Name          string
+	Size          string
+	Project       string
+	Network       string
+	Justification string
+}
+
+// Create decides a new request.
+func (r *Request) Create(requester string, in NewRequestInput) ([]Payload, error) {
+	if r.Exists() {
+		return nil, Errorf(KindConflict, "request %s already exists", r.id)
+	}
+	if err := ValidateName(in.Name); err != nil {
+		return nil, err
+	}
+	if in.Size == "" {
+		in.Size = DefaultSize
+	}
+	size, err := LookupSize(in.Size)
+	if err != nil {
+		return nil, err
+	}
+	if err := ValidateSlug("project", in.Project); err != nil {
+		return nil, err
+	}
+	if in.Network != "" {
+		if err := validateText("network", in.Network, 1, 80); err != nil {
+			return nil, err
+		}
+	}
+	if err := validateText("justification", in.Justification, MinJustification, MaxJustification); err != nil {
+		return nil, err
+	}
+	return []Payload{RequestCreated{
+		Name: in.Name, Size: size.Name, CPUs: size.CPUs, MemoryGB: size.MemoryGB, DiskGB: size.DiskGB,
+		Project: in.Project, Network: in.Network, Justification: strings.TrimSpace(in.Justification),
+		Requester: requester,
+	}}, nil
+}
+
+// decide checks what approve and reject have in common.
+func (r *Request) decide(tenant *Tenant, actor, verb string, expected int) error {
+	if err := tenant.RequireAdmin(actor, verb+" requests"); err != nil {
+		return err
+	}
+	if r.created.Requester == actor {
+		return Errorf(KindForbidden, "you cannot %s your own request: another admin of %s must do it", verb, r.tenant)
+	}
+	if r.status != StatusPending {
+		return Errorf(KindConflict, "request %s is %s, not pending: it cannot be %s", short(r.id), r.status, pastTense(verb))
+	}
+	if expected > 0 && expected != r.version {
+		return Errorf(KindConflict, "request %s changed since you saw it (version %d, now %d): look at it again with 'dvmm request show'", short(r.id), expected, r.version)
+	}
+	return nil
+}
+
+// Approve decides an approval. expected is the version the admin saw, or 0
+// when they gave none.
+func (r *Request) Approve(tenant *Tenant, actor string, expected int) ([]Payload, error) {
+	if err := r.decide(tenant, actor, "approve", expected); err != nil {
+		return nil, err
+	}
+	return []Payload{RequestApproved{By: actor, SeenVersion: r.version}}, nil
+}
+
+// Reject decides a rejection with a reason.
+func (r *Request) Reject(tenant *Tenant, actor, reason string, expected int) ([]Payload, error) {
+	if err := validateText("reason", reason, MinReason, MaxReason); err != nil {
+		return nil, err
+	}
+	if err := r.decide(tenant, actor, "reject", expected); err != nil {
+		return nil, err
+	}
+	return []Payload{RequestRejected{By: actor, Reason: strings.TrimSpace(reason)}}, nil
+}
+
+// Cancel decides a cancellation: only while pending, by the requester or an admin.
+func (r *Request) Cancel(tenant *Tenant, actor string) ([]Payload, error) {
+	if err := tenant.RequireMember(actor); err != nil {
+		return nil, err
+	}
+	if r.created.Requester != actor && tenant.Role(actor) != RoleAdmin {
+		return nil, Errorf(KindForbidden, "only %s or an admin of %s can cancel this request", r.created.Requester, r.tenant)
+	}
+	if r.status != StatusPending {
+		return nil, Errorf(KindConflict, "request %s is %s: only a pending request can be cancelled", short(r.id), r.status)
+	}
+	return []Payload{RequestCancelled{By: actor}}, nil
+}
+
+// Spec is the VM the request asks for; network falls back to the tenant default.
+func (r *Request) Spec(defaultNetwork string) VmSpec {
+	c := r.created
+	network := c.Network
+	if network == "" {
+		network = defaultNetwork
+	}
+	return VmSpec{Name: c.Name, Size: c.Size, CPUs: c.CPUs, MemoryGB: c.MemoryGB, DiskGB: c.DiskGB, Project: c.Project, Network: network}
+}
+
+func pastTense(verb string) string {
+	if strings.HasSuffix(verb, "e") {
+		return verb + "d"
+	}
+	return verb + "ed"
+}
+
+// short abbreviates an id for messages.
+func short(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}

@@ -1,0 +1,360 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// App is the application service: every use case of dvmm, wired to its ports.
+type App struct {
+	Store      Store
+	Hypervisor Hypervisor // nil when no vSphere work can run here
+	Secrets    SecretBox  // nil when no secret can be sealed or opened
+	Now        Clock
+	NewID      func() string
+	Retries    RetryPolicy
+	Log        *slog.Logger
+}
+
+// New returns an App with the default clock, ids and retry policy.
+func New(store Store, hv Hypervisor, secrets SecretBox) *App {
+	return &App{Store: store, Hypervisor: hv, Secrets: secrets, Now: func() time.Time { return time.Now().UTC() },
+		NewID: NewID, Retries: DefaultRetryPolicy(), Log: slog.New(slog.DiscardHandler)}
+}
+
+// Actor is who runs a command, in which tenant.
+type Actor struct {
+	User          string
+	Tenant        string
+	CorrelationID string
+}
+
+var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// NewID returns a random 16-character id; random first characters keep
+// short prefixes unique.
+func NewID() string {
+	b := make([]byte, 10)
+	_, _ = rand.Read(b)
+	return idEncoding.EncodeToString(b)
+}
+
+// record appends payloads to one stream at the expected version and
+// updates the read models the new events touch, in the caller's transaction.
+func (a *App) record(ctx context.Context, tx Tx, tenant, streamType, streamID string, expected int, meta Metadata, payloads ...Payload) ([]Event, error) {
+	if len(payloads) == 0 {
+		return nil, nil
+	}
+	events := make([]Event, len(payloads))
+	for i, p := range payloads {
+		events[i] = Event{TenantID: tenant, StreamType: streamType, StreamID: streamID, Type: p.EventType(), Data: p, Meta: meta}
+	}
+	stored, err := tx.Append(ctx, expected, events)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range stored {
+		if err := Project(ctx, tx, e); err != nil {
+			return nil, err
+		}
+	}
+	return stored, nil
+}
+
+// Project updates the read models for one stored event. Rebuild uses it too.
+func Project(ctx context.Context, tx Tx, e Event) error {
+	switch e.StreamType {
+	case StreamTenant:
+		var v TenantView
+		if _, created := e.Data.(TenantCreated); !created {
+			var err error
+			if v, err = tx.GetTenant(ctx, e.StreamID); err != nil {
+				return err
+			}
+		}
+		ProjectTenant(&v, e)
+		if err := tx.PutTenant(ctx, v); err != nil {
+			return err
+		}
+		if p, ok := e.Data.(VmwareConfigured); ok {
+			return tx.PutVmwareSettings(ctx, e.StreamID, p.Settings)
+		}
+		return nil
+	case StreamRequest, StreamVM:
+		requestID := e.StreamID
+		if e.StreamType == StreamVM {
+			requestID = RequestIDOfVM(e.StreamID)
+		}
+		var v RequestView
+		if _, created := e.Data.(RequestCreated); !created {
+			var err error
+			if v, err = tx.GetRequest(ctx, requestID); err != nil {
+				return err
+			}
+		}
+		ProjectRequest(&v, e)
+		if err := tx.PutRequest(ctx, v); err != nil {
+			return err
+		}
+		if text := Timeline(e); text != "" {
+			return tx.AddTimeline(ctx, TimelineEntry{Seq: e.Seq, RequestID: requestID, At: e.At, Actor: e.Meta.Actor, Text: text})
+		}
+	}
+	return nil
+}
+
+func (a *App) meta(actor Actor) Metadata {
+	return Metadata{Actor: actor.User, CorrelationID: actor.CorrelationID}
+}
+
+func loadTenant(ctx context.Context, tx Tx, name string) (*Tenant, error) {
+	events, err := tx.LoadStream(ctx, StreamTenant, name)
+	if err != nil {
+		return nil, err
+	}
+	return NewTenant(name, events), nil
+}
+
+func needTenant(actor Actor) error {
+	if actor.Tenant == "" {
+		return Errorf(KindInvalid, "no tenant given: use --tenant or set DVMM_TENANT")
+	}
+	return ValidateSlug("tenant", actor.Tenant)
+}
+
+func needUser(actor Actor) error {
+	if actor.User == "" {
+		return Errorf(KindInvalid, "no user given: use --user or set DVMM_USER")
+	}
+	return ValidateSlug("user", actor.User)
+}
+
+// CreateTenant creates a tenant with its first admin.
+func (a *App) CreateTenant(ctx context.Context, actor Actor, name, admin string) (TenantView, error) {
+	if admin == "" {
+		admin = actor.User
+	}
+	var view TenantView
+	err := a.Store.Update(ctx, func(tx Tx) error {
+		t, err := loadTenant(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		payloads, err := t.Create(admin)
+		if err != nil {
+			return err
+		}
+		if _, err := a.record(ctx, tx, name, StreamTenant, name, t.Version(), a.meta(actor), payloads...); err != nil {
+			return err
+		}
+		view, err = tx.GetTenant(ctx, name)
+		return err
+	})
+	return view, err
+}
+
+// AddMember adds a user to a tenant, or changes their role.
+func (a *App) AddMember(ctx context.Context, actor Actor, tenant, user string, role Role) (TenantView, error) {
+	if err := needUser(actor); err != nil {
+		return TenantView{}, err
+	}
+	var view TenantView
+	err := a.Store.Update(ctx, func(tx Tx) error {
+		t, err := loadTenant(ctx, tx, tenant)
+		if err != nil {
+			return err
+		}
+		payloads, err := t.AddMember(actor.User, user, role)
+		if err != nil {
+			return err
+		}
+		if _, err := a.record(ctx, tx, tenant, StreamTenant, tenant, t.Version(), a.meta(actor), payloads...); err != nil {
+			return err
+		}
+		view, err = tx.GetTenant(ctx, tenant)
+		return err
+	})
+	return view, err
+}
+
+// Tenants lists the tenants.
+func (a *App) Tenants(ctx context.Context) ([]TenantView, error) {
+	return a.Store.Tenants(ctx)
+}
+
+// memberOf checks, outside a transaction, that the actor belongs to their tenant.
+func (a *App) memberOf(ctx context.Context, actor Actor) (*Tenant, error) {
+	if err := needTenant(actor); err != nil {
+		return nil, err
+	}
+	if err := needUser(actor); err != nil {
+		return nil, err
+	}
+	events, err := a.Store.LoadEvents(ctx, StreamTenant, actor.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	t := NewTenant(actor.Tenant, events)
+	return t, t.RequireMember(actor.User)
+}
+
+// CreateRequest records a new VM request.
+func (a *App) CreateRequest(ctx context.Context, actor Actor, in NewRequestInput) (RequestView, error) {
+	if err := needTenant(actor); err != nil {
+		return RequestView{}, err
+	}
+	if err := needUser(actor); err != nil {
+		return RequestView{}, err
+	}
+	id := a.NewID()
+	var view RequestView
+	err := a.Store.Update(ctx, func(tx Tx) error {
+		t, err := loadTenant(ctx, tx, actor.Tenant)
+		if err != nil {
+			return err
+		}
+		if err := t.RequireMember(actor.User); err != nil {
+			return err
+		}
+		r := NewRequest(id, actor.Tenant, nil)
+		payloads, err := r.Create(actor.User, in)
+		if err != nil {
+			return err
+		}
+		c := payloads[0].(RequestCreated)
+		if other, found, err := tx.LiveRequestNamed(ctx, actor.Tenant, c.Project, c.Name); err != nil {
+			return err
+		} else if found {
+			return Errorf(KindConflict, "name %q is already used by request %s in project %s: choose another name", c.Name, short(other), c.Project)
+		}
+		if _, err := a.record(ctx, tx, actor.Tenant, StreamRequest, id, 0, a.meta(actor), payloads...); err != nil {
+			return err
+		}
+		view, err = tx.GetRequest(ctx, id)
+		return err
+	})
+	return view, err
+}
+
+// loadRequestFor loads a request of the actor's tenant inside tx; a request
+// of another tenant is not found, exactly like an unknown one.
+func loadRequestFor(ctx context.Context, tx Tx, actor Actor, id string) (*Request, error) {
+	events, err := tx.LoadStream(ctx, StreamRequest, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(events) == 0 || events[0].TenantID != actor.Tenant {
+		return nil, notFound(id)
+	}
+	return NewRequest(id, actor.Tenant, events), nil
+}
+
+func notFound(id string) error {
+	return Errorf(KindNotFound, "request %s not found in your tenant: list them with 'dvmm request list'", clip(id, 30))
+}
+
+// resolve turns a user-given id prefix into a request id of the actor's tenant.
+func (a *App) resolve(ctx context.Context, actor Actor, prefix string) (string, error) {
+	prefix = strings.TrimSpace(prefix)
+	if prefix == "" {
+		return "", Errorf(KindInvalid, "a request id is required")
+	}
+	if len(prefix) > 64 || strings.Trim(prefix, "abcdefghijklmnopqrstuvwxyz234567") != "" {
+		return "", notFound(prefix)
+	}
+	return a.Store.ResolveRequestID(ctx, actor.Tenant, prefix)
+}
+
+// decideRequest runs one decision of an admin or user on a request and
+// returns the updated view.
+func (a *App) decideRequest(ctx context.Context, actor Actor, idPrefix string, decide func(*Request, *Tenant) ([]Payload, error), after func(Tx, *Request, []Event) error) (RequestView, error) {
+	if _, err := a.memberOf(ctx, actor); err != nil {
+		return RequestView{}, err
+	}
+	id, err := a.resolve(ctx, actor, idPrefix)
+	if err != nil {
+		return RequestView{}, err
+	}
+	var view RequestView
+	err = a.Store.Update(ctx, func(tx Tx) error {
+		t, err := loadTenant(ctx, tx, actor.Tenant)
+		if err != nil {
+			return err
+		}
+		r, err := loadRequestFor(ctx, tx, actor, id)
+		if err != nil {
+			return err
+		}
+		payloads, err := decide(r, t)
+		if err != nil {
+			return err
+		}
+		events, err := a.record(ctx, tx, actor.Tenant, StreamRequest, id, r.Version(), a.meta(actor), payloads...)
+		if err != nil {
+			return err
+		}
+		if after != nil {
+			if err := after(tx, r, events); err != nil {
+				return err
+			}
+		}
+		view, err = tx.GetRequest(ctx, id)
+		return err
+	})
+	return view, err
+}
+
+// Reject refuses a pending request with a reason.
+func (a *App) Reject(ctx context.Context, actor Actor, id, reason string, expected int) (RequestView, error) {
+	return a.decideRequest(ctx, actor, id, func(r *Request, t *Tenant) ([]Payload, error) {
+		return r.Reject(t, actor.User, reason, expected)
+	}, nil)
+}
+
+// Cancel withdraws a pending request.
+func (a *App) Cancel(ctx context.Context, actor Actor, id string) (RequestView, error) {
+	return a.decideRequest(ctx, actor, id, func(r *Request, t *Tenant) ([]Payload, error) {
+		return r.Cancel(t, actor.User)
+	}, nil)
+}
+
+// ShowRequest returns a request of the actor's tenant and its timeline.
+func (a *App) ShowRequest(ctx context.Context, actor Actor, idPrefix string) (RequestView, []TimelineEntry, error) {
+	if _, err := a.memberOf(ctx, actor); err != nil {
+		return RequestView{}, nil, err
+	}
+	id, err := a.resolve(ctx, actor, idPrefix)
+	if err != nil {
+		return RequestView{}, nil, err
+	}
+	v, err := a.Store.Request(ctx, id)
+	if err != nil {
+		return RequestView{}, nil, err
+	}
+	if v.Tenant != actor.Tenant {
+		return RequestView{}, nil, notFound(idPrefix)
+	}
+	tl, err := a.Store.Timeline(ctx, id)
+	return v, tl, err
+}
+
+// ListRequests lists the actor's tenant's requests, newest first.
+func (a *App) ListRequests(ctx context.Context, actor Actor, f RequestFilter) ([]RequestView, error) {
+	if _, err := a.memberOf(ctx, actor); err != nil {
+		return nil, err
+	}
+	if f.Project != "" {
+		if err := ValidateSlug("project", f.Project); err != nil {
+			return nil, err
+		}
+	}
+	if f.Limit < 0 {
+		return nil, Errorf(KindInvalid, "limit must not be negative")
+	}
+	f.Tenant = actor.Tenant
+	return a.Store.ListRequests(ctx, f)
+}

@@ -1,0 +1,121 @@
+package app
+
+// Role of a tenant member.
+type Role string
+
+const (
+	RoleAdmin Role = "admin"
+	RoleUser  Role = "user"
+)
+
+// ParseRole accepts "admin" or "user".
+func ParseRole(s string) (Role, error) {
+	switch Role(s) {
+	case RoleAdmin, RoleUser:
+		return Role(s), nil
+	}
+	return "", Errorf(KindInvalid, "unknown role %q: use admin or user", clip(s, 20))
+}
+
+// Tenant is the aggregate of a tenant: its members and VMware settings.
+type Tenant struct {
+	name    string
+	version int
+	members map[string]Role
+	vmware  *VmwareSettings
+}
+
+// NewTenant rebuilds a tenant from its events.
+func NewTenant(name string, events []Event) *Tenant {
+	t := &Tenant{name: name, members: map[string]Role{}}
+	for _, e := range events {
+		t.apply(e)
+	}
+	return t
+}
+
+func (t *Tenant) apply(e Event) {
+	t.version = e.Version
+	switch p := e.Data.(type) {
+	case TenantCreated:
+		t.members[p.Admin] = RoleAdmin
+	case TenantMemberAdded:
+		t.members[p.User] = p.Role
+	case VmwareConfigured:
+		s := p.Settings
+		t.vmware = &s
+	}
+}
+
+// Exists reports whether the tenant was created.
+func (t *Tenant) Exists() bool { return t.version > 0 }
+
+// Version is the number of events in the tenant's stream.
+func (t *Tenant) Version() int { return t.version }
+
+// Create decides the creation of a tenant.
+func (t *Tenant) Create(admin string) ([]Payload, error) {
+	if err := ValidateSlug("tenant name", t.name); err != nil {
+		return nil, err
+	}
+	if err := ValidateSlug("admin user", admin); err != nil {
+		return nil, err
+	}
+	if t.Exists() {
+		return nil, Errorf(KindConflict, "tenant %q already exists", t.name)
+	}
+	return []Payload{TenantCreated{Name: t.name, Admin: admin}}, nil
+}
+
+// AddMember decides adding (or changing the role of) a member.
+func (t *Tenant) AddMember(actor, user string, role Role) ([]Payload, error) {
+	if err := t.RequireAdmin(actor, "add members"); err != nil {
+		return nil, err
+	}
+	if err := ValidateSlug("user", user); err != nil {
+		return nil, err
+	}
+	if t.members[user] == role {
+		return nil, Errorf(KindConflict, "%s is already a member of %s with role %s", user, t.name, role)
+	}
+	return []Payload{TenantMemberAdded{User: user, Role: role}}, nil
+}
+
+// ConfigureVmware decides a change of the tenant's VMware settings.
+func (t *Tenant) ConfigureVmware(actor string, s VmwareSettings) ([]Payload, error) {
+	if err := t.RequireAdmin(actor, "change VMware settings"); err != nil {
+		return nil, err
+	}
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return []Payload{VmwareConfigured{Settings: s}}, nil
+}
+
+// Role returns the member's role, or "" for a non-member.
+func (t *Tenant) Role(user string) Role { return t.members[user] }
+
+// RequireMember fails unless user belongs to the tenant.
+func (t *Tenant) RequireMember(user string) error {
+	if !t.Exists() {
+		return Errorf(KindNotFound, "tenant %q not found: create it with 'dvmm tenant create'", t.name)
+	}
+	if t.members[user] == "" {
+		return Errorf(KindForbidden, "%s is not a member of tenant %s: ask a tenant admin to add you", user, t.name)
+	}
+	return nil
+}
+
+// RequireAdmin fails unless user is an admin of the tenant.
+func (t *Tenant) RequireAdmin(user, what string) error {
+	if err := t.RequireMember(user); err != nil {
+		return err
+	}
+	if t.members[user] != RoleAdmin {
+		return Errorf(KindForbidden, "only an admin of tenant %s can %s", t.name, what)
+	}
+	return nil
+}
+
+// Vmware returns the tenant's VMware settings, or nil.
+func (t *Tenant) Vmware() *VmwareSettings { return t.vmware }

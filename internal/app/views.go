@@ -1,0 +1,205 @@
+package app
+
+import (
+	"fmt"
+	"time"
+)
+
+// RequestView is the read model of a request and its VM, as list and show
+// present it. Version is the request stream's version: the one approve and
+// reject check.
+type RequestView struct {
+	ID            string    `json:"id"`
+	Tenant        string    `json:"tenant"`
+	Name          string    `json:"name"`
+	Project       string    `json:"project"`
+	Size          string    `json:"size"`
+	CPUs          int       `json:"cpus"`
+	MemoryGB      int       `json:"memory_gb"`
+	DiskGB        int       `json:"disk_gb"`
+	Network       string    `json:"network,omitempty"`
+	Justification string    `json:"justification"`
+	Requester     string    `json:"requester"`
+	Status        Status    `json:"status"`
+	Version       int       `json:"version"`
+	DecidedBy     string    `json:"decided_by,omitempty"`
+	Reason        string    `json:"reason,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+	VM            *VMView   `json:"vm,omitempty"`
+}
+
+// VMView is what dvmm knows of the VM made for a request.
+type VMView struct {
+	ID           string `json:"id"`
+	Status       Status `json:"status"`
+	Stage        Stage  `json:"stage,omitempty"`
+	Attempt      int    `json:"attempt"`
+	VCenterName  string `json:"vcenter_name,omitempty"`
+	Folder       string `json:"folder,omitempty"`
+	MoRef        string `json:"moref,omitempty"`
+	InstanceUUID string `json:"instance_uuid,omitempty"`
+	IP           string `json:"ip,omitempty"`
+	CPUs         int    `json:"cpus"`
+	MemoryGB     int    `json:"memory_gb"`
+	PowerState   string `json:"power_state,omitempty"`
+	ErrorCode    string `json:"error_code,omitempty"`
+	Error        string `json:"error,omitempty"`
+}
+
+// TimelineEntry is one human line of a request's history.
+type TimelineEntry struct {
+	Seq       int64     `json:"seq"`
+	RequestID string    `json:"-"`
+	At        time.Time `json:"at"`
+	Actor     string    `json:"actor,omitempty"`
+	Text      string    `json:"text"`
+}
+
+// Member of a tenant.
+type Member struct {
+	User string `json:"user"`
+	Role Role   `json:"role"`
+}
+
+// TenantView is the read model of a tenant.
+type TenantView struct {
+	Name      string    `json:"name"`
+	Members   []Member  `json:"members"`
+	Version   int       `json:"version"`
+	CreatedAt time.Time `json:"created_at"`
+	Vmware    bool      `json:"vmware_configured"`
+}
+
+// Timeline returns the human line an event adds to its request's
+// timeline, or "" when it adds none.
+func Timeline(e Event) string {
+	switch p := e.Data.(type) {
+	case RequestCreated:
+		return "Request created"
+	case RequestApproved:
+		return "Approved by " + p.By
+	case RequestRejected:
+		return fmt.Sprintf("Rejected by %s: %s", p.By, p.Reason)
+	case RequestCancelled:
+		return "Cancelled by " + p.By
+	case RequestRetryRequested:
+		return "Retry requested by " + p.By
+	case VmProvisioningStarted:
+		if p.Attempt > 1 {
+			return fmt.Sprintf("Provisioning started (attempt %d)", p.Attempt)
+		}
+		return "Provisioning started"
+	case VmProvisioningProgressed:
+		return stageLine(p.Stage)
+	case VmProvisioned:
+		ip := p.IP
+		if ip == "" {
+			ip = "pending"
+		}
+		if p.Adopted {
+			return fmt.Sprintf("VM ready (IP %s), adopted from an earlier attempt", ip)
+		}
+		return fmt.Sprintf("VM ready (IP %s)", ip)
+	case VmProvisioningFailed:
+		if p.Code == FaultVmwareNotConfigured {
+			return "VMware not configured"
+		}
+		return "Provisioning failed: " + p.Message
+	case VmRetryScheduled:
+		return fmt.Sprintf("Retry %d/%d in %ds: %s", p.Attempt, p.MaxAttempts, p.DelaySeconds, p.Reason)
+	case VmWaitingForVCenter:
+		return "Waiting for vCenter: " + p.Reason
+	case VmRemoved:
+		return "Partial VM removed: " + p.Reason
+	}
+	return ""
+}
+
+func stageLine(s Stage) string {
+	switch s {
+	case StageCloning:
+		return "Cloning template"
+	case StageConfiguring:
+		return "Configuring CPU, memory and disk"
+	case StagePoweringOn:
+		return "Powering on"
+	case StageWaitingNetwork:
+		return "Waiting for network"
+	case StageAdopting:
+		return "Found the VM of an earlier attempt"
+	}
+	return string(s)
+}
+
+// ProjectRequest folds an event of a request's or VM's stream into the
+// request's read model. It is pure: the same events give the same view,
+// which is what makes a rebuild from the log possible.
+func ProjectRequest(v *RequestView, e Event) {
+	v.UpdatedAt = e.At
+	if e.StreamType == StreamRequest {
+		v.Version = e.Version
+	}
+	switch p := e.Data.(type) {
+	case RequestCreated:
+		*v = RequestView{ID: e.StreamID, Tenant: e.TenantID, Name: p.Name, Project: p.Project, Size: p.Size,
+			CPUs: p.CPUs, MemoryGB: p.MemoryGB, DiskGB: p.DiskGB, Network: p.Network, Justification: p.Justification,
+			Requester: p.Requester, Status: StatusPending, Version: e.Version, CreatedAt: e.At, UpdatedAt: e.At}
+	case RequestApproved:
+		v.Status, v.DecidedBy = StatusApproved, p.By
+	case RequestRejected:
+		v.Status, v.DecidedBy, v.Reason = StatusRejected, p.By, p.Reason
+	case RequestCancelled:
+		v.Status = StatusCancelled
+	case VmProvisioningStarted:
+		v.Status = StatusProvisioning
+		if v.VM == nil {
+			v.VM = &VMView{ID: e.StreamID}
+		}
+		v.VM.Status, v.VM.Attempt, v.VM.Stage = StatusProvisioning, p.Attempt, ""
+		v.VM.CPUs, v.VM.MemoryGB = p.Spec.CPUs, p.Spec.MemoryGB
+		v.VM.ErrorCode, v.VM.Error = "", ""
+		if v.Network == "" {
+			v.Network = p.Spec.Network
+		}
+	case VmProvisioningProgressed:
+		if v.VM != nil {
+			v.VM.Stage = p.Stage
+		}
+	case VmProvisioned:
+		v.Status = StatusReady
+		if v.VM != nil {
+			v.VM.Status, v.VM.Stage = StatusReady, ""
+			v.VM.VCenterName, v.VM.MoRef, v.VM.InstanceUUID, v.VM.IP = p.VCenterName, p.MoRef, p.InstanceUUID, p.IP
+			v.VM.PowerState = "poweredOn"
+		}
+	case VmProvisioningFailed:
+		v.Status = StatusFailed
+		if v.VM != nil {
+			v.VM.Status, v.VM.ErrorCode, v.VM.Error = StatusFailed, p.Code, p.Message
+		}
+	case VmRemoved:
+		if v.VM != nil {
+			v.VM.MoRef, v.VM.PowerState = "", ""
+		}
+	}
+}
+
+// ProjectTenant folds a tenant event into the tenant's read model.
+func ProjectTenant(v *TenantView, e Event) {
+	v.Version = e.Version
+	switch p := e.Data.(type) {
+	case TenantCreated:
+		*v = TenantView{Name: p.Name, Members: []Member{{User: p.Admin, Role: RoleAdmin}}, Version: e.Version, CreatedAt: e.At}
+	case TenantMemberAdded:
+		for i := range v.Members {
+			if v.Members[i].User == p.User {
+				v.Members[i].Role = p.Role
+				return
+			}
+		}
+		v.Members = append(v.Members, Member{User: p.User, Role: p.Role})
+	case VmwareConfigured:
+		v.Vmware = true
+	}
+}

@@ -1,0 +1,90 @@
+package app
+
+// Stage of the vSphere work, recorded as it happens.
+type Stage string
+
+const (
+	StageCloning        Stage = "cloning"
+	StageConfiguring    Stage = "configuring"
+	StagePoweringOn     Stage = "powering-on"
+	StageWaitingNetwork Stage = "waiting-for-network"
+	StageAdopting       Stage = "adopting"
+)
+
+// VMID is the id of the VM aggregate of a request: derived, so a second
+// ProvisionVm for the same request finds the same aggregate.
+func VMID(requestID string) string { return "vm-" + requestID }
+
+// RequestIDOfVM undoes VMID.
+func RequestIDOfVM(vmID string) string {
+	if len(vmID) > 3 && vmID[:3] == "vm-" {
+		return vmID[3:]
+	}
+	return vmID
+}
+
+// VM is the aggregate of the machine made for one request.
+type VM struct {
+	id        string
+	version   int
+	requestID string
+	status    Status // "" before it starts; provisioning, ready or failed
+	attempt   int
+	spec      VmSpec
+	moref     string
+	waiting   bool
+}
+
+// NewVM rebuilds a VM from its events.
+func NewVM(requestID string, events []Event) *VM {
+	v := &VM{id: VMID(requestID), requestID: requestID}
+	for _, e := range events {
+		v.apply(e)
+	}
+	return v
+}
+
+func (v *VM) apply(e Event) {
+	v.version = e.Version
+	switch p := e.Data.(type) {
+	case VmProvisioningStarted:
+		v.status, v.attempt, v.spec, v.waiting = StatusProvisioning, p.Attempt, p.Spec, false
+	case VmProvisioningProgressed:
+		v.waiting = false
+	case VmProvisioned:
+		v.status, v.moref, v.waiting = StatusReady, p.MoRef, false
+	case VmProvisioningFailed:
+		v.status, v.waiting = StatusFailed, false
+	case VmWaitingForVCenter:
+		v.waiting = true
+	case VmRemoved:
+		v.moref = ""
+	}
+}
+
+func (v *VM) ID() string        { return v.id }
+func (v *VM) Version() int      { return v.version }
+func (v *VM) Status() Status    { return v.status }
+func (v *VM) Attempt() int      { return v.attempt }
+func (v *VM) Spec() VmSpec      { return v.spec }
+func (v *VM) Waiting() bool     { return v.waiting }
+func (v *VM) MoRef() string     { return v.moref }
+func (v *VM) Started() bool     { return v.status != "" }
+func (v *VM) RequestID() string { return v.requestID }
+
+// Start decides the start of attempt n. Starting an attempt that has
+// already started is a no-op, which makes ProvisionVm idempotent.
+func (v *VM) Start(spec VmSpec, attempt int) []Payload {
+	if attempt <= v.attempt {
+		return nil
+	}
+	if v.status == StatusProvisioning || v.status == StatusReady {
+		return nil
+	}
+	return []Payload{VmProvisioningStarted{RequestID: v.requestID, Spec: spec, Attempt: attempt}}
+}
+
+// Running reports whether attempt is the one in progress.
+func (v *VM) Running(attempt int) bool {
+	return v.status == StatusProvisioning && v.attempt == attempt
+}

@@ -1,0 +1,97 @@
+package app
+
+import (
+	"net/url"
+	"strings"
+	"time"
+)
+
+// DefaultIPTimeout is how long provisioning waits for a VM's IP before it
+// calls the VM ready with the IP pending.
+const DefaultIPTimeout = 2 * time.Minute
+
+// VmwareSettings says where a tenant's VMs are made. It holds no password:
+// that is a secret kept apart (see SecretBox).
+type VmwareSettings struct {
+	URL          string `json:"url"`
+	Username     string `json:"username"`
+	Datacenter   string `json:"datacenter"`
+	Cluster      string `json:"cluster,omitempty"`
+	ResourcePool string `json:"resource_pool,omitempty"`
+	Datastore    string `json:"datastore"`
+	Network      string `json:"network"`
+	Template     string `json:"template"`
+	Folder       string `json:"folder"`
+	CAFile       string `json:"ca_file,omitempty"`
+	Thumbprint   string `json:"thumbprint,omitempty"`
+	Insecure     bool   `json:"insecure,omitempty"`
+	IPTimeoutSec int    `json:"ip_timeout_seconds"`
+	HasPassword  bool   `json:"password_set"`
+}
+
+// IPTimeout is the deadline for a VM's IP.
+func (s VmwareSettings) IPTimeout() time.Duration {
+	if s.IPTimeoutSec <= 0 {
+		return DefaultIPTimeout
+	}
+	return time.Duration(s.IPTimeoutSec) * time.Second
+}
+
+// Validate checks the settings before they are recorded.
+func (s VmwareSettings) Validate() error {
+	u, err := url.Parse(s.URL)
+	if s.URL == "" || err != nil || u.Host == "" || strings.ContainsAny(s.URL, " \t\n") {
+		return Errorf(KindInvalid, "invalid vCenter URL %q: use https://host/sdk", clip(s.URL, 80))
+	}
+	if u.Scheme != "https" {
+		return Errorf(KindInvalid, "vCenter URL must use https, not %q", clip(u.Scheme, 10))
+	}
+	if u.User != nil {
+		return Errorf(KindInvalid, "put the user in --username, not in the vCenter URL")
+	}
+	required := []struct{ name, v string }{
+		{"username", s.Username}, {"datacenter", s.Datacenter}, {"datastore", s.Datastore},
+		{"network", s.Network}, {"template", s.Template}, {"folder", s.Folder},
+	}
+	for _, f := range required {
+		if strings.TrimSpace(f.v) == "" {
+			return Errorf(KindInvalid, "%s is required", f.name)
+		}
+		if err := validateText(f.name, f.v, 1, 255); err != nil {
+			return err
+		}
+	}
+	if s.Cluster == "" && s.ResourcePool == "" {
+		return Errorf(KindInvalid, "give a cluster or a resource pool")
+	}
+	tls := 0
+	for _, set := range []bool{s.CAFile != "", s.Thumbprint != "", s.Insecure} {
+		if set {
+			tls++
+		}
+	}
+	if tls > 1 {
+		return Errorf(KindInvalid, "give only one of a CA file, a thumbprint or --insecure")
+	}
+	if s.IPTimeoutSec < 0 || s.IPTimeoutSec > 24*3600 {
+		return Errorf(KindInvalid, "IP timeout must be between 0 and 24h")
+	}
+	if !s.HasPassword {
+		return Errorf(KindInvalid, "a password is required: give --password-file, --password-env or --password-stdin")
+	}
+	return nil
+}
+
+// Target is everything an adapter needs to reach a tenant's vCenter,
+// password included. It lives in memory only.
+type Target struct {
+	Tenant   string
+	Settings VmwareSettings
+	Password string
+}
+
+// String never shows the password.
+func (t Target) String() string { return t.Settings.Username + "@" + t.Settings.URL }
+
+// GoString never shows the password either.
+func (t Target) GoString() string { return t.String() }

@@ -1,0 +1,132 @@
+package app
+
+import (
+	"context"
+	"time"
+)
+
+// SetVmware records a tenant's vCenter settings and seals its password
+// apart from the event log.
+func (a *App) SetVmware(ctx context.Context, actor Actor, s VmwareSettings, password string) (VmwareSettings, error) {
+	if err := needTenant(actor); err != nil {
+		return VmwareSettings{}, err
+	}
+	if err := needUser(actor); err != nil {
+		return VmwareSettings{}, err
+	}
+	s.HasPassword = password != ""
+	if a.Secrets == nil {
+		return VmwareSettings{}, Errorf(KindUnavailable, "no secret key is available to seal the vCenter password")
+	}
+	err := a.Store.Update(ctx, func(tx Tx) error {
+		t, err := loadTenant(ctx, tx, actor.Tenant)
+		if err != nil {
+			return err
+		}
+		payloads, err := t.ConfigureVmware(actor.User, s)
+		if err != nil {
+			return err
+		}
+		sealed, err := a.Secrets.Seal([]byte(password))
+		if err != nil {
+			return Errorf(KindUnavailable, "cannot seal the vCenter password: %v", err)
+		}
+		if err := tx.PutSecret(ctx, actor.Tenant, SecretPassword, sealed); err != nil {
+			return err
+		}
+		_, err = a.record(ctx, tx, actor.Tenant, StreamTenant, actor.Tenant, t.Version(), a.meta(actor), payloads...)
+		return err
+	})
+	return s, err
+}
+
+// ShowVmware returns the tenant's settings (never the password).
+func (a *App) ShowVmware(ctx context.Context, actor Actor) (VmwareSettings, error) {
+	if _, err := a.memberOf(ctx, actor); err != nil {
+		return VmwareSettings{}, err
+	}
+	s, err := a.Store.VmwareSettings(ctx, actor.Tenant)
+	if ErrorKind(err) == KindNotFound {
+		return s, Errorf(KindNotFound, "VMware is not configured for tenant %s: an admin runs 'dvmm vmware set'", actor.Tenant)
+	}
+	return s, err
+}
+
+// TestVmware logs in to the tenant's vCenter and checks its inventory.
+func (a *App) TestVmware(ctx context.Context, actor Actor) ([]Check, error) {
+	if _, err := a.ShowVmware(ctx, actor); err != nil {
+		return nil, err
+	}
+	t, err := a.target(ctx, actor.Tenant)
+	if err != nil {
+		return []Check{{Name: "password", OK: false, Detail: ErrorMessage(err)}}, nil
+	}
+	if a.Hypervisor == nil {
+		return nil, Errorf(KindUnavailable, "no hypervisor is wired into this process")
+	}
+	return a.Hypervisor.Check(ctx, t), nil
+}
+
+// VmStatus returns a request's VM as recorded, and as vCenter sees it
+// now when it can be reached (live is nil otherwise).
+func (a *App) VmStatus(ctx context.Context, actor Actor, ref string, timeout time.Duration) (RequestView, *Machine, error) {
+	if _, err := a.memberOf(ctx, actor); err != nil {
+		return RequestView{}, nil, err
+	}
+	id, err := a.resolveVM(ctx, actor, ref)
+	if err != nil {
+		return RequestView{}, nil, err
+	}
+	v, err := a.Store.Request(ctx, id)
+	if err != nil {
+		return v, nil, err
+	}
+	if v.Tenant != actor.Tenant {
+		return RequestView{}, nil, notFound(ref)
+	}
+	if v.VM == nil || v.VM.MoRef == "" || a.Hypervisor == nil {
+		return v, nil, nil
+	}
+	t, err := a.target(ctx, actor.Tenant)
+	if err != nil {
+		return v, nil, nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	m, found, err := a.Hypervisor.Find(cctx, t, id)
+	if err != nil || !found {
+		return v, nil, nil
+	}
+	return v, &m, nil
+}
+
+// resolveVM accepts a request id prefix, a VM id (vm-<request id>) or a VM name.
+func (a *App) resolveVM(ctx context.Context, actor Actor, ref string) (string, error) {
+	if id, err := a.resolve(ctx, actor, RequestIDOfVM(ref)); err == nil {
+		return id, nil
+	}
+	if err := ValidateName(ref); err == nil {
+		vs, err := a.Store.ListRequests(ctx, RequestFilter{Tenant: actor.Tenant, HasVM: true})
+		if err != nil {
+			return "", err
+		}
+		var match []string
+		for _, v := range vs {
+			if v.Name == ref {
+				match = append(match, v.ID)
+			}
+		}
+		if len(match) == 1 {
+			return match[0], nil
+		}
+		if len(match) > 1 {
+			return "", Errorf(KindInvalid, "%d VMs are named %s: give the request id instead", len(match), ref)
+		}
+	}
+	return "", Errorf(KindNotFound, "VM %s not found in your tenant: list them with 'dvmm vm list'", clip(ref, 30))
+}
+
+// ListVMs lists the requests of the actor's tenant that have a VM.
+func (a *App) ListVMs(ctx context.Context, actor Actor) ([]RequestView, error) {
+	return a.ListRequests(ctx, actor, RequestFilter{HasVM: true})
+}
