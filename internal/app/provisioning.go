@@ -367,12 +367,20 @@ func (a *App) Drive(ctx context.Context, actor Actor, requestID string, lease ti
 			last = sig
 			onChange(v)
 		}
-		if v.Status != StatusProvisioning || v.VM == nil {
+		if v.Status != StatusProvisioning && v.Status != StatusApproved {
 			return v, nil
 		}
-		cmd, ok, err := a.Store.ClaimByKey(ctx, CreateVmKey(requestID, v.VM.Attempt), worker, a.Now(), lease)
-		if err != nil {
-			return v, err
+		// While APPROVED, the ProvisionVm handler has yet to run (another
+		// process holds it); wait for it like for a retry.
+		var (
+			cmd Command
+			ok  bool
+		)
+		if v.VM != nil && v.Status == StatusProvisioning {
+			cmd, ok, err = a.Store.ClaimByKey(ctx, CreateVmKey(requestID, v.VM.Attempt), worker, a.Now(), lease)
+			if err != nil {
+				return v, err
+			}
 		}
 		if ok {
 			stop := a.keepLease(ctx, cmd.ID, worker, lease)

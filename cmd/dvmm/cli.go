@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+
+	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/secret"
+	"github.com/dvmm/dvmm/internal/store"
+	"github.com/dvmm/dvmm/internal/vsphere"
+)
+
+// cli holds one invocation's streams, settings and lazily opened services.
+type cli struct {
+	in     io.Reader
+	out    io.Writer
+	errOut io.Writer
+	v      *viper.Viper
+
+	db      *store.DB
+	app     *app.App
+	hv      *vsphere.Client
+	log     *slog.Logger
+	corrID  string
+	printer *printer
+}
+
+func newCLI(in io.Reader, out, errOut io.Writer) *cli {
+	v := viper.New()
+	v.SetEnvPrefix("DVMM")
+	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
+	v.AutomaticEnv()
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return &cli{in: in, out: out, errOut: errOut, v: v, corrID: hex.EncodeToString(b),
+		log: slog.New(slog.DiscardHandler)}
+}
+
+// configKeys are the keys a config file may set.
+var configKeys = map[string]bool{
+	"db": true, "tenant": true, "user": true, "output": true, "no-color": true, "secret-key": true,
+	"log-format": true, "log-level": true, "workers": true, "lease": true,
+}
+
+// load binds flags and reads the config file: flag > env > file > default.
+func (c *cli) load(cmd *cobra.Command) error {
+	if err := bindFlags(c.v, cmd.Flags()); err != nil {
+		return err
+	}
+	path := c.v.GetString("config")
+	explicit := path != ""
+	if !explicit {
+		path = filepath.Join(configDir(), "config.yaml")
+	}
+	if _, err := os.Stat(path); err == nil {
+		file := viper.New()
+		file.SetConfigFile(path)
+		file.SetConfigType("yaml")
+		if err := file.ReadInConfig(); err != nil {
+			return usageError("config file %s is not valid YAML: %s", path, oneLine(err.Error()))
+		}
+		keys := file.AllKeys()
+		sort.Strings(keys)
+		for _, k := range keys {
+			if !configKeys[k] {
+				return usageError("config file %s: unknown key %q", path, k)
+			}
+		}
+		if err := c.v.MergeConfigMap(file.AllSettings()); err != nil {
+			return usageError("config file %s: %s", path, oneLine(err.Error()))
+		}
+	} else if explicit {
+		return usageError("config file %s cannot be read: %s", path, errors.Unwrap(err))
+	}
+	switch o := c.output(); o {
+	case "table", "json":
+	default:
+		return usageError("unknown output format %q: use table or json", o)
+	}
+	c.printer = newPrinter(c.out, c.output(), c.noColor())
+	return nil
+}
+
+func (c *cli) output() string   { return strings.ToLower(c.v.GetString("output")) }
+func (c *cli) noColor() bool    { return c.v.GetBool("no-color") || os.Getenv("NO_COLOR") != "" }
+func (c *cli) jsonOutput() bool { return c.output() == "json" }
+
+func configDir() string {
+	if d := os.Getenv("XDG_CONFIG_HOME"); d != "" {
+		return filepath.Join(d, "dvmm")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".config", "dvmm")
+	}
+	return "."
+}
+
+func dataDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "dvmm")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "share", "dvmm")
+	}
+	return "."
+}
+
+func (c *cli) dbPath() string {
+	if p := c.v.GetString("db"); p != "" {
+		return p
+	}
+	return filepath.Join(dataDir(), "dvmm.db")
+}
+
+func (c *cli) secretKeyPath() string {
+	if p := c.v.GetString("secret-key"); p != "" {
+		return p
+	}
+	if cfg := c.v.GetString("config"); cfg != "" {
+		return filepath.Join(filepath.Dir(cfg), "secret.key")
+	}
+	return filepath.Join(configDir(), "secret.key")
+}
+
+// actor is who runs this command.
+func (c *cli) actor() app.Actor {
+	u := c.v.GetString("user")
+	if u == "" {
+		if cur, err := user.Current(); err == nil {
+			u = strings.ToLower(cur.Username)
+		}
+	}
+	return app.Actor{User: u, Tenant: c.v.GetString("tenant"), CorrelationID: c.corrID}
+}
+
+// App opens the database and wires the application on first use.
+func (c *cli) App(ctx context.Context) (*app.App, error) {
+	if c.app != nil {
+		return c.app, nil
+	}
+	db, err := store.Open(ctx, c.dbPath())
+	if err != nil {
+		return nil, err
+	}
+	c.db = db
+	c.hv = vsphere.New(vsphere.Options{Logger: c.log})
+	c.app = app.New(db, c.hv, &lazyBox{path: c.secretKeyPath()})
+	c.app.Log = c.log
+	return c.app, nil
+}
+
+// lazyBox loads (or creates) the secret key only when a secret is sealed
+// or opened, so read-only commands never touch it.
+type lazyBox struct {
+	path string
+	once sync.Once
+	box  *secret.Box
+	err  error
+}
+
+func (l *lazyBox) get() (*secret.Box, error) {
+	l.once.Do(func() { l.box, l.err = secret.LoadOrCreate(l.path) })
+	return l.box, l.err
+}
+
+func (l *lazyBox) Seal(p []byte) ([]byte, error) {
+	b, err := l.get()
+	if err != nil {
+		return nil, err
+	}
+	return b.Seal(p)
+}
+
+func (l *lazyBox) Open(p []byte) ([]byte, error) {
+	b, err := l.get()
+	if err != nil {
+		return nil, err
+	}
+	return b.Open(p)
+}
+
+func (c *cli) close() {
+	if c.hv != nil {
+		c.hv.Close()
+	}
+	if c.db != nil {
+		_ = c.db.Close()
+	}
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/lipgloss/table"
+	"github.com/mattn/go-isatty"
+	"github.com/muesli/termenv"
+
+	"github.com/dvmm/dvmm/internal/app"
+)
+
+// printer renders data to stdout: lipgloss tables and colour on a
+// terminal, plain aligned text otherwise, JSON when asked.
+type printer struct {
+	w      io.Writer
+	format string
+	tty    bool
+	r      *lipgloss.Renderer
+}
+
+func newPrinter(w io.Writer, format string, noColor bool) *printer {
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		tty = isatty.IsTerminal(f.Fd())
+	}
+	r := lipgloss.NewRenderer(w)
+	if !tty || noColor {
+		r.SetColorProfile(termenv.Ascii)
+	}
+	return &printer{w: w, format: format, tty: tty, r: r}
+}
+
+func (p *printer) json(v any) error {
+	enc := json.NewEncoder(p.w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// table prints rows under headers.
+func (p *printer) table(headers []string, rows [][]string) {
+	if !p.tty {
+		tw := tabwriter.NewWriter(p.w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, strings.Join(headers, "\t"))
+		for _, r := range rows {
+			fmt.Fprintln(tw, strings.Join(r, "\t"))
+		}
+		tw.Flush()
+		return
+	}
+	head := p.r.NewStyle().Bold(true).Padding(0, 1)
+	cell := p.r.NewStyle().Padding(0, 1)
+	t := table.New().Border(lipgloss.RoundedBorder()).
+		BorderStyle(p.r.NewStyle().Foreground(lipgloss.Color("8"))).
+		Headers(headers...).Rows(rows...).
+		StyleFunc(func(row, col int) lipgloss.Style {
+			if row == table.HeaderRow {
+				return head
+			}
+			return cell
+		})
+	fmt.Fprintln(p.w, t.Render())
+}
+
+// fields prints "label  value" lines.
+func (p *printer) fields(pairs [][2]string) {
+	label := p.r.NewStyle().Bold(true)
+	width := 0
+	for _, kv := range pairs {
+		width = max(width, len(kv[0]))
+	}
+	for _, kv := range pairs {
+		if kv[1] == "" {
+			continue
+		}
+		fmt.Fprintf(p.w, "%s  %s\n", label.Render(fmt.Sprintf("%-*s", width, kv[0])), kv[1])
+	}
+}
+
+func (p *printer) heading(s string) {
+	fmt.Fprintln(p.w, p.r.NewStyle().Bold(true).Underline(true).Render(s))
+}
+
+// status renders a status in capitals, coloured on a terminal.
+func (p *printer) status(s app.Status) string {
+	color := map[app.Status]string{
+		app.StatusPending: "3", app.StatusApproved: "6", app.StatusProvisioning: "4",
+		app.StatusReady: "2", app.StatusFailed: "1", app.StatusRejected: "1", app.StatusCancelled: "8",
+	}[s]
+	return p.r.NewStyle().Foreground(lipgloss.Color(color)).Bold(true).Render(strings.ToUpper(string(s)))
+}
+
+func (p *printer) dim(s string) string {
+	return p.r.NewStyle().Faint(true).Render(s)
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Local().Format("2006-01-02 15:04:05")
+}
+
+func (p *printer) okColor(ok bool) lipgloss.Color {
+	if ok {
+		return lipgloss.Color("2")
+	}
+	return lipgloss.Color("1")
+}
+
+// teeWriter writes to both; the first keeps its terminal detection.
+func teeWriter(w io.Writer, also io.Writer) io.Writer {
+	return &tee{w: w, also: also}
+}
+
+type tee struct{ w, also io.Writer }
+
+func (t *tee) Write(p []byte) (int, error) {
+	_, _ = t.also.Write(p)
+	return t.w.Write(p)
+}

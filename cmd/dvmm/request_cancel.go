@@ -1,0 +1,35 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dvmm/dvmm/internal/app"
+)
+
+func newRequestCancelCmd(c *cli) *cobra.Command {
+	return &cobra.Command{
+		Use:               "cancel <id>",
+		Short:             "Withdraw a pending request",
+		Long:              "Cancel a request that is still pending. The requester or a tenant admin can cancel.",
+		Example:           "  dvmm request cancel 3fk2",
+		Args:              exactArgs(1, "a request id"),
+		ValidArgsFunction: c.completeRequestIDs(app.StatusPending),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := c.App(cmd.Context())
+			if err != nil {
+				return err
+			}
+			v, err := a.Cancel(cmd.Context(), c.actor(), args[0])
+			if err != nil {
+				return err
+			}
+			if c.jsonOutput() {
+				return c.printer.json(v)
+			}
+			fmt.Fprintf(c.out, "request %s cancelled\n", v.ID)
+			return nil
+		},
+	}
+}

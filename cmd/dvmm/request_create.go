@@ -1,0 +1,52 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dvmm/dvmm/internal/app"
+)
+
+func newRequestCreateCmd(c *cli) *cobra.Command {
+	var in app.NewRequestInput
+	cmd := &cobra.Command{
+		Use:   "create",
+		Short: "Ask for a VM",
+		Long: `Ask for a VM in your tenant. Sizes: S (2 vCPU, 4 GB RAM, 50 GB disk),
+M (4, 8, 100; the default), L (8, 16, 200), XL (16, 32, 500). The name is
+3-63 lowercase letters, digits and single dashes. Prints the new request's id.`,
+		Example: `  dvmm --tenant acme request create --name web-01 --size M --project shop \
+      --justification "load tests for the shop"`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := c.App(cmd.Context())
+			if err != nil {
+				return err
+			}
+			v, err := a.CreateRequest(cmd.Context(), c.actor(), in)
+			if err != nil {
+				return err
+			}
+			if c.jsonOutput() {
+				return c.printer.json(v)
+			}
+			fmt.Fprintln(c.out, v.ID)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&in.Name, "name", "", "VM name (required)")
+	f.StringVar(&in.Size, "size", app.DefaultSize, "size: S, M, L or XL")
+	f.StringVar(&in.Project, "project", "", "project the VM is for (required)")
+	f.StringVar(&in.Network, "network", "", "network (default: the tenant's)")
+	f.StringVar(&in.Justification, "justification", "", "why the VM is needed, at least 10 characters (required)")
+	_ = cmd.RegisterFlagCompletionFunc("size", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		var out []string
+		for _, s := range app.Sizes {
+			out = append(out, fmt.Sprintf("%s\t%d vCPU, %d GB RAM, %d GB disk", s.Name, s.CPUs, s.MemoryGB, s.DiskGB))
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	})
+	return cmd
+}

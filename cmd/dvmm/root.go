@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+)
+
+// Main runs dvmm with args and returns the exit code.
+func Main(args []string, in io.Reader, out, errOut io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	c := newCLI(in, out, errOut)
+	defer c.close()
+	root := newRootCmd(c)
+	root.SetArgs(args)
+	root.SetIn(in)
+	root.SetOut(out)
+	root.SetErr(errOut)
+	err := root.ExecuteContext(ctx)
+	if err != nil && ctx.Err() != nil && !isExit(err) {
+		fmt.Fprintln(errOut, "dvmm: interrupted")
+		return ExitInterrupted
+	}
+	return reportError(errOut, err)
+}
+
+func isExit(err error) bool {
+	var ee *exitError
+	return errors.As(err, &ee)
+}
+
+func newRootCmd(c *cli) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "dvmm",
+		Short: "Self-service VM provisioning for VMware vCenter",
+		Long: `dvmm lets people in a tenant ask for VMs, a tenant admin approve them, and
+approval provision them on vCenter with no manual step. Every change is an
+event in an embedded SQLite log; lists and timelines derive from it.`,
+		Example: `  dvmm demo
+  dvmm tenant create acme --admin alice
+  dvmm --tenant acme --user bob request create --name web-01 --size M --project shop --justification "load tests for the shop"`,
+		SilenceErrors:     true,
+		SilenceUsage:      true,
+		Version:           versionString(),
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return c.load(cmd) },
+	}
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usageError("%v (see '%s --help')", err, cmd.CommandPath())
+	})
+	pf := root.PersistentFlags()
+	pf.String("db", "", "database file (default $XDG_DATA_HOME/dvmm/dvmm.db)")
+	pf.String("tenant", "", "tenant to act in")
+	pf.String("user", "", "user to act as (default: the OS user)")
+	pf.String("config", "", "config file (default $XDG_CONFIG_HOME/dvmm/config.yaml)")
+	pf.StringP("output", "o", "table", "output format: table or json")
+	pf.Bool("no-color", false, "never colour the output")
+	pf.String("secret-key", "", "key file sealing vCenter passwords (default: secret.key beside the config file)")
+
+	root.AddGroup(&cobra.Group{ID: "work", Title: "Requests and VMs:"}, &cobra.Group{ID: "admin", Title: "Setup and operation:"})
+	for _, sub := range []*cobra.Command{newRequestCmd(c), newVMCmd(c)} {
+		sub.GroupID = "work"
+		root.AddCommand(sub)
+	}
+	for _, sub := range []*cobra.Command{newTenantCmd(c), newVmwareCmd(c), newServeCmd(c), newDemoCmd(c), newSimCmd(c), newVersionCmd(c)} {
+		sub.GroupID = "admin"
+		root.AddCommand(sub)
+	}
+	root.SetHelpCommandGroupID("admin")
+	root.SetCompletionCommandGroupID("admin")
+	return root
+}
+
+// bindFlags lets viper see a command's flags so that flag > env > config > default.
+func bindFlags(v *viper.Viper, fs *pflag.FlagSet) error {
+	var err error
+	fs.VisitAll(func(f *pflag.Flag) {
+		if e := v.BindPFlag(f.Name, f); e != nil && err == nil {
+			err = e
+		}
+	})
+	return err
+}
+
+// groupCmd makes a parent command that only holds subcommands.
+func groupCmd(use, short, long string, subs ...*cobra.Command) *cobra.Command {
+	cmd := &cobra.Command{Use: use, Short: short, Long: long, Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return usageError("%s needs a subcommand: %s", cmd.CommandPath(), subNames(cmd))
+		}}
+	cmd.AddCommand(subs...)
+	return cmd
+}
+
+func subNames(cmd *cobra.Command) string {
+	var names []string
+	for _, s := range cmd.Commands() {
+		if s.IsAvailableCommand() {
+			names = append(names, s.Name())
+		}
+	}
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/dvmm/dvmm/internal/store"
+	"github.com/dvmm/dvmm/internal/vsphere"
+)
+
+// TestMain lets scripts run dvmm as a real process: the test binary
+// re-executes itself as dvmm.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"dvmm": func() { os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+	})
+}
+
+func TestScript(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 filepath.Join("..", "..", "testdata", "script"),
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+		UpdateScripts:       os.Getenv("DVMM_UPDATE_SCRIPTS") != "",
+		Setup: func(env *testscript.Env) error {
+			home := filepath.Join(env.WorkDir, "home")
+			env.Setenv("HOME", home)
+			env.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+			env.Setenv("XDG_DATA_HOME", filepath.Join(home, ".local", "share"))
+			env.Setenv("DVMM_DB", filepath.Join(env.WorkDir, "dvmm.db"))
+			env.Setenv("NO_COLOR", "")
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"events":   cmdEvents,
+			"setid":    cmdSetID,
+			"jsonok":   cmdJSONOK,
+			"sim":      cmdSim,
+			"vcvms":    cmdVCVMs,
+			"nosecret": cmdNoSecret,
+		},
+	})
+}
+
+// exits CODE PROG ARGS...: runs PROG and checks its exit code; stdout and
+// stderr are kept for the next stdout/stderr checks.
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits CODE PROG ARGS...")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("usage: exits CODE PROG ARGS...")
+	}
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("%s: %v", args[1], err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
+	}
+}
+
+// events N: the event log holds exactly N events.
+func cmdEvents(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: events N")
+	}
+	want, err := strconv.ParseInt(args[0], 10, 64)
+	if err != nil {
+		ts.Fatalf("usage: events N")
+	}
+	ctx := context.Background()
+	db, err := store.Open(ctx, ts.Getenv("DVMM_DB"))
+	ts.Check(err)
+	defer db.Close()
+	n, err := db.CountEvents(ctx)
+	ts.Check(err)
+	if (n == want) == neg {
+		ts.Fatalf("event log holds %d events, want %s%d", n, map[bool]string{true: "not ", false: ""}[neg], want)
+	}
+}
+
+// setid NAME: sets $NAME to the first line of the last command's stdout.
+func cmdSetID(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: setid NAME")
+	}
+	out := strings.TrimSpace(ts.ReadFile("stdout"))
+	if i := strings.IndexByte(out, '\n'); i >= 0 {
+		out = out[:i]
+	}
+	if out == "" {
+		ts.Fatalf("stdout is empty")
+	}
+	ts.Setenv(args[0], out)
+}
+
+// jsonok FILE: FILE parses as JSON.
+func cmdJSONOK(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: jsonok FILE")
+	}
+	var v any
+	err := json.Unmarshal([]byte(ts.ReadFile(args[0])), &v)
+	if (err == nil) == neg {
+		ts.Fatalf("json of %s: %v", args[0], err)
+	}
+}
+
+// sim [-clone-delay D] [-ip-delay D]: starts a vCenter simulator for the
+// script and exports VC_URL, VC_USER, VC_PASSWORD, VC_PASSWORD_FILE,
+// VC_THUMBPRINT and VC_CA_FILE.
+func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("usage: sim [-clone-delay D] [-ip-delay D]")
+	}
+	var opts vsphere.SimOptions
+	for i := 0; i+1 < len(args); i += 2 {
+		d, err := time.ParseDuration(args[i+1])
+		if err != nil {
+			ts.Fatalf("sim: bad duration %q", args[i+1])
+		}
+		switch args[i] {
+		case "-clone-delay":
+			opts.CloneDelay = d
+		case "-ip-delay":
+			opts.IPDelay = d
+		default:
+			ts.Fatalf("usage: sim [-clone-delay D] [-ip-delay D]")
+		}
+	}
+	sim, err := vsphere.StartSimulator(context.Background(), opts)
+	ts.Check(err)
+	ts.Defer(sim.Close)
+	pw := filepath.Join(ts.Getenv("WORK"), "vc-password")
+	ts.Check(os.WriteFile(pw, []byte(sim.Password()), 0o600))
+	s := sim.Settings("dvmm")
+	for k, v := range map[string]string{"VC_URL": sim.URL(), "VC_USER": sim.Username(), "VC_PASSWORD": sim.Password(),
+		"VC_PASSWORD_FILE": pw, "VC_THUMBPRINT": sim.Thumbprint(), "VC_CA_FILE": sim.CAFile(),
+		"VC_DATACENTER": s.Datacenter, "VC_CLUSTER": s.Cluster, "VC_DATASTORE": s.Datastore,
+		"VC_NETWORK": s.Network, "VC_TEMPLATE": s.Template} {
+		ts.Setenv(k, v)
+	}
+	ts.Values["sim"] = sim
+}
+
+// vcvms FOLDER N [CPUS MEMORY_MB]: the simulator holds N VMs below FOLDER,
+// each with that many vCPUs and that much memory when given.
+func cmdVCVMs(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 && len(args) != 4 {
+		ts.Fatalf("usage: vcvms FOLDER N [CPUS MEMORY_MB]")
+	}
+	sim, ok := ts.Value("sim").(*vsphere.Simulator)
+	if !ok {
+		ts.Fatalf("vcvms: no simulator; run 'sim' first")
+	}
+	want, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	vms, err := sim.ListVMs(context.Background(), args[0])
+	ts.Check(err)
+	if (len(vms) == want) == neg {
+		ts.Fatalf("simulator has %d VMs below %s, want %d: %+v", len(vms), args[0], want, vms)
+	}
+	if len(args) == 4 {
+		cpus, _ := strconv.Atoi(args[2])
+		mem, _ := strconv.Atoi(args[3])
+		for _, vm := range vms {
+			if vm.CPUs != cpus || vm.MemoryMB != mem {
+				ts.Fatalf("VM %s has %d vCPU and %d MB, want %d and %d", vm.Name, vm.CPUs, vm.MemoryMB, cpus, mem)
+			}
+		}
+	}
+}
+
+// nosecret SECRET FILE...: none of the files holds the secret, nor its
+// base64 or hex forms. A folder is searched file by file.
+func cmdNoSecret(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: nosecret SECRET FILE...")
+	}
+	forms := secretForms(args[0])
+	for _, name := range args[1:] {
+		path := ts.MkAbs(name)
+		_ = filepath.Walk(path, func(p string, fi os.FileInfo, err error) error {
+			if err != nil || fi.IsDir() {
+				return nil
+			}
+			data, err := os.ReadFile(p)
+			ts.Check(err)
+			for _, f := range forms {
+				if strings.Contains(string(data), f) {
+					ts.Fatalf("%s holds the secret (as %q)", p, f)
+				}
+			}
+			return nil
+		})
+	}
+}
+
+// secretForms lists the ways a secret could leak in text: as is, and in
+// its base64 and hex forms.
+func secretForms(s string) []string {
+	b := []byte(s)
+	return []string{s, base64.StdEncoding.EncodeToString(b), base64.RawStdEncoding.EncodeToString(b),
+		base64.URLEncoding.EncodeToString(b), hex.EncodeToString(b)}
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+)
+
+func newServeCmd(c *cli) *cobra.Command {
+	var (
+		once      bool
+		workers   int
+		lease     time.Duration
+		poll      time.Duration
+		logFormat string
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run queued provisioning work against vCenter",
+		Long: `Claim due commands from the queue and run them: the provisioning of
+approved requests, and their retries. Runs until SIGINT or SIGTERM; with
+--once it drains what is due and exits (for cron): exit 0 when everything
+went through, 7 when some work ended FAILED.`,
+		Example: "  dvmm serve --workers 4\n  */1 * * * * dvmm serve --once",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if workers < 1 || workers > 64 {
+				return usageError("--workers must be between 1 and 64")
+			}
+			if lease < time.Second {
+				return usageError("--lease must be at least 1s")
+			}
+			logger, err := newLogger(logFormat)
+			if err != nil {
+				return err
+			}
+			c.log = logger.With(slog.String("correlation_id", c.corrID))
+			a, err := c.App(cmd.Context())
+			if err != nil {
+				return err
+			}
+			worker := fmt.Sprintf("serve-%d-%s", os.Getpid(), c.corrID[:6])
+			ctx := cmd.Context()
+			total, failed := 0, 0
+			for {
+				res, err := a.Drain(ctx, worker, workers, lease)
+				total += res.Ran
+				failed += res.Failed
+				if err != nil && ctx.Err() == nil {
+					return err
+				}
+				if once || ctx.Err() != nil {
+					break
+				}
+				select {
+				case <-ctx.Done():
+				case <-time.After(poll):
+				}
+			}
+			c.log.Info("serve stopped", slog.Int("ran", total), slog.Int("failed", failed))
+			if failed > 0 {
+				return &exitError{code: ExitFailed, msg: fmt.Sprintf("%d of %d commands failed", failed, total)}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&once, "once", false, "drain what is due, then exit")
+	f.IntVar(&workers, "workers", 4, "commands run at the same time")
+	f.DurationVar(&lease, "lease", 2*time.Minute, "how long a claimed command is ours before another worker may take it (renewed while working)")
+	f.DurationVar(&poll, "poll", time.Second, "how often to look for due work")
+	f.StringVar(&logFormat, "log-format", "", "log format: text or json (default: text on a terminal, json otherwise)")
+	return cmd
+}
+
+// newLogger logs to stderr: text on a terminal, JSON otherwise.
+func newLogger(format string) (*slog.Logger, error) {
+	if format == "" {
+		format = "json"
+		if isatty.IsTerminal(os.Stderr.Fd()) {
+			format = "text"
+		}
+	}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, nil)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, nil)), nil
+	}
+	return nil, usageError("unknown log format %q: use text or json", format)
+}

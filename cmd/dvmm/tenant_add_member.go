@@ -1,0 +1,41 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dvmm/dvmm/internal/app"
+)
+
+func newTenantAddMemberCmd(c *cli) *cobra.Command {
+	var role string
+	cmd := &cobra.Command{
+		Use:     "add-member <tenant> <user>",
+		Short:   "Add a user to a tenant, or change their role",
+		Long:    "Add a user to a tenant as a user (asks for VMs) or an admin (also approves). Only a tenant admin can do this.",
+		Example: "  dvmm --user alice tenant add-member acme bob --role user",
+		Args:    exactArgs(2, "a tenant and a user"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := app.ParseRole(role)
+			if err != nil {
+				return err
+			}
+			a, err := c.App(cmd.Context())
+			if err != nil {
+				return err
+			}
+			v, err := a.AddMember(cmd.Context(), c.actor(), args[0], args[1], r)
+			if err != nil {
+				return err
+			}
+			if c.jsonOutput() {
+				return c.printer.json(v)
+			}
+			fmt.Fprintf(c.out, "%s is now %s of tenant %s\n", args[1], r, v.Name)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&role, "role", "user", "role: user or admin")
+	return cmd
+}

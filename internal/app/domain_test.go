@@ -1,0 +1,298 @@
+package app_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dvmm/dvmm/internal/app"
+)
+
+// history turns payloads into a stream's events, numbered from 1.
+func history(streamType, id string, payloads ...app.Payload) []app.Event {
+	events := make([]app.Event, len(payloads))
+	for i, p := range payloads {
+		events[i] = app.Event{TenantID: "acme", StreamType: streamType, StreamID: id, Version: i + 1, Type: p.EventType(), Data: p}
+	}
+	return events
+}
+
+func acme(extra ...app.Payload) *app.Tenant {
+	ps := append([]app.Payload{app.TenantCreated{Name: "acme", Admin: "alice"},
+		app.TenantMemberAdded{User: "bob", Role: app.RoleUser},
+		app.TenantMemberAdded{User: "carol", Role: app.RoleAdmin}}, extra...)
+	return app.NewTenant("acme", history(app.StreamTenant, "acme", ps...))
+}
+
+var created = app.RequestCreated{Name: "web-01", Size: "M", CPUs: 4, MemoryGB: 8, DiskGB: 100, Project: "shop",
+	Justification: "load tests for the shop", Requester: "bob"}
+
+func request(ps ...app.Payload) *app.Request {
+	return app.NewRequest("r1", "acme", history(app.StreamRequest, "r1", ps...))
+}
+
+func TestValidateName(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ok   bool
+	}{
+		{"web-01", true}, {"abc", true}, {strings.Repeat("a", 63), true},
+		{"", false}, {"ab", false}, {strings.Repeat("a", 64), false}, {"Web-01", false},
+		{"-web", false}, {"web-", false}, {"we--b", false}, {"web 01", false}, {"web_01", false},
+		{"wéb-01", false}, {"web;rm", false}, {"web\x0001", false}, {"ԝeb-01", false},
+	} {
+		err := app.ValidateName(tc.name)
+		if (err == nil) != tc.ok {
+			t.Errorf("ValidateName(%q) = %v, want ok=%v", tc.name, err, tc.ok)
+		}
+		if err != nil && app.ErrorKind(err) != app.KindInvalid {
+			t.Errorf("ValidateName(%q) kind = %s", tc.name, app.ErrorKind(err))
+		}
+	}
+}
+
+func TestRequestCreate(t *testing.T) {
+	good := app.NewRequestInput{Name: "web-01", Size: "m", Project: "shop", Justification: "load tests for the shop"}
+	for _, tc := range []struct {
+		name string
+		edit func(*app.NewRequestInput)
+		kind app.Kind
+	}{
+		{"OK", func(*app.NewRequestInput) {}, ""},
+		{"DefaultSize", func(in *app.NewRequestInput) { in.Size = "" }, ""},
+		{"ErrName", func(in *app.NewRequestInput) { in.Name = "Web_01" }, app.KindInvalid},
+		{"ErrSize", func(in *app.NewRequestInput) { in.Size = "XXL" }, app.KindInvalid},
+		{"ErrProject", func(in *app.NewRequestInput) { in.Project = "" }, app.KindInvalid},
+		{"ErrShortJustification", func(in *app.NewRequestInput) { in.Justification = "because   " }, app.KindInvalid},
+		{"ErrLongJustification", func(in *app.NewRequestInput) { in.Justification = strings.Repeat("x", 2001) }, app.KindInvalid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := good
+			tc.edit(&in)
+			ps, err := request().Create("bob", in)
+			if app.ErrorKind(err) != tc.kind {
+				t.Fatalf("err = %v (kind %q), want kind %q", err, app.ErrorKind(err), tc.kind)
+			}
+			if err != nil {
+				return
+			}
+			c := ps[0].(app.RequestCreated)
+			if c.Size != "M" || c.CPUs != 4 || c.MemoryGB != 8 || c.DiskGB != 100 || c.Requester != "bob" {
+				t.Fatalf("created = %+v", c)
+			}
+		})
+	}
+}
+
+func TestRequestDecisions(t *testing.T) {
+	approved := app.RequestApproved{By: "alice", SeenVersion: 1}
+	for _, tc := range []struct {
+		name    string
+		history []app.Payload
+		do      func(*app.Request) ([]app.Payload, error)
+		kind    app.Kind
+		want    string
+	}{
+		{"ApproveOK", []app.Payload{created}, func(r *app.Request) ([]app.Payload, error) { return r.Approve(acme(), "alice", 1) }, "", app.EvRequestApproved},
+		{"ApproveWithoutVersion", []app.Payload{created}, func(r *app.Request) ([]app.Payload, error) { return r.Approve(acme(), "alice", 0) }, "", app.EvRequestApproved},
+		{"ErrApproveStale", []app.Payload{created}, func(r *app.Request) ([]app.Payload, error) { return r.Approve(acme(), "alice", 2) }, app.KindConflict, ""},
+		{"ErrApproveTwice", []app.Payload{created, approved}, func(r *app.Request) ([]app.Payload, error) { return r.Approve(acme(), "carol", 0) }, app.KindConflict, ""},
+		{"ErrApproveByUser", []app.Payload{created}, func(r *app.Request) ([]app.Payload, error) { return r.Approve(acme(), "bob", 1) }, app.KindForbidden, ""},
+		{"ErrApproveByStranger", []app.Payload{created}, func(r *app.Request) ([]app.Payload, error) { return r.Approve(acme(), "mallory", 1) }, app.KindForbidden, ""},
+		{"ErrApproveOwn", []app.Payload{func() app.Payload { c := created; c.Requester = "alice"; return c }()},
+			func(r *app.Request) ([]app.Payload, error) { return r.Approve(acme(), "alice", 1) }, app.KindForbidden, ""},
+		{"RejectOK", []app.Payload{created}, func(r *app.Request) ([]app.Payload, error) {
+			return r.Reject(acme(), "alice", "not in this quarter's budget", 1)
+		}, "", app.EvRequestRejected},
+		{"ErrRejectShortReason", []app.Payload{created}, func(r *app.Request) ([]app.Payload, error) { return r.Reject(acme(), "alice", "no", 1) }, app.KindInvalid, ""},
+		{"ErrRejectLongReason", []app.Payload{created}, func(r *app.Request) ([]app.Payload, error) {
+			return r.Reject(acme(), "alice", strings.Repeat("x", 501), 1)
+		}, app.KindInvalid, ""},
+		{"CancelByRequester", []app.Payload{created}, func(r *app.Request) ([]app.Payload, error) { return r.Cancel(acme(), "bob") }, "", app.EvRequestCancelled},
+		{"CancelByAdmin", []app.Payload{created}, func(r *app.Request) ([]app.Payload, error) { return r.Cancel(acme(), "alice") }, "", app.EvRequestCancelled},
+		{"ErrCancelAfterApprove", []app.Payload{created, approved}, func(r *app.Request) ([]app.Payload, error) { return r.Cancel(acme(), "bob") }, app.KindConflict, ""},
+		{"ErrCancelByOtherUser", []app.Payload{created}, func(r *app.Request) ([]app.Payload, error) {
+			return r.Cancel(acme(app.TenantMemberAdded{User: "dave", Role: app.RoleUser}), "dave")
+		}, app.KindForbidden, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ps, err := tc.do(request(tc.history...))
+			if app.ErrorKind(err) != tc.kind {
+				t.Fatalf("err = %v (kind %q), want kind %q", err, app.ErrorKind(err), tc.kind)
+			}
+			if tc.want != "" && (len(ps) != 1 || ps[0].EventType() != tc.want) {
+				t.Fatalf("events = %v, want one %s", ps, tc.want)
+			}
+		})
+	}
+}
+
+func TestTenant(t *testing.T) {
+	if _, err := app.NewTenant("acme", nil).Create("alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := acme().Create("alice"); app.ErrorKind(err) != app.KindConflict {
+		t.Fatalf("second create: %v", err)
+	}
+	if _, err := app.NewTenant("Acme!", nil).Create("alice"); app.ErrorKind(err) != app.KindInvalid {
+		t.Fatalf("bad name: %v", err)
+	}
+	if _, err := acme().AddMember("bob", "dave", app.RoleUser); app.ErrorKind(err) != app.KindForbidden {
+		t.Fatalf("user adding member: %v", err)
+	}
+	if _, err := acme().AddMember("alice", "bob", app.RoleUser); app.ErrorKind(err) != app.KindConflict {
+		t.Fatalf("re-adding member: %v", err)
+	}
+	ps, err := acme().AddMember("alice", "bob", app.RoleAdmin)
+	if err != nil || ps[0].(app.TenantMemberAdded).Role != app.RoleAdmin {
+		t.Fatalf("promote: %v %v", ps, err)
+	}
+	if _, err := app.ParseRole("root"); app.ErrorKind(err) != app.KindInvalid {
+		t.Fatalf("ParseRole: %v", err)
+	}
+}
+
+func TestVmwareSettingsValidate(t *testing.T) {
+	good := app.VmwareSettings{URL: "https://vc.example/sdk", Username: "svc", Datacenter: "DC0", Cluster: "C0",
+		Datastore: "DS", Network: "VM Network", Template: "tpl", Folder: "dvmm", HasPassword: true}
+	for _, tc := range []struct {
+		name string
+		edit func(*app.VmwareSettings)
+		ok   bool
+	}{
+		{"OK", func(*app.VmwareSettings) {}, true},
+		{"ErrHTTP", func(s *app.VmwareSettings) { s.URL = "http://vc.example/sdk" }, false},
+		{"ErrNoHost", func(s *app.VmwareSettings) { s.URL = "https:///sdk" }, false},
+		{"ErrSpace", func(s *app.VmwareSettings) { s.URL = "https://vc example/sdk" }, false},
+		{"ErrUserInURL", func(s *app.VmwareSettings) { s.URL = "https://u:p@vc.example/sdk" }, false},
+		{"ErrNoPool", func(s *app.VmwareSettings) { s.Cluster = "" }, false},
+		{"ErrTwoTLS", func(s *app.VmwareSettings) { s.Insecure, s.Thumbprint = true, "AA" }, false},
+		{"ErrNoPassword", func(s *app.VmwareSettings) { s.HasPassword = false }, false},
+		{"ErrNoTemplate", func(s *app.VmwareSettings) { s.Template = " " }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := good
+			tc.edit(&s)
+			if err := s.Validate(); (err == nil) != tc.ok {
+				t.Fatalf("Validate = %v, want ok=%v", err, tc.ok)
+			}
+		})
+	}
+}
+
+func TestVMStartIsIdempotent(t *testing.T) {
+	spec := app.VmSpec{Name: "web-01", CPUs: 4, MemoryGB: 8}
+	vm := app.NewVM("r1", nil)
+	first := vm.Start(spec, 1)
+	if len(first) != 1 {
+		t.Fatalf("first start = %v", first)
+	}
+	started := app.NewVM("r1", history(app.StreamVM, "vm-r1", first...))
+	if again := started.Start(spec, 1); len(again) != 0 {
+		t.Fatalf("second start of attempt 1 = %v, want nothing", again)
+	}
+	if next := started.Start(spec, 2); len(next) != 0 {
+		t.Fatalf("attempt 2 while provisioning = %v, want nothing", next)
+	}
+	failed := app.NewVM("r1", history(app.StreamVM, "vm-r1", first[0], app.VmProvisioningFailed{Code: "X", Attempt: 1}))
+	if next := failed.Start(spec, 2); len(next) != 1 {
+		t.Fatalf("attempt 2 after failure = %v", next)
+	}
+}
+
+func TestRetryPolicyDelay(t *testing.T) {
+	p := app.DefaultRetryPolicy()
+	want := []time.Duration{10 * time.Second, 20 * time.Second, 40 * time.Second, 80 * time.Second, 120 * time.Second, 120 * time.Second}
+	for i, w := range want {
+		if got := p.Delay(i + 2); got != w {
+			t.Errorf("Delay(%d) = %s, want %s", i+2, got, w)
+		}
+	}
+}
+
+func TestPayloadRoundTrip(t *testing.T) {
+	samples := map[string]app.Payload{}
+	for _, p := range []app.Payload{
+		app.TenantCreated{Name: "acme", Admin: "alice"}, app.TenantMemberAdded{User: "bob", Role: app.RoleUser},
+		app.VmwareConfigured{Settings: app.VmwareSettings{URL: "https://vc/sdk", HasPassword: true}}, created,
+		app.RequestApproved{By: "alice", SeenVersion: 1}, app.RequestRejected{By: "alice", Reason: "no budget this year"},
+		app.RequestCancelled{By: "bob"}, app.RequestRetryRequested{By: "alice", Attempt: 2},
+		app.VmProvisioningStarted{RequestID: "r1", Spec: app.VmSpec{Name: "web-01"}, Attempt: 1},
+		app.VmProvisioningProgressed{Stage: app.StageCloning, Attempt: 1},
+		app.VmProvisioned{VCenterName: "web-01", MoRef: "vm-42", IP: "10.0.0.5", Attempt: 1},
+		app.VmProvisioningFailed{Code: app.FaultTemplateNotFound, Message: "template missing", Attempt: 1},
+		app.VmRetryScheduled{Attempt: 2, MaxAttempts: 5, DelaySeconds: 10, Reason: "timeout"},
+		app.VmWaitingForVCenter{Reason: "unreachable"}, app.VmRemoved{MoRef: "vm-42", Reason: "cleanup"},
+	} {
+		samples[p.EventType()] = p
+	}
+	for _, typ := range app.EventTypes() {
+		p, ok := samples[typ]
+		if !ok {
+			t.Errorf("no sample for %s", typ)
+			continue
+		}
+		data, err := app.EncodePayload(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := app.DecodePayload(typ, data)
+		if err != nil {
+			t.Fatalf("%s: %v", typ, err)
+		}
+		again, _ := app.EncodePayload(back)
+		if string(again) != string(data) {
+			t.Errorf("%s: %s != %s", typ, again, data)
+		}
+		if app.Timeline(app.Event{Data: back}) == "" && typ != app.EvTenantCreated && typ != app.EvTenantMemberAdded && typ != app.EvVmwareConfigured {
+			t.Errorf("%s adds no timeline line", typ)
+		}
+	}
+	if _, err := app.DecodePayload("no.such", []byte("{}")); err == nil {
+		t.Error("unknown type decoded")
+	}
+	if _, err := app.DecodePayload(app.EvRequestCreated, []byte("{garbage")); err == nil {
+		t.Error("garbage decoded")
+	}
+}
+
+func TestTimelineLines(t *testing.T) {
+	for _, tc := range []struct {
+		p    app.Payload
+		want string
+	}{
+		{created, "Request created"},
+		{app.RequestApproved{By: "alice"}, "Approved by alice"},
+		{app.RequestRejected{By: "alice", Reason: "no budget"}, "Rejected by alice: no budget"},
+		{app.VmProvisioningStarted{Attempt: 1}, "Provisioning started"},
+		{app.VmProvisioningFailed{Code: app.FaultVmwareNotConfigured}, "VMware not configured"},
+		{app.VmProvisioned{IP: "10.0.0.5"}, "VM ready (IP 10.0.0.5)"},
+		{app.VmProvisioned{}, "VM ready (IP pending)"},
+		{app.VmRetryScheduled{Attempt: 2, MaxAttempts: 5, DelaySeconds: 20, Reason: "timeout"}, "Retry 2/5 in 20s: timeout"},
+	} {
+		if got := app.Timeline(app.Event{Data: tc.p}); got != tc.want {
+			t.Errorf("Timeline(%T) = %q, want %q", tc.p, got, tc.want)
+		}
+	}
+}
+
+func TestProjectRequest(t *testing.T) {
+	var v app.RequestView
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	steps := []app.Event{
+		{StreamType: app.StreamRequest, StreamID: "r1", TenantID: "acme", Version: 1, Data: created, At: now},
+		{StreamType: app.StreamRequest, StreamID: "r1", Version: 2, Data: app.RequestApproved{By: "alice"}, At: now},
+		{StreamType: app.StreamVM, StreamID: "vm-r1", Version: 1, Data: app.VmProvisioningStarted{Attempt: 1, Spec: app.VmSpec{CPUs: 4, MemoryGB: 8}}, At: now},
+		{StreamType: app.StreamVM, StreamID: "vm-r1", Version: 2, Data: app.VmProvisioned{MoRef: "vm-42", IP: "10.0.0.5"}, At: now},
+	}
+	wantStatus := []app.Status{app.StatusPending, app.StatusApproved, app.StatusProvisioning, app.StatusReady}
+	for i, e := range steps {
+		app.ProjectRequest(&v, e)
+		if v.Status != wantStatus[i] {
+			t.Fatalf("after %T: status %s, want %s", e.Data, v.Status, wantStatus[i])
+		}
+	}
+	if v.Version != 2 || v.VM == nil || v.VM.MoRef != "vm-42" || v.VM.CPUs != 4 || v.DecidedBy != "alice" {
+		t.Fatalf("view = %+v vm=%+v", v, v.VM)
+	}
+}
