@@ -196,7 +196,18 @@ func cmdNoSecret(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: nosecret SECRET FILE...")
 	}
 	forms := secretForms(args[0])
+	check := func(where, data string) {
+		for _, f := range forms {
+			if strings.Contains(data, f) {
+				ts.Fatalf("%s holds the secret (as %q)", where, f)
+			}
+		}
+	}
 	for _, name := range args[1:] {
+		if name == "stdout" || name == "stderr" {
+			check(name, ts.ReadFile(name))
+			continue
+		}
 		path := ts.MkAbs(name)
 		_ = filepath.Walk(path, func(p string, fi os.FileInfo, err error) error {
 			if err != nil || fi.IsDir() {
@@ -204,11 +215,7 @@ func cmdNoSecret(ts *testscript.TestScript, neg bool, args []string) {
 			}
 			data, err := os.ReadFile(p)
 			ts.Check(err)
-			for _, f := range forms {
-				if strings.Contains(string(data), f) {
-					ts.Fatalf("%s holds the secret (as %q)", p, f)
-				}
-			}
+			check(p, string(data))
 			return nil
 		})
 	}
