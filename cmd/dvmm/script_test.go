@@ -41,10 +41,12 @@ func TestScript(t *testing.T) {
 			env.Setenv("XDG_DATA_HOME", filepath.Join(home, ".local", "share"))
 			env.Setenv("DVMM_DB", filepath.Join(env.WorkDir, "dvmm.db"))
 			env.Setenv("NO_COLOR", "")
+			env.Values["sim"] = &simHolder{}
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"events":   cmdEvents,
+			"exits":    cmdExits,
 			"setid":    cmdSetID,
 			"jsonok":   cmdJSONOK,
 			"sim":      cmdSim,
@@ -158,8 +160,11 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 		"VC_NETWORK": s.Network, "VC_TEMPLATE": s.Template} {
 		ts.Setenv(k, v)
 	}
-	ts.Values["sim"] = sim
+	ts.Value("sim").(*simHolder).sim = sim
 }
+
+// simHolder carries a script's simulator from 'sim' to 'vcvms'.
+type simHolder struct{ sim *vsphere.Simulator }
 
 // vcvms FOLDER N [CPUS MEMORY_MB]: the simulator holds N VMs below FOLDER,
 // each with that many vCPUs and that much memory when given.
@@ -167,8 +172,8 @@ func cmdVCVMs(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 2 && len(args) != 4 {
 		ts.Fatalf("usage: vcvms FOLDER N [CPUS MEMORY_MB]")
 	}
-	sim, ok := ts.Value("sim").(*vsphere.Simulator)
-	if !ok {
+	sim := ts.Value("sim").(*simHolder).sim
+	if sim == nil {
 		ts.Fatalf("vcvms: no simulator; run 'sim' first")
 	}
 	want, err := strconv.Atoi(args[1])
