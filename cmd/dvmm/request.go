@@ -61,8 +61,12 @@ func (c *cli) printRequest(v app.RequestView, tl []app.TimelineEntry) error {
 	if tl != nil {
 		fmt.Fprintln(c.out)
 		p.heading("Timeline")
+		width := 0
 		for _, e := range tl {
-			fmt.Fprintf(c.out, "  %s  %s  %s\n", p.dim(formatTime(e.At)), e.Text, p.dim(e.Actor))
+			width = max(width, len(e.Text))
+		}
+		for _, e := range tl {
+			fmt.Fprintf(c.out, "  %s  %-*s  %s\n", p.dim(formatTime(e.At)), width, e.Text, p.dim(e.Actor))
 		}
 	}
 	return nil

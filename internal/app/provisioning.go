@@ -189,8 +189,14 @@ func (a *App) handleProvisionVm(ctx context.Context, cmd Command) error {
 			if _, err := a.record(ctx, tx, p.TenantID, StreamVM, VMID(p.RequestID), vm.Version(), meta, started...); err != nil {
 				return err
 			}
+			return tx.FinishCommand(ctx, cmd.ID, CommandDone, "")
 		}
-		return tx.FinishCommand(ctx, cmd.ID, CommandDone, "")
+		// Already handled: by another process, or by this one before a
+		// crash. Finishing again is harmless; a finished command stays so.
+		if err := tx.FinishCommand(ctx, cmd.ID, CommandDone, ""); err != nil && ErrorKind(err) != KindConflict {
+			return err
+		}
+		return nil
 	})
 }
 
