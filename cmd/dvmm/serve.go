@@ -8,6 +8,8 @@ import (
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
+
+	"github.com/dvmm/dvmm/internal/app"
 )
 
 func newServeCmd(c *cli) *cobra.Command {
@@ -17,6 +19,7 @@ func newServeCmd(c *cli) *cobra.Command {
 		lease     time.Duration
 		poll      time.Duration
 		logFormat string
+		grace     time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -38,30 +41,19 @@ went through, 7 when some work ended FAILED.`,
 			if err != nil {
 				return err
 			}
-			c.log = logger.With(slog.String("correlation_id", c.corrID))
+			c.log = logger
 			a, err := c.App(cmd.Context())
 			if err != nil {
 				return err
 			}
 			worker := fmt.Sprintf("serve-%d-%s", os.Getpid(), c.corrID[:6])
-			ctx := cmd.Context()
-			total, failed := 0, 0
-			for {
-				res, err := a.Drain(ctx, worker, workers, lease)
-				total += res.Ran
-				failed += res.Failed
-				if err != nil && ctx.Err() == nil {
-					return err
-				}
-				if once || ctx.Err() != nil {
-					break
-				}
-				select {
-				case <-ctx.Done():
-				case <-time.After(poll):
-				}
+			c.log.Info("serve started", slog.String("worker", worker), slog.Int("workers", workers), slog.Duration("lease", lease), slog.Bool("once", once))
+			res, err := a.Serve(cmd.Context(), app.ServeOptions{Worker: worker, Workers: workers, Lease: lease, Poll: poll, Once: once, Grace: grace})
+			if err != nil && cmd.Context().Err() == nil {
+				return err
 			}
-			c.log.Info("serve stopped", slog.Int("ran", total), slog.Int("failed", failed))
+			total, failed := res.Ran, res.Failed
+			c.log.Info("serve stopped", slog.Int("ran", total), slog.Int("failed", failed), slog.Int("released", res.Released))
 			if failed > 0 {
 				return &exitError{code: ExitFailed, msg: fmt.Sprintf("%d of %d commands failed", failed, total)}
 			}
@@ -73,6 +65,7 @@ went through, 7 when some work ended FAILED.`,
 	f.IntVar(&workers, "workers", 4, "commands run at the same time")
 	f.DurationVar(&lease, "lease", 2*time.Minute, "how long a claimed command is ours before another worker may take it (renewed while working)")
 	f.DurationVar(&poll, "poll", time.Second, "how often to look for due work")
+	f.DurationVar(&grace, "grace", 30*time.Second, "on SIGTERM, how long running commands may finish before they are stopped and given back")
 	f.StringVar(&logFormat, "log-format", "", "log format: text or json (default: text on a terminal, json otherwise)")
 	return cmd
 }

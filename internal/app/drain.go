@@ -7,32 +7,54 @@ import (
 	"time"
 )
 
-// DrainResult counts what a drain did.
-type DrainResult struct {
-	Ran    int
-	Failed int // commands that ended failed, or could not be handled
+// ServeOptions say how queued work is run.
+type ServeOptions struct {
+	Worker  string        // name of this process in leases
+	Workers int           // commands run at once
+	Lease   time.Duration // how long a claim holds before another worker may take it; renewed while working
+	Poll    time.Duration // how often idle workers look for due work
+	Once    bool          // stop when nothing is due
+	// Grace is how long running commands may finish after ctx ends; past
+	// it they are stopped and their leases given back.
+	Grace time.Duration
 }
 
-// Drain claims due commands and runs them with n workers until none is
-// due or ctx ends. A command whose handler returns an error keeps its
-// lease until it runs out, then another worker takes it again.
-func (a *App) Drain(ctx context.Context, worker string, workers int, lease time.Duration) (DrainResult, error) {
-	if workers < 1 {
-		workers = 1
+// ServeResult counts what a serve did.
+type ServeResult struct {
+	Ran      int
+	Failed   int // commands whose request ended FAILED, or that could not be handled
+	Released int // commands stopped at shutdown and given back to the queue
+}
+
+// Serve claims due commands and runs them until ctx ends (or, with Once,
+// until none is due). When ctx ends it claims nothing more, lets running
+// commands finish within the grace period, then stops them and releases
+// their leases, so nothing is lost: another worker takes them at once.
+func (a *App) Serve(ctx context.Context, o ServeOptions) (ServeResult, error) {
+	if o.Workers < 1 {
+		o.Workers = 1
 	}
+	if o.Poll <= 0 {
+		o.Poll = time.Second
+	}
+	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
 	var (
 		mu    sync.Mutex
-		res   DrainResult
+		res   ServeResult
 		first error
 		wg    sync.WaitGroup
 	)
-	for i := 0; i < workers; i++ {
+	for i := 0; i < o.Workers; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				cmd, ok, err := a.Store.Claim(ctx, worker, a.Now(), lease)
+				cmd, ok, err := a.Store.Claim(ctx, o.Worker, a.Now(), o.Lease)
 				if err != nil {
+					if ctx.Err() != nil {
+						return
+					}
 					mu.Lock()
 					if first == nil {
 						first = err
@@ -41,33 +63,69 @@ func (a *App) Drain(ctx context.Context, worker string, workers int, lease time.
 					return
 				}
 				if !ok {
-					return
+					if o.Once {
+						return
+					}
+					select {
+					case <-ctx.Done():
+					case <-time.After(o.Poll):
+					}
+					continue
 				}
-				failed := a.runClaimed(ctx, cmd, worker, lease)
+				failed, released := a.runClaimed(work, cmd, o.Worker, o.Lease)
 				mu.Lock()
 				res.Ran++
 				if failed {
 					res.Failed++
 				}
+				if released {
+					res.Released++
+				}
 				mu.Unlock()
 			}
 		}()
 	}
-	wg.Wait()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		select {
+		case <-done:
+		case <-time.After(o.Grace):
+			a.Log.Warn("grace period over: stopping running commands", slog.Duration("grace", o.Grace))
+			stopWork()
+			<-done
+		}
+	}
 	return res, first
 }
 
+// Drain runs everything that is due with n workers, then returns.
+func (a *App) Drain(ctx context.Context, worker string, workers int, lease time.Duration) (ServeResult, error) {
+	return a.Serve(ctx, ServeOptions{Worker: worker, Workers: workers, Lease: lease, Once: true, Grace: time.Minute})
+}
+
 // runClaimed runs one claimed command under a renewed lease and reports
-// whether it ended badly.
-func (a *App) runClaimed(ctx context.Context, cmd Command, worker string, lease time.Duration) bool {
+// whether it ended badly, and whether it was stopped and given back.
+func (a *App) runClaimed(ctx context.Context, cmd Command, worker string, lease time.Duration) (failed, released bool) {
 	stop := a.keepLease(ctx, cmd.ID, worker, lease)
 	err := a.RunCommand(ctx, cmd, worker)
 	stop()
+	log := a.Log.With(slog.String("command", cmd.Key), slog.String("request_id", cmd.RequestID), slog.String("correlation_id", cmd.Correlation))
 	if err != nil {
-		a.Log.Error("command not handled", slog.String("command", cmd.Key), slog.String("request_id", cmd.RequestID),
-			slog.String("correlation_id", cmd.Correlation), slog.String("error", err.Error()))
-		return true
+		if ctx.Err() != nil {
+			// Stopped at shutdown: give the lease back so nothing waits for it to run out.
+			if rerr := a.Store.Release(context.WithoutCancel(ctx), cmd.ID, worker); rerr != nil {
+				log.Warn("could not release the lease; it runs out by itself", slog.String("error", rerr.Error()))
+			} else {
+				log.Info("stopped at shutdown; lease released")
+			}
+			return false, true
+		}
+		log.Error("command not handled", slog.String("error", err.Error()))
+		return true, false
 	}
 	v, err := a.Store.Request(ctx, cmd.RequestID)
-	return err == nil && v.Status == StatusFailed
+	return err == nil && v.Status == StatusFailed, false
 }

@@ -17,11 +17,14 @@ type RetryPolicy struct {
 	Base        time.Duration
 	Max         time.Duration
 	MaxAttempts int
+	// Wait is how long a command waits while its vCenter is unreachable;
+	// waiting spends no attempt.
+	Wait time.Duration
 }
 
 // DefaultRetryPolicy waits 10s, 20s, 40s, 80s between 5 attempts, capped at 120s.
 func DefaultRetryPolicy() RetryPolicy {
-	return RetryPolicy{Base: 10 * time.Second, Max: 120 * time.Second, MaxAttempts: 5}
+	return RetryPolicy{Base: 10 * time.Second, Max: 120 * time.Second, MaxAttempts: 5, Wait: 15 * time.Second}
 }
 
 // Delay before attempt n (n ≥ 2).
@@ -310,6 +313,21 @@ func (a *App) handleCreateVm(ctx context.Context, cmd Command, worker string) er
 		return ctx.Err()
 	}
 	f := AsFault(err)
+	if f.Code == FaultUnreachable {
+		// vCenter is down, not this command at fault: wait in the queue
+		// without spending an attempt, and say so once on the timeline.
+		delay := a.Retries.Wait
+		log.Warn("vCenter unreachable, waiting", slog.String("error", f.Message), slog.Duration("in", delay))
+		var payloads []Payload
+		if !vm.Waiting() {
+			payloads = append(payloads, VmWaitingForVCenter{Reason: f.Message})
+		}
+		reschedule := func(tx Tx) error { return tx.RescheduleCommand(ctx, cmd.ID, tx.Now().Add(delay), false, f.Message) }
+		if len(payloads) == 0 {
+			return a.Store.Update(ctx, reschedule)
+		}
+		return ignoreAttemptOver(appendVM(reschedule, payloads...))
+	}
 	attemptsSpent := cmd.Attempts + 1
 	if f.Transient && attemptsSpent < a.Retries.MaxAttempts {
 		delay := a.Retries.Delay(attemptsSpent + 1)

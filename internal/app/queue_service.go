@@ -1,0 +1,97 @@
+package app
+
+import (
+	"context"
+	"strconv"
+	"time"
+)
+
+// QueueItem is a queued command as 'queue list' shows it.
+type QueueItem struct {
+	Command
+	State string `json:"state"` // pending, running, waiting, done, failed
+}
+
+// ListQueue lists the commands of the actor's tenant, newest first.
+func (a *App) ListQueue(ctx context.Context, actor Actor) ([]QueueItem, error) {
+	if _, err := a.memberOf(ctx, actor); err != nil {
+		return nil, err
+	}
+	cmds, err := a.Store.ListCommands(ctx, actor.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	now := a.Now()
+	items := make([]QueueItem, 0, len(cmds))
+	for _, c := range cmds {
+		items = append(items, QueueItem{Command: c, State: queueState(c, now)})
+	}
+	return items, nil
+}
+
+// queueState names what a command is doing: running under a live lease,
+// waiting for a later run time (a retry, or vCenter down), or pending.
+func queueState(c Command, now time.Time) string {
+	switch {
+	case c.Status != CommandPending:
+		return string(c.Status)
+	case c.ClaimedBy != "" && c.LeaseUntil.After(now):
+		return "running"
+	case c.NextRunAt.After(now):
+		return "waiting"
+	}
+	return "pending"
+}
+
+// RetryCommand makes a waiting command due now, or starts a new attempt
+// of a failed one's request. Only a tenant admin can.
+func (a *App) RetryCommand(ctx context.Context, actor Actor, idText string) (QueueItem, error) {
+	t, err := a.memberOf(ctx, actor)
+	if err != nil {
+		return QueueItem{}, err
+	}
+	if err := t.RequireAdmin(actor.User, "retry queued work"); err != nil {
+		return QueueItem{}, err
+	}
+	id, err := strconv.ParseInt(idText, 10, 64)
+	if err != nil || id <= 0 {
+		return QueueItem{}, Errorf(KindInvalid, "invalid command id %q: use the number 'dvmm queue list' shows", clip(idText, 20))
+	}
+	items, err := a.ListQueue(ctx, actor)
+	if err != nil {
+		return QueueItem{}, err
+	}
+	for _, it := range items {
+		if it.ID != id {
+			continue
+		}
+		switch it.State {
+		case "running":
+			return it, Errorf(KindConflict, "command %d is running now", id)
+		case "done":
+			return it, Errorf(KindConflict, "command %d is done", id)
+		case "failed":
+			if _, err := a.Retry(ctx, actor, it.RequestID); err != nil {
+				return it, err
+			}
+		default:
+			err := a.Store.Update(ctx, func(tx Tx) error {
+				return tx.RescheduleCommand(ctx, id, tx.Now(), false, it.LastError)
+			})
+			if err != nil {
+				return it, err
+			}
+		}
+		items, err := a.ListQueue(ctx, actor)
+		if err != nil {
+			return it, err
+		}
+		for _, now := range items {
+			if now.ID == id {
+				return now, nil
+			}
+		}
+		return it, nil
+	}
+	return QueueItem{}, Errorf(KindNotFound, "command %d not found in your tenant's queue", id)
+}
