@@ -11,11 +11,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/dvmm/dvmm/internal/app"
 	"github.com/dvmm/dvmm/internal/store"
 	"github.com/dvmm/dvmm/internal/vsphere"
 )
@@ -45,13 +47,16 @@ func TestScript(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"events":   cmdEvents,
-			"exits":    cmdExits,
-			"setid":    cmdSetID,
-			"jsonok":   cmdJSONOK,
-			"sim":      cmdSim,
-			"vcvms":    cmdVCVMs,
-			"nosecret": cmdNoSecret,
+			"events":    cmdEvents,
+			"exits":     cmdExits,
+			"sleep":     cmdSleep,
+			"signal":    cmdSignal,
+			"waitevent": cmdWaitEvent,
+			"setid":     cmdSetID,
+			"jsonok":    cmdJSONOK,
+			"sim":       cmdSim,
+			"vcvms":     cmdVCVMs,
+			"nosecret":  cmdNoSecret,
 		},
 	})
 }
@@ -77,6 +82,72 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
 	}
+}
+
+// signal NAME TEXT: sends SIGNAL NAME (TERM, INT, KILL) to every process of
+// this user whose command line contains TEXT (Linux only: it reads /proc).
+// testscript's own kill knows only INT and KILL.
+func cmdSignal(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: signal TERM|INT|KILL TEXT")
+	}
+	sig, ok := map[string]syscall.Signal{"TERM": syscall.SIGTERM, "INT": syscall.SIGINT, "KILL": syscall.SIGKILL}[args[0]]
+	if !ok {
+		ts.Fatalf("signal: unknown signal %s", args[0])
+	}
+	procs, err := filepath.Glob("/proc/[0-9]*/cmdline")
+	ts.Check(err)
+	sent := 0
+	for _, p := range procs {
+		data, err := os.ReadFile(p)
+		if err != nil || !strings.Contains(strings.ReplaceAll(string(data), "\x00", " "), args[1]) {
+			continue
+		}
+		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if syscall.Kill(pid, sig) == nil {
+			sent++
+		}
+	}
+	if sent == 0 {
+		ts.Fatalf("signal: no process matches %q", args[1])
+	}
+}
+
+// sleep D: waits for a duration, e.g. for a lease to run out.
+func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: sleep DURATION")
+	}
+	d, err := time.ParseDuration(args[0])
+	ts.Check(err)
+	time.Sleep(d)
+}
+
+// waitevent TYPE TIMEOUT: waits until the log holds an event of TYPE.
+func cmdWaitEvent(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: waitevent TYPE TIMEOUT")
+	}
+	d, err := time.ParseDuration(args[1])
+	ts.Check(err)
+	ctx := context.Background()
+	db, err := store.Open(ctx, ts.Getenv("DVMM_DB"))
+	ts.Check(err)
+	defer db.Close()
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		found := false
+		ts.Check(db.ForEachEvent(ctx, func(e app.Event) error {
+			found = found || e.Type == args[0]
+			return nil
+		}))
+		if found {
+			return
+		}
+	}
+	ts.Fatalf("no %s event within %s", args[0], d)
 }
 
 // events N: the event log holds exactly N events.
