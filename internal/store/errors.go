@@ -1,0 +1,89 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/dvmm/dvmm/internal/app"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// dbError turns a driver error into an app error, so that the CLI can
+// tell "try again" from "this is a bug". App errors, sql.ErrNoRows and
+// cancellations pass through unchanged.
+func dbError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ae *app.Error
+	if errors.As(err, &ae) || errors.Is(err, sql.ErrNoRows) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	switch sqliteCode(err) & 0xff {
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+		return errBusy(err)
+	case sqlite3.SQLITE_FULL:
+		return &app.Error{Kind: app.KindUnavailable, Message: "the disk holding the database is full: free some space and try again", Err: err}
+	case sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_CANTOPEN:
+		return &app.Error{Kind: app.KindUnavailable, Message: "the database cannot be written: " + oneLine(err.Error()), Err: err}
+	case sqlite3.SQLITE_IOERR:
+		return &app.Error{Kind: app.KindUnavailable, Message: "disk I/O error on the database: " + oneLine(err.Error()), Err: err}
+	case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
+		return &app.Error{Kind: app.KindInternal, Message: "the database file is damaged or not a dvmm database: " + oneLine(err.Error()), Err: err}
+	}
+	return &app.Error{Kind: app.KindInternal, Message: "database error: " + oneLine(err.Error()), Err: err}
+}
+
+func errBusy(err error) error {
+	return &app.Error{Kind: app.KindUnavailable, Message: "database is busy: try again", Err: err}
+}
+
+// sqliteCode is the extended result code of err, or 0 if SQLite did not
+// report it.
+func sqliteCode(err error) int {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code()
+	}
+	return 0
+}
+
+func isUniqueViolation(err error) bool {
+	return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_UNIQUE || sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+// openError names the file: at open time the path is what the user can fix.
+func openError(path string, err error) error {
+	switch sqliteCode(err) & 0xff {
+	case sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT:
+		return &app.Error{Kind: app.KindInvalid, Message: "cannot open database " + path + ": it is not a dvmm database", Err: err}
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+		return errBusy(err)
+	}
+	kind := app.ErrorKind(dbError(err))
+	if kind == app.KindInternal {
+		kind = app.KindUnavailable
+	}
+	return &app.Error{Kind: kind, Message: "cannot open database " + path + ": " + oneLine(app.ErrorMessage(err)), Err: err}
+}
+
+func internal(format string, args ...any) error {
+	return app.Errorf(app.KindInternal, format, args...)
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// clip keeps user input short in messages.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) > n {
+		return fmt.Sprintf("%.*s…", n, s)
+	}
+	return s
+}

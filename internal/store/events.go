@@ -1,0 +1,168 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/dvmm/dvmm/internal/app"
+)
+
+const eventColumns = `seq, tenant_id, stream_type, stream_id, version, type, data, actor, correlation_id, causation_id, at`
+
+// Append adds events to one stream at versions expected+1, expected+2, …
+// The version check runs under the write lock that BEGIN IMMEDIATE took,
+// so it cannot race in SQLite; the UNIQUE index still catches a writer
+// that skipped it (and is what a PostgreSQL backend would rely on).
+func (tx *Tx) Append(ctx context.Context, expected int, events []app.Event) ([]app.Event, error) {
+	if len(events) == 0 {
+		return nil, nil
+	}
+	st, id := events[0].StreamType, events[0].StreamID
+	if st == "" || id == "" {
+		return nil, internal("append: event without a stream")
+	}
+	for _, e := range events[1:] {
+		if e.StreamType != st || e.StreamID != id {
+			return nil, internal("append: events of streams %s/%s and %s/%s in one call", st, id, e.StreamType, e.StreamID)
+		}
+	}
+	var current int
+	if err := tx.queryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_type = ? AND stream_id = ?`, st, id).Scan(&current); err != nil {
+		return nil, err
+	}
+	if current != expected {
+		return nil, app.Errorf(app.KindConflict, "stream %s/%s changed: expected version %d, found %d", st, id, expected, current)
+	}
+	out := make([]app.Event, len(events))
+	for i, e := range events {
+		if e.Data == nil {
+			return nil, internal("append: %s event without data", st)
+		}
+		if e.Type == "" {
+			e.Type = e.Data.EventType()
+		} else if e.Type != e.Data.EventType() {
+			return nil, internal("append: event type %s does not match its data (%s)", e.Type, e.Data.EventType())
+		}
+		data, err := app.EncodePayload(e.Data)
+		if err != nil {
+			return nil, internal("append: encode %s: %v", e.Type, err)
+		}
+		e.Version, e.At = expected+i+1, tx.now
+		err = tx.queryRow(ctx, `INSERT INTO events (tenant_id, stream_type, stream_id, version, type, data, actor, correlation_id, causation_id, at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+			e.TenantID, st, id, e.Version, e.Type, string(data), e.Meta.Actor, e.Meta.CorrelationID, e.Meta.CausationID, formatTime(e.At)).Scan(&e.Seq)
+		if isUniqueViolation(err) {
+			return nil, app.Errorf(app.KindConflict, "stream %s/%s changed: expected version %d, but version %d exists", st, id, expected, e.Version)
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[i] = e
+	}
+	return out, nil
+}
+
+// LoadStream returns a stream's events, oldest first, as this transaction sees them.
+func (tx *Tx) LoadStream(ctx context.Context, streamType, streamID string) ([]app.Event, error) {
+	return loadStream(ctx, tx, streamType, streamID)
+}
+
+// LoadEvents returns a stream's events, oldest first, outside a transaction.
+func (db *DB) LoadEvents(ctx context.Context, streamType, streamID string) ([]app.Event, error) {
+	return loadStream(ctx, db, streamType, streamID)
+}
+
+func loadStream(ctx context.Context, q queryer, streamType, streamID string) ([]app.Event, error) {
+	rows, err := q.query(ctx, `SELECT `+eventColumns+` FROM events WHERE stream_type = ? AND stream_id = ? ORDER BY version`, streamType, streamID)
+	if err != nil {
+		return nil, err
+	}
+	return scanEvents(rows)
+}
+
+func scanEvents(rows *sql.Rows) ([]app.Event, error) {
+	defer rows.Close()
+	var events []app.Event
+	for rows.Next() {
+		var (
+			e        app.Event
+			data, at string
+		)
+		if err := rows.Scan(&e.Seq, &e.TenantID, &e.StreamType, &e.StreamID, &e.Version, &e.Type, &data,
+			&e.Meta.Actor, &e.Meta.CorrelationID, &e.Meta.CausationID, &at); err != nil {
+			return nil, dbError(err)
+		}
+		p, err := app.DecodePayload(e.Type, []byte(data))
+		if err != nil {
+			return nil, internal("event %d: %v", e.Seq, err)
+		}
+		e.Data = p
+		if e.At, err = parseTime(at); err != nil {
+			return nil, err
+		}
+		events = append(events, e)
+	}
+	return events, dbError(rows.Err())
+}
+
+// CountEvents is the number of events in the log.
+func (db *DB) CountEvents(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.queryRow(ctx, `SELECT COUNT(*) FROM events`).Scan(&n)
+	return n, err
+}
+
+// LastSeq is the sequence number of the newest event, 0 for an empty log.
+func (db *DB) LastSeq(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.queryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM events`).Scan(&n)
+	return n, err
+}
+
+// eventPage bounds what one read of the whole log holds in memory.
+const eventPage = 1000
+
+// ForEachEvent calls fn for every event in sequence order. It reads the
+// log a page at a time, so fn may use the database meanwhile; an error
+// from fn stops the walk and comes back unchanged.
+func (db *DB) ForEachEvent(ctx context.Context, fn func(app.Event) error) error {
+	return forEachEvent(ctx, db, fn)
+}
+
+func forEachEvent(ctx context.Context, q queryer, fn func(app.Event) error) error {
+	var after int64
+	for {
+		rows, err := q.query(ctx, `SELECT `+eventColumns+` FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, after, eventPage)
+		if err != nil {
+			return err
+		}
+		page, err := scanEvents(rows)
+		if err != nil {
+			return err
+		}
+		for _, e := range page {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		if len(page) < eventPage {
+			return nil
+		}
+		after = page[len(page)-1].Seq
+	}
+}
+
+// Rebuild derives the read models again from the log, in one transaction:
+// readers see the old models until it commits, never a half-built one.
+// project is app.Project; secrets and the command queue are not derived
+// from events and stay as they are.
+func (db *DB) Rebuild(ctx context.Context, project func(ctx context.Context, tx app.Tx, e app.Event) error) error {
+	return db.update(ctx, func(tx *Tx) error {
+		for _, table := range []string{"timeline", "requests", "vmware_settings", "tenants"} {
+			if _, err := tx.exec(ctx, `DELETE FROM `+table); err != nil {
+				return err
+			}
+		}
+		return forEachEvent(ctx, tx, func(e app.Event) error { return project(ctx, tx, e) })
+	})
+}

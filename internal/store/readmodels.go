@@ -1,0 +1,336 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"strings"
+
+	"github.com/dvmm/dvmm/internal/app"
+)
+
+// Requests
+
+// PutRequest writes a request's read model, replacing the previous one.
+func (tx *Tx) PutRequest(ctx context.Context, v app.RequestView) error {
+	if v.ID == "" {
+		return internal("put request: no id")
+	}
+	view, err := json.Marshal(v)
+	if err != nil {
+		return internal("put request %s: %v", v.ID, err)
+	}
+	hasVM := 0
+	if v.VM != nil {
+		hasVM = 1
+	}
+	_, err = tx.exec(ctx, `INSERT INTO requests (id, tenant, name, project, size, status, requester, version, created_at, updated_at, has_vm, view)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET tenant = excluded.tenant, name = excluded.name, project = excluded.project,
+			size = excluded.size, status = excluded.status, requester = excluded.requester, version = excluded.version,
+			created_at = excluded.created_at, updated_at = excluded.updated_at, has_vm = excluded.has_vm, view = excluded.view`,
+		v.ID, v.Tenant, v.Name, v.Project, v.Size, string(v.Status), v.Requester, v.Version,
+		formatTime(v.CreatedAt), formatTime(v.UpdatedAt), hasVM, string(view))
+	return err
+}
+
+// GetRequest reads a request's read model as this transaction sees it.
+func (tx *Tx) GetRequest(ctx context.Context, id string) (app.RequestView, error) {
+	return getRequest(ctx, tx, id)
+}
+
+// Request reads a request's read model.
+func (db *DB) Request(ctx context.Context, id string) (app.RequestView, error) {
+	return getRequest(ctx, db, id)
+}
+
+func getRequest(ctx context.Context, q queryer, id string) (app.RequestView, error) {
+	var view string
+	err := q.queryRow(ctx, `SELECT view FROM requests WHERE id = ?`, id).Scan(&view)
+	if isNoRows(err) {
+		return app.RequestView{}, requestNotFound(id)
+	}
+	if err != nil {
+		return app.RequestView{}, err
+	}
+	var v app.RequestView
+	if err := json.Unmarshal([]byte(view), &v); err != nil {
+		return app.RequestView{}, internal("request %s: bad read model: %v", id, err)
+	}
+	return v, nil
+}
+
+func requestNotFound(id string) error {
+	return app.Errorf(app.KindNotFound, "request %s not found in your tenant: list them with 'dvmm request list'", clip(id, 30))
+}
+
+// LiveRequestNamed finds a request of the tenant's project that holds the
+// name: one neither rejected nor cancelled.
+func (tx *Tx) LiveRequestNamed(ctx context.Context, tenant, project, name string) (string, bool, error) {
+	var id string
+	err := tx.queryRow(ctx, `SELECT id FROM requests WHERE tenant = ? AND project = ? AND name = ? AND status NOT IN (?, ?) LIMIT 1`,
+		tenant, project, name, string(app.StatusRejected), string(app.StatusCancelled)).Scan(&id)
+	if isNoRows(err) {
+		return "", false, nil
+	}
+	return id, err == nil, err
+}
+
+// ResolveRequestID finds the one request of the tenant whose id starts
+// with prefix. An exact id wins over longer ones it prefixes.
+func (db *DB) ResolveRequestID(ctx context.Context, tenant, prefix string) (string, error) {
+	if prefix == "" {
+		return "", app.Errorf(app.KindInvalid, "a request id is required")
+	}
+	// A range on the (tenant, id) index rather than LIKE, which SQLite
+	// only turns into a range under conditions that are easy to lose.
+	// Comparison is bytewise (SQLite's BINARY collation; PostgreSQL would
+	// need COLLATE "C").
+	query := `SELECT id FROM requests WHERE tenant = ? AND id >= ? ORDER BY id LIMIT 2`
+	args := []any{tenant, prefix}
+	if end, ok := prefixEnd(prefix); ok {
+		query = `SELECT id FROM requests WHERE tenant = ? AND id >= ? AND id < ? ORDER BY id LIMIT 2`
+		args = append(args, end)
+	}
+	rows, err := db.query(ctx, query, args...)
+	if err != nil {
+		return "", err
+	}
+	ids, err := scanStrings(rows)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case len(ids) == 0 || !strings.HasPrefix(ids[0], prefix):
+		return "", requestNotFound(prefix)
+	case len(ids) == 1 || ids[0] == prefix || !strings.HasPrefix(ids[1], prefix):
+		return ids[0], nil
+	}
+	return "", app.Errorf(app.KindInvalid, "id prefix %s is ambiguous: give more characters", clip(prefix, 30))
+}
+
+// prefixEnd is the least string greater than every string starting with
+// prefix; ok is false when there is none (prefix is all 0xff bytes).
+func prefixEnd(prefix string) (string, bool) {
+	b := []byte(prefix)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return string(b[:i+1]), true
+		}
+	}
+	return "", false
+}
+
+// ListRequests lists requests newest first. Every filter is an equality
+// on a leading index column, so the cost follows the rows returned, not
+// the size of the log.
+func (db *DB) ListRequests(ctx context.Context, f app.RequestFilter) ([]app.RequestView, error) {
+	var (
+		where []string
+		args  []any
+	)
+	add := func(cond string, arg any) {
+		where = append(where, cond)
+		args = append(args, arg)
+	}
+	if f.Tenant != "" {
+		add("tenant = ?", f.Tenant)
+	}
+	if f.Status != "" {
+		add("status = ?", string(f.Status))
+	}
+	if f.Requester != "" {
+		add("requester = ?", f.Requester)
+	}
+	if f.Project != "" {
+		add("project = ?", f.Project)
+	}
+	if f.HasVM {
+		add("has_vm = ?", 1)
+	}
+	query := `SELECT view FROM requests`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	query += ` ORDER BY created_at DESC, id`
+	if f.Limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, f.Limit)
+	}
+	rows, err := db.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	views, err := scanStrings(rows)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]app.RequestView, len(views))
+	for i, s := range views {
+		if err := json.Unmarshal([]byte(s), &out[i]); err != nil {
+			return nil, internal("request list: bad read model: %v", err)
+		}
+	}
+	return out, nil
+}
+
+// Timeline
+
+// AddTimeline adds one line to a request's timeline.
+func (tx *Tx) AddTimeline(ctx context.Context, e app.TimelineEntry) error {
+	_, err := tx.exec(ctx, `INSERT INTO timeline (request_id, seq, at, actor, text) VALUES (?, ?, ?, ?, ?)`,
+		e.RequestID, e.Seq, formatTime(e.At), e.Actor, e.Text)
+	return err
+}
+
+// Timeline returns a request's timeline, oldest first.
+func (db *DB) Timeline(ctx context.Context, requestID string) ([]app.TimelineEntry, error) {
+	rows, err := db.query(ctx, `SELECT seq, at, actor, text FROM timeline WHERE request_id = ? ORDER BY seq`, requestID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []app.TimelineEntry{}
+	for rows.Next() {
+		e := app.TimelineEntry{RequestID: requestID}
+		var at string
+		if err := rows.Scan(&e.Seq, &at, &e.Actor, &e.Text); err != nil {
+			return nil, dbError(err)
+		}
+		if e.At, err = parseTime(at); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, dbError(rows.Err())
+}
+
+// Tenants
+
+// PutTenant writes a tenant's read model.
+func (tx *Tx) PutTenant(ctx context.Context, v app.TenantView) error {
+	if v.Name == "" {
+		return internal("put tenant: no name")
+	}
+	view, err := json.Marshal(v)
+	if err != nil {
+		return internal("put tenant %s: %v", v.Name, err)
+	}
+	_, err = tx.exec(ctx, `INSERT INTO tenants (name, view) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET view = excluded.view`,
+		v.Name, string(view))
+	return err
+}
+
+// GetTenant reads a tenant's read model as this transaction sees it.
+func (tx *Tx) GetTenant(ctx context.Context, name string) (app.TenantView, error) {
+	return getTenant(ctx, tx, name)
+}
+
+// Tenant reads a tenant's read model.
+func (db *DB) Tenant(ctx context.Context, name string) (app.TenantView, error) {
+	return getTenant(ctx, db, name)
+}
+
+func getTenant(ctx context.Context, q queryer, name string) (app.TenantView, error) {
+	var view string
+	err := q.queryRow(ctx, `SELECT view FROM tenants WHERE name = ?`, name).Scan(&view)
+	if isNoRows(err) {
+		return app.TenantView{}, app.Errorf(app.KindNotFound, "tenant %q not found: create it with 'dvmm tenant create'", clip(name, 70))
+	}
+	if err != nil {
+		return app.TenantView{}, err
+	}
+	var v app.TenantView
+	if err := json.Unmarshal([]byte(view), &v); err != nil {
+		return app.TenantView{}, internal("tenant %s: bad read model: %v", name, err)
+	}
+	return v, nil
+}
+
+// Tenants lists every tenant by name.
+func (db *DB) Tenants(ctx context.Context) ([]app.TenantView, error) {
+	rows, err := db.query(ctx, `SELECT view FROM tenants ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	views, err := scanStrings(rows)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]app.TenantView, len(views))
+	for i, s := range views {
+		if err := json.Unmarshal([]byte(s), &out[i]); err != nil {
+			return nil, internal("tenant list: bad read model: %v", err)
+		}
+	}
+	return out, nil
+}
+
+// VMware settings and secrets
+
+// PutVmwareSettings writes a tenant's VMware settings (never a password:
+// app.VmwareSettings has no field for one).
+func (tx *Tx) PutVmwareSettings(ctx context.Context, tenant string, s app.VmwareSettings) error {
+	data, err := json.Marshal(s)
+	if err != nil {
+		return internal("put VMware settings of %s: %v", tenant, err)
+	}
+	_, err = tx.exec(ctx, `INSERT INTO vmware_settings (tenant, settings) VALUES (?, ?)
+		ON CONFLICT (tenant) DO UPDATE SET settings = excluded.settings`, tenant, string(data))
+	return err
+}
+
+// VmwareSettings reads a tenant's VMware settings.
+func (db *DB) VmwareSettings(ctx context.Context, tenant string) (app.VmwareSettings, error) {
+	var data string
+	err := db.queryRow(ctx, `SELECT settings FROM vmware_settings WHERE tenant = ?`, tenant).Scan(&data)
+	if isNoRows(err) {
+		return app.VmwareSettings{}, app.Errorf(app.KindNotFound, "VMware is not configured for tenant %s: an admin runs 'dvmm vmware set'", clip(tenant, 70))
+	}
+	if err != nil {
+		return app.VmwareSettings{}, err
+	}
+	var s app.VmwareSettings
+	if err := json.Unmarshal([]byte(data), &s); err != nil {
+		return app.VmwareSettings{}, internal("VMware settings of %s: %v", tenant, err)
+	}
+	return s, nil
+}
+
+// PutSecret stores a sealed secret, replacing an older one of that name.
+func (tx *Tx) PutSecret(ctx context.Context, tenant, name string, sealed []byte) error {
+	if sealed == nil {
+		sealed = []byte{}
+	}
+	_, err := tx.exec(ctx, `INSERT INTO secrets (tenant, name, sealed, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (tenant, name) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at`,
+		tenant, name, sealed, formatTime(tx.now))
+	return err
+}
+
+// Secret reads a sealed secret.
+func (db *DB) Secret(ctx context.Context, tenant, name string) ([]byte, error) {
+	var sealed []byte
+	err := db.queryRow(ctx, `SELECT sealed FROM secrets WHERE tenant = ? AND name = ?`, tenant, name).Scan(&sealed)
+	if isNoRows(err) {
+		return nil, app.Errorf(app.KindNotFound, "no secret %s is stored for tenant %s", clip(name, 40), clip(tenant, 70))
+	}
+	return sealed, err
+}
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+func scanStrings(rows *sql.Rows) ([]string, error) {
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, dbError(err)
+		}
+		out = append(out, s)
+	}
+	return out, dbError(rows.Err())
+}
