@@ -14,7 +14,7 @@ import (
 
 // flow wires the application to a real SQLite file and a simulator.
 type flow struct {
-	t     *testing.T
+	t     testing.TB
 	ctx   context.Context
 	db    *store.DB
 	sim   *vsphere.Simulator
@@ -24,7 +24,9 @@ type flow struct {
 	bob   app.Actor
 }
 
-func newFlow(t *testing.T) *flow {
+func newFlow(t testing.TB) *flow { return newFlowWith(t, vsphere.SimOptions{}) }
+
+func newFlowWith(t testing.TB, opts vsphere.SimOptions) *flow {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -33,7 +35,7 @@ func newFlow(t *testing.T) *flow {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	sim, err := vsphere.StartSimulator(ctx, vsphere.SimOptions{})
+	sim, err := vsphere.StartSimulator(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
