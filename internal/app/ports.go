@@ -11,6 +11,9 @@ import (
 // not at all.
 type Store interface {
 	Update(ctx context.Context, fn func(Tx) error) error
+	// Rebuild drops every read model and replays the whole log through
+	// project, in one transaction.
+	Rebuild(ctx context.Context, project func(ctx context.Context, tx Tx, e Event) error) error
 	Queries
 	Queue
 }

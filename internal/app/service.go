@@ -358,3 +358,8 @@ func (a *App) ListRequests(ctx context.Context, actor Actor, f RequestFilter) ([
 	f.Tenant = actor.Tenant
 	return a.Store.ListRequests(ctx, f)
 }
+
+// Rebuild drops the read models and derives them again from the event log.
+func (a *App) Rebuild(ctx context.Context) error {
+	return a.Store.Rebuild(ctx, Project)
+}
