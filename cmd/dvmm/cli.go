@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -49,10 +50,34 @@ func newCLI(in io.Reader, out, errOut io.Writer) *cli {
 		log: slog.New(slog.DiscardHandler)}
 }
 
-// configKeys are the keys a config file may set.
-var configKeys = map[string]bool{
-	"db": true, "tenant": true, "user": true, "output": true, "no-color": true, "secret-key": true,
-	"log-format": true, "log-level": true, "workers": true, "lease": true,
+// configKeys are the keys a config file may set, with their types.
+var configKeys = map[string]string{
+	"db": "string", "tenant": "string", "user": "string", "output": "string", "no-color": "bool",
+	"secret-key": "string",
+}
+
+// checkConfigType refuses a value of the wrong type rather than letting it
+// silently become a zero value.
+func checkConfigType(key, kind string, v any) error {
+	ok := false
+	switch kind {
+	case "string":
+		_, ok = v.(string)
+	case "bool":
+		_, ok = v.(bool)
+	}
+	if !ok {
+		return fmt.Errorf("%s must be a %s, not %v", key, kind, clipValue(v))
+	}
+	return nil
+}
+
+func clipValue(v any) string {
+	s := fmt.Sprint(v)
+	if len(s) > 40 {
+		s = s[:40] + "…"
+	}
+	return strings.ReplaceAll(s, "\n", " ")
 }
 
 // load binds flags and reads the config file: flag > env > file > default.
@@ -75,8 +100,12 @@ func (c *cli) load(cmd *cobra.Command) error {
 		keys := file.AllKeys()
 		sort.Strings(keys)
 		for _, k := range keys {
-			if !configKeys[k] {
+			kind, known := configKeys[k]
+			if !known {
 				return usageError("config file %s: unknown key %q", path, k)
+			}
+			if err := checkConfigType(k, kind, file.Get(k)); err != nil {
+				return usageError("config file %s: %v", path, err)
 			}
 		}
 		if err := c.v.MergeConfigMap(file.AllSettings()); err != nil {

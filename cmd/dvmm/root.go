@@ -49,6 +49,8 @@ event in an embedded SQLite log; lists and timelines derive from it.`,
 		Example: `  dvmm demo
   dvmm tenant create acme --admin alice
   dvmm --tenant acme --user bob request create --name web-01 --size M --project shop --justification "load tests for the shop"`,
+		Args:              noSubcommand,
+		RunE:              func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 		SilenceErrors:     true,
 		SilenceUsage:      true,
 		Version:           versionString(),
@@ -93,12 +95,20 @@ func bindFlags(v *viper.Viper, fs *pflag.FlagSet) error {
 
 // groupCmd makes a parent command that only holds subcommands.
 func groupCmd(use, short, long string, subs ...*cobra.Command) *cobra.Command {
-	cmd := &cobra.Command{Use: use, Short: short, Long: long, Args: cobra.NoArgs,
+	cmd := &cobra.Command{Use: use, Short: short, Long: long, Args: noSubcommand,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return usageError("%s needs a subcommand: %s", cmd.CommandPath(), subNames(cmd))
 		}}
 	cmd.AddCommand(subs...)
 	return cmd
+}
+
+// noSubcommand refuses an unknown subcommand with a usage error.
+func noSubcommand(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError("unknown command %q for %q: use one of %s", args[0], cmd.CommandPath(), subNames(cmd))
+	}
+	return nil
 }
 
 func subNames(cmd *cobra.Command) string {

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/store"
+)
+
+// TestBadInput drives the CLI in-process with input it must refuse: each
+// gets one line on stderr, the documented exit code, and leaves the event
+// log exactly as it was (same count, same last sequence, same file bytes).
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "dvmm.db")
+	t.Setenv("HOME", dir)
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
+	t.Setenv("XDG_DATA_HOME", filepath.Join(dir, "data"))
+	t.Setenv("DVMM_DB", db)
+	t.Setenv("DVMM_TENANT", "acme")
+	t.Setenv("NO_COLOR", "1")
+	run := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := Main(args, strings.NewReader(""), &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+	mustRun := func(args ...string) string {
+		t.Helper()
+		code, out, errOut := run(args...)
+		if code != 0 {
+			t.Fatalf("dvmm %v: exit %d: %s", args, code, errOut)
+		}
+		return strings.TrimSpace(out)
+	}
+	mustRun("tenant", "create", "acme", "--admin", "alice")
+	mustRun("--user", "alice", "tenant", "add-member", "acme", "bob")
+	mustRun("tenant", "create", "globex", "--admin", "gina")
+	other := mustRun("--tenant", "globex", "--user", "gina", "request", "create", "--name", "web-01", "--project", "shop", "--justification", "a request of globex")
+	id := mustRun("--user", "bob", "request", "create", "--name", "web-01", "--project", "shop", "--justification", "load tests for the shop")
+	approved := mustRun("--user", "bob", "request", "create", "--name", "web-02", "--project", "shop", "--justification", "load tests for the shop")
+	mustRun("--user", "alice", "request", "approve", approved)
+
+	files := map[string]string{
+		"bad.yaml":     "tenant: [acme\n",
+		"unknown.yaml": "tenant: acme\ncolour: blue\n",
+		"types.yaml":   "no-color: maybe\n",
+		"list.yaml":    "tenant: [a, b]\n",
+		"pw":           "secret-pw\n",
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	roDir := filepath.Join(dir, "ro")
+	if err := os.Mkdir(roDir, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	huge := strings.Repeat("x", 10<<20)
+	create := func(name, size, project, justification string) []string {
+		return []string{"--user", "bob", "request", "create", "--name", name, "--size", size, "--project", project, "--justification", justification}
+	}
+	const just = "load tests for the shop"
+	vmware := func(url string) []string {
+		return []string{"--user", "alice", "vmware", "set", "--url", url, "--username", "u", "--password-file", filepath.Join(dir, "pw"),
+			"--datacenter", "DC0", "--cluster", "C0", "--datastore", "DS", "--network", "VM Network", "--template", "tpl"}
+	}
+
+	cases := []badInput{
+		{"name empty", create("", "M", "shop", just), ExitInvalid},
+		{"name too long", create(strings.Repeat("a", 64), "M", "shop", just), ExitInvalid},
+		{"name uppercase", create("Web-03", "M", "shop", just), ExitInvalid},
+		{"name leading dash", create("-web", "M", "shop", just), ExitInvalid},
+		{"name trailing dash", create("web-", "M", "shop", just), ExitInvalid},
+		{"name double dash", create("we--b", "M", "shop", just), ExitInvalid},
+		{"name cyrillic look-alike", create("wеb-03", "M", "shop", just), ExitInvalid},
+		{"name space", create("web 03", "M", "shop", just), ExitInvalid},
+		{"name shell metachars", create("web$(id)", "M", "shop", just), ExitInvalid},
+		{"name sql metachars", create("web');drop table events;--", "M", "shop", just), ExitInvalid},
+		{"name NUL", create("web\x0003", "M", "shop", just), ExitInvalid},
+		{"name two chars", create("ab", "M", "shop", just), ExitInvalid},
+		{"size unknown", create("web-03", "XXL", "shop", just), ExitInvalid},
+		{"size number", create("web-03", "100", "shop", just), ExitInvalid},
+		{"size metachar", create("web-03", "S;", "shop", just), ExitInvalid},
+		{"project empty", create("web-03", "M", "", just), ExitInvalid},
+		{"project uppercase", create("web-03", "M", "Shop", just), ExitInvalid},
+		{"project path", create("web-03", "M", "shop/../x", just), ExitInvalid},
+		{"justification short", create("web-03", "M", "shop", "short"), ExitInvalid},
+		{"justification blank", create("web-03", "M", "shop", "              "), ExitInvalid},
+		{"justification 10 MB", create("web-03", "M", "shop", huge), ExitInvalid},
+		{"name taken", create("web-01", "M", "shop", just), ExitConflict},
+		{"reason short", []string{"--user", "alice", "request", "reject", id, "--reason", "no"}, ExitInvalid},
+		{"reason too long", []string{"--user", "alice", "request", "reject", id, "--reason", strings.Repeat("r", 501)}, ExitInvalid},
+		{"version negative", []string{"--user", "alice", "request", "approve", id, "--expect-version", "-1"}, ExitInvalid},
+		{"version huge", []string{"--user", "alice", "request", "approve", id, "--expect-version", "99999999999999999999"}, ExitInvalid},
+		{"version not a number", []string{"--user", "alice", "request", "approve", id, "--expect-version", "two"}, ExitInvalid},
+		{"version stale", []string{"--user", "alice", "request", "approve", id, "--expect-version", "7"}, ExitConflict},
+		{"id malformed", []string{"--user", "alice", "request", "approve", "../../etc/passwd"}, ExitNotFound},
+		{"id unknown", []string{"--user", "alice", "request", "approve", "zzzzzzzzzzzzzzzz"}, ExitNotFound},
+		{"id empty", []string{"--user", "alice", "request", "approve", ""}, ExitInvalid},
+		{"id other tenant", []string{"--user", "alice", "request", "approve", other}, ExitNotFound},
+		{"id other tenant cancel", []string{"--user", "bob", "request", "cancel", other}, ExitNotFound},
+		{"approve own tenant by user", []string{"--user", "bob", "request", "approve", id}, ExitForbidden},
+		{"cancel approved", []string{"--user", "bob", "request", "cancel", approved}, ExitConflict},
+		{"retry pending", []string{"--user", "alice", "request", "retry", id}, ExitConflict},
+		{"url http", vmware("http://vc.example/sdk"), ExitInvalid},
+		{"url no host", vmware("https:///sdk"), ExitInvalid},
+		{"url spaces", vmware("https://vc example/sdk"), ExitInvalid},
+		{"url not a url", vmware("::::"), ExitInvalid},
+		{"password file missing", append(vmware("https://vc.example/sdk")[:10], "--password-file", filepath.Join(dir, "nope")), ExitInvalid},
+		{"config bad yaml", []string{"--config", filepath.Join(dir, "bad.yaml"), "request", "list"}, ExitInvalid},
+		{"config unknown key", []string{"--config", filepath.Join(dir, "unknown.yaml"), "request", "list"}, ExitInvalid},
+		{"config wrong type", []string{"--config", filepath.Join(dir, "types.yaml"), "request", "list"}, ExitInvalid},
+		{"config list for string", []string{"--config", filepath.Join(dir, "list.yaml"), "request", "list"}, ExitInvalid},
+		{"config missing", []string{"--config", filepath.Join(dir, "missing.yaml"), "request", "list"}, ExitInvalid},
+		{"db is a directory", []string{"--db", dir, "--user", "bob", "request", "list"}, ExitInvalid},
+		{"db in read-only folder", []string{"--db", filepath.Join(roDir, "x.db"), "--user", "bob", "request", "list"}, ExitInvalid},
+		{"output unknown", []string{"--user", "bob", "request", "list", "-o", "xml"}, ExitInvalid},
+		{"status unknown", []string{"--user", "bob", "request", "list", "--status", "done"}, ExitInvalid},
+		{"limit negative", []string{"--user", "bob", "request", "list", "--limit", "-1"}, ExitInvalid},
+		{"unknown flag", []string{"--user", "bob", "request", "list", "--colour"}, ExitInvalid},
+		{"unknown command", []string{"request", "approvee", id}, ExitInvalid},
+		{"unknown top command", []string{"requests", "list"}, ExitInvalid},
+		{"role unknown", []string{"--user", "alice", "tenant", "add-member", "acme", "carol", "--role", "root"}, ExitInvalid},
+		{"user bad", []string{"--user", "Bob Smith", "request", "list"}, ExitInvalid},
+		{"tenant unknown", []string{"--tenant", "nope", "--user", "bob", "request", "list"}, ExitNotFound},
+		{"not a member", []string{"--user", "mallory", "request", "list"}, ExitForbidden},
+		{"serve workers zero", []string{"serve", "--once", "--workers", "0"}, ExitInvalid},
+		{"queue retry not a number", []string{"--user", "alice", "queue", "retry", "abc"}, ExitInvalid},
+	}
+	if os.Geteuid() == 0 {
+		// root writes into a read-only folder anyway: the case proves nothing there.
+		kept := cases[:0]
+		for _, c := range cases {
+			if c.name != "db in read-only folder" {
+				kept = append(kept, c)
+			}
+		}
+		cases = kept
+	}
+	ctx := context.Background()
+	snapshot := func() (int64, int64, []byte) {
+		s, err := store.Open(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		n, err := s.CountEvents(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last, err := s.LastSeq(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n, last, eventRows(t, s)
+	}
+	count, last, rows := snapshot()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := run(tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d; stderr: %q", code, tc.code, clipForLog(errOut))
+			}
+			if n := strings.Count(errOut, "\n"); n != 1 || !strings.HasPrefix(errOut, "dvmm: ") {
+				t.Errorf("stderr should be one line starting with 'dvmm: ', got %q", clipForLog(errOut))
+			}
+			if len(errOut) > 400 {
+				t.Errorf("stderr line is %d bytes long", len(errOut))
+			}
+			if out != "" && code != 0 {
+				t.Errorf("stdout not empty: %q", clipForLog(out))
+			}
+			n, l, r := snapshot()
+			if n != count || l != last || !bytes.Equal(r, rows) {
+				t.Errorf("event log changed: %d events (was %d), last seq %d (was %d)", n, count, l, last)
+			}
+		})
+	}
+	t.Logf("%d bad inputs tried", len(cases))
+}
+
+type badInput struct {
+	name string
+	args []string
+	code int
+}
+
+// eventRows is every event of the log as stored, to compare byte for byte.
+func eventRows(t *testing.T, s *store.DB) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	err := s.ForEachEvent(context.Background(), func(e app.Event) error {
+		data, err := app.EncodePayload(e.Data)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&buf, "%d %s %s/%s v%d %s %s %s\n", e.Seq, e.TenantID, e.StreamType, e.StreamID, e.Version, e.Type, e.At.Format(time.RFC3339Nano), data)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func clipForLog(s string) string {
+	if len(s) > 200 {
+		return s[:200] + "…"
+	}
+	return s
+}
