@@ -109,11 +109,16 @@ func (a *App) Drain(ctx context.Context, worker string, workers int, lease time.
 // runClaimed runs one claimed command under a renewed lease and reports
 // whether it ended badly, and whether it was stopped and given back.
 func (a *App) runClaimed(ctx context.Context, cmd Command, worker string, lease time.Duration) (failed, released bool) {
-	stop := a.keepLease(ctx, cmd.ID, worker, lease)
-	err := a.RunCommand(ctx, cmd, worker)
+	wctx, stop := a.keepLease(ctx, cmd.ID, worker, lease)
+	err := a.RunCommand(wctx, cmd, worker)
+	lost := wctx.Err() != nil && ctx.Err() == nil
 	stop()
 	log := a.Log.With(slog.String("command", cmd.Key), slog.String("request_id", cmd.RequestID), slog.String("correlation_id", cmd.Correlation))
 	if err != nil {
+		if lost {
+			log.Warn("lease lost to another worker; its copy carries on", slog.String("error", err.Error()))
+			return false, false
+		}
 		if ctx.Err() != nil {
 			// Stopped at shutdown: give the lease back so nothing waits for it to run out.
 			if rerr := a.Store.Release(context.WithoutCancel(ctx), cmd.ID, worker); rerr != nil {

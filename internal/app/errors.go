@@ -88,6 +88,7 @@ const (
 	FaultInventoryNotFound     = "INVENTORY_NOT_FOUND"
 	FaultInsufficientResources = "INSUFFICIENT_RESOURCES"
 	FaultTLS                   = "TLS_VERIFICATION_FAILED"
+	FaultNameTaken             = "NAME_TAKEN"
 	FaultVsphere               = "VSPHERE_ERROR"
 )
 

@@ -116,7 +116,7 @@ type Command struct {
 	Attempts    int             `json:"attempts"`
 	NextRunAt   time.Time       `json:"next_run_at"`
 	ClaimedBy   string          `json:"claimed_by,omitempty"`
-	LeaseUntil  time.Time       `json:"lease_until,omitempty"`
+	LeaseUntil  time.Time       `json:"lease_until,omitzero"`
 	LastError   string          `json:"last_error,omitempty"`
 	Correlation string          `json:"correlation_id,omitempty"`
 	CreatedAt   time.Time       `json:"created_at"`

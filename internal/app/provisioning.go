@@ -58,9 +58,9 @@ func (a *App) Approve(ctx context.Context, actor Actor, idPrefix string, expecte
 	view, err := a.decideRequest(ctx, actor, idPrefix, func(r *Request, t *Tenant) ([]Payload, error) {
 		return r.Approve(t, actor.User, expected)
 	}, func(tx Tx, r *Request, events []Event) error {
-		network := ""
-		if t, err := loadTenant(ctx, tx, actor.Tenant); err == nil && t.Vmware() != nil {
-			network = t.Vmware().Network
+		network, err := defaultNetwork(ctx, tx, actor.Tenant)
+		if err != nil {
+			return err
 		}
 		cmd := ProvisionVm{RequestID: r.ID(), TenantID: actor.Tenant, VmSpec: r.Spec(network), Attempt: 1}
 		key = provisionKey(r.ID(), 1)
@@ -94,9 +94,9 @@ func (a *App) Retry(ctx context.Context, actor Actor, idPrefix string) (RequestV
 			RequestRetryRequested{By: actor.User, Attempt: attempt}); err != nil {
 			return err
 		}
-		network := ""
-		if t, err := loadTenant(ctx, tx, actor.Tenant); err == nil && t.Vmware() != nil {
-			network = t.Vmware().Network
+		network, err := defaultNetwork(ctx, tx, actor.Tenant)
+		if err != nil {
+			return err
 		}
 		key = provisionKey(r.ID(), attempt)
 		cmd := ProvisionVm{RequestID: r.ID(), TenantID: actor.Tenant, VmSpec: r.Spec(network), Attempt: attempt}
@@ -106,6 +106,15 @@ func (a *App) Retry(ctx context.Context, actor Actor, idPrefix string) (RequestV
 		return view, err
 	}
 	return a.handleProvisionVmNow(ctx, actor, view.ID, key)
+}
+
+// defaultNetwork is the tenant's network, or "" before VMware is set.
+func defaultNetwork(ctx context.Context, tx Tx, tenant string) (string, error) {
+	t, err := loadTenant(ctx, tx, tenant)
+	if err != nil || t.Vmware() == nil {
+		return "", err
+	}
+	return t.Vmware().Network, nil
 }
 
 func statusOf(r *Request, vm *VM) Status {
@@ -214,8 +223,11 @@ func (a *App) target(ctx context.Context, tenant string) (Target, error) {
 	}
 	t := Target{Tenant: tenant, Settings: s}
 	sealed, err := a.Store.Secret(ctx, tenant, SecretPassword)
-	if err != nil {
+	if ErrorKind(err) == KindNotFound {
 		return Target{}, &Fault{Code: FaultBadCredentials, Message: "no vCenter password is stored for tenant " + tenant + ": run 'dvmm vmware set' again"}
+	}
+	if err != nil {
+		return Target{}, err
 	}
 	if a.Secrets == nil {
 		return Target{}, &Fault{Code: FaultBadCredentials, Message: "no secret key is available to open the stored vCenter password"}
@@ -289,6 +301,11 @@ func (a *App) handleCreateVm(ctx context.Context, cmd Command, worker string) er
 	}
 
 	target, err := a.target(ctx, p.TenantID)
+	var f0 *Fault
+	if err != nil && !errors.As(err, &f0) {
+		// The store failed, not vCenter: leave the command to its lease.
+		return err
+	}
 	var machine Machine
 	if err == nil {
 		spec := MachineSpecFor(target, p.RequestID, vm.Spec())
@@ -313,7 +330,7 @@ func (a *App) handleCreateVm(ctx context.Context, cmd Command, worker string) er
 		return ctx.Err()
 	}
 	f := AsFault(err)
-	if f.Code == FaultUnreachable {
+	if f.Transient && f.Code == FaultUnreachable {
 		// vCenter is down, not this command at fault: wait in the queue
 		// without spending an attempt, and say so once on the timeline.
 		delay := a.Retries.Wait
@@ -407,10 +424,11 @@ func (a *App) Drive(ctx context.Context, actor Actor, requestID string, lease ti
 			}
 		}
 		if ok {
-			stop := a.keepLease(ctx, cmd.ID, worker, lease)
-			err = a.RunCommand(ctx, cmd, worker)
+			wctx, stop := a.keepLease(ctx, cmd.ID, worker, lease)
+			err = a.RunCommand(wctx, cmd, worker)
+			lost := wctx.Err() != nil && ctx.Err() == nil
 			stop()
-			if err != nil {
+			if err != nil && !lost {
 				return v, err
 			}
 			continue
@@ -424,7 +442,10 @@ func (a *App) Drive(ctx context.Context, actor Actor, requestID string, lease ti
 }
 
 // keepLease renews a lease at a third of its length until stop is called.
-func (a *App) keepLease(ctx context.Context, id int64, worker string, lease time.Duration) (stop func()) {
+// If the lease was lost (another worker holds the command now), the
+// returned context is cancelled so that this worker stops its copy.
+func (a *App) keepLease(ctx context.Context, id int64, worker string, lease time.Duration) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		t := time.NewTicker(lease / 3)
@@ -436,11 +457,17 @@ func (a *App) keepLease(ctx context.Context, id int64, worker string, lease time
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if err := a.Store.Renew(ctx, id, worker, a.Now().Add(lease)); err != nil {
+				err := a.Store.Renew(ctx, id, worker, a.Now().Add(lease))
+				if ErrorKind(err) == KindConflict {
+					a.Log.Error("lease lost: stopping this worker's copy of the command", slog.Int64("command_id", id), slog.String("error", err.Error()))
+					cancel()
+					return
+				}
+				if err != nil {
 					a.Log.Warn("lease renewal failed", slog.Int64("command_id", id), slog.String("error", err.Error()))
 				}
 			}
 		}
 	}()
-	return func() { close(done) }
+	return ctx, func() { close(done); cancel() }
 }

@@ -95,7 +95,9 @@ func classifyFault(err error, w where) *app.Fault {
 		if dns.IsTemporary || dns.IsTimeout {
 			return transient(app.FaultUnreachable, "%s is unreachable: name lookup of %s failed for now", vc, dns.Name)
 		}
-		return transient(app.FaultUnreachable, "%s is unreachable: no such host %s", vc, dns.Name)
+		// A host that does not exist is a mistake in the settings, not an
+		// outage: fail rather than wait for it forever.
+		return &app.Fault{Code: app.FaultUnreachable, Err: err, Message: fmt.Sprintf("%s is unreachable: no such host %s: check the vCenter URL", vc, dns.Name)}
 	}
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
@@ -156,7 +158,7 @@ func classifyVimFault(err error, w where) *app.Fault {
 	case isAs(err, &ires), fault.Is(err, &types.NoDiskSpace{}), fault.Is(err, &types.InsufficientStorageSpace{}):
 		return permanent(app.FaultInsufficientResources, "%s has not enough resources for the VM: %s", vc, msg)
 	case isAs(err, &dup):
-		return permanent(app.FaultVsphere, "a VM or folder named %q already exists there and was not made for this request: rename or remove it", dup.Name)
+		return permanent(app.FaultNameTaken, "a VM or folder named %q already exists there and was not made for this request: rename or remove it", dup.Name)
 	case isAs(err, &mof):
 		return permanent(app.FaultInventoryNotFound, "%s: an inventory object (%s) no longer exists", vc, mof.Obj.Value)
 	case isAs(err, &perm):

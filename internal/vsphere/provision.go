@@ -414,7 +414,7 @@ func (s *conn) namedVM(ctx context.Context, folder *object.Folder, spec app.Mach
 	}
 	vm, ok := ref.(*object.VirtualMachine)
 	if !ok {
-		return nil, &app.Fault{Code: app.FaultVsphere, Message: fmt.Sprintf("%q in folder %s is not a VM: choose another name", spec.Name, spec.Folder)}
+		return nil, &app.Fault{Code: app.FaultNameTaken, Message: fmt.Sprintf("%q in folder %s is not a VM: choose another name", spec.Name, spec.Folder)}
 	}
 	var mvm mo.VirtualMachine
 	if err := vm.Properties(ctx, vm.Reference(), []string{"config.extraConfig"}, &mvm); err != nil {
@@ -431,7 +431,7 @@ func (s *conn) namedVM(ctx context.Context, folder *object.Folder, spec app.Mach
 	if owner != "" {
 		who = "belongs to request " + owner
 	}
-	return nil, &app.Fault{Code: app.FaultVsphere,
+	return nil, &app.Fault{Code: app.FaultNameTaken,
 		Message: fmt.Sprintf("a VM named %s already exists in folder %s and %s: choose another name or remove that VM", spec.Name, spec.Folder, who)}
 }
 
