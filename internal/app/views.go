@@ -198,7 +198,7 @@ func ProjectTenant(v *TenantView, e Event) {
 				return
 			}
 		}
-		v.Members = append(v.Members, Member{User: p.User, Role: p.Role})
+		v.Members = append(v.Members, Member(p))
 	case VmwareConfigured:
 		v.Vmware = true
 	}
