@@ -50,12 +50,12 @@ Point a tenant at it (as a tenant admin):
     --template %s --folder %s --thumbprint %s
 
 Or use govc:
-  export GOVC_URL=%s GOVC_USERNAME=%s GOVC_PASSWORD=%s GOVC_INSECURE=1
+  export GOVC_URL=%s GOVC_USERNAME=%s GOVC_PASSWORD="$(cat %s)" GOVC_INSECURE=1
   govc find / -type m
 
 Stop with Ctrl-C.
 `, sim.URL(), s.URL, s.Username, pwFile, s.Datacenter, s.Cluster, s.Datastore, s.Network, s.Template, s.Folder, s.Thumbprint,
-				sim.URL(), sim.Username(), sim.Password())
+				sim.URL(), sim.Username(), pwFile)
 			<-ctx.Done()
 			fmt.Fprintln(c.errOut, "simulator stopped")
 			return nil
