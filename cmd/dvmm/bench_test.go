@@ -32,7 +32,7 @@ func BenchmarkApproveToProvisioningStarted(b *testing.B) {
 // clone, size, power on, wait for the IP, with every stage recorded.
 // Compare with internal/vsphere's BenchmarkBareClone on the same simulator.
 func BenchmarkInlineFlow(b *testing.B) {
-	f := newFlowWith(b, vsphere.SimOptions{IPDelay: 50 * time.Millisecond})
+	f := newFlowWith(b, vsphere.SimOptions{IPDelay: 100 * time.Millisecond})
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
 		r := f.request(fmt.Sprintf("web-%d", i))
