@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dvmm/dvmm/internal/store"
+	"github.com/dvmm/dvmm/internal/vsphere"
+)
+
+// harness runs dvmm against one database in a temporary folder: in this
+// process (run, must) or as a real process (command). In-process runs
+// read the environment, so tests using a harness cannot run in parallel.
+type harness struct {
+	t   *testing.T
+	dir string
+	db  string
+	env []string // the environment of dvmm processes
+}
+
+// result is what one dvmm run gave.
+type result struct {
+	code        int
+	out, errOut string
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	dir := t.TempDir()
+	h := &harness{t: t, dir: dir, db: filepath.Join(dir, "data", "dvmm.db")}
+	vars := map[string]string{
+		"HOME":            dir,
+		"XDG_CONFIG_HOME": filepath.Join(dir, "config"),
+		"XDG_DATA_HOME":   filepath.Join(dir, "data"),
+		"DVMM_DB":         h.db,
+		"NO_COLOR":        "1",
+		"DVMM_TENANT":     "", "DVMM_USER": "", "DVMM_OUTPUT": "", "DVMM_CONFIG": "", "DVMM_SECRET_KEY": "", "DVMM_NO_COLOR": "",
+	}
+	for k, v := range vars {
+		t.Setenv(k, v)
+	}
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if _, set := vars[k]; !set && !strings.HasPrefix(k, "DVMM_") {
+			h.env = append(h.env, kv)
+		}
+	}
+	for k, v := range vars {
+		h.env = append(h.env, k+"="+v)
+	}
+	return h
+}
+
+// run runs dvmm in this process.
+func (h *harness) run(args ...string) result {
+	var out, errOut bytes.Buffer
+	code := Main(args, strings.NewReader(""), &out, &errOut)
+	return result{code: code, out: out.String(), errOut: errOut.String()}
+}
+
+// must runs dvmm in this process and returns its trimmed stdout; any exit
+// but 0 fails the test.
+func (h *harness) must(args ...string) string {
+	h.t.Helper()
+	r := h.run(args...)
+	if r.code != 0 {
+		h.t.Fatalf("dvmm %s: exit %d: %s", strings.Join(args, " "), r.code, r.errOut)
+	}
+	return strings.TrimSpace(r.out)
+}
+
+// dvmmPath is the test binary acting as dvmm, which testscript.Main put
+// first in PATH.
+func dvmmPath(t testing.TB) string {
+	t.Helper()
+	p, err := exec.LookPath("dvmm")
+	if err != nil {
+		t.Fatalf("no dvmm in PATH: %v", err)
+	}
+	if !strings.Contains(p, "testscript-main") {
+		t.Fatalf("dvmm in PATH is %s, not this test binary", p)
+	}
+	return p
+}
+
+// command is dvmm as a real process, with the harness's environment.
+func (h *harness) command(ctx context.Context, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, dvmmPath(h.t), args...)
+	cmd.Env = h.env
+	cmd.Dir = h.dir
+	return cmd
+}
+
+// proc runs dvmm as a real process and waits for it.
+func (h *harness) proc(args ...string) result {
+	h.t.Helper()
+	var out, errOut bytes.Buffer
+	cmd := h.command(context.Background(), args...)
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		h.t.Fatalf("dvmm %s: %v", strings.Join(args, " "), err)
+	}
+	return result{code: code, out: out.String(), errOut: errOut.String()}
+}
+
+// logState is the event log as it stands: its size, last sequence and
+// every event as stored.
+type logState struct {
+	count, last int64
+	rows        []byte
+}
+
+func (h *harness) log() logState {
+	h.t.Helper()
+	ctx := context.Background()
+	s, err := store.Open(ctx, h.db)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer s.Close()
+	n, err := s.CountEvents(ctx)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	last, err := s.LastSeq(ctx)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return logState{count: n, last: last, rows: eventRows(h.t, s)}
+}
+
+func (l logState) equal(o logState) bool {
+	return l.count == o.count && l.last == o.last && bytes.Equal(l.rows, o.rows)
+}
+
+// startSim starts a vCenter simulator for the test and writes its password
+// to a file of the harness's folder.
+func (h *harness) startSim(name string) (*vsphere.Simulator, string) {
+	h.t.Helper()
+	sim, err := vsphere.StartSimulator(context.Background(), vsphere.SimOptions{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(sim.Close)
+	pw := filepath.Join(h.dir, name+"-password")
+	if err := os.WriteFile(pw, []byte(sim.Password()+"\n"), 0o600); err != nil {
+		h.t.Fatal(err)
+	}
+	return sim, pw
+}
+
+// vmwareSet is 'vmware set' pointing at sim, trusted by its thumbprint.
+func vmwareSet(sim *vsphere.Simulator, passwordFile string) []string {
+	s := sim.Settings("dvmm")
+	return []string{"vmware", "set", "--url", sim.URL(), "--username", sim.Username(), "--password-file", passwordFile,
+		"--datacenter", s.Datacenter, "--cluster", s.Cluster, "--datastore", s.Datastore, "--network", s.Network,
+		"--template", s.Template, "--folder", "dvmm", "--thumbprint", sim.Thumbprint()}
+}
+
+// in prefixes args with the global flags of a tenant and user.
+func in(tenant, user string, args ...string) []string {
+	return append([]string{"--tenant", tenant, "--user", user}, args...)
+}
