@@ -115,17 +115,22 @@ func (c *cli) load(cmd *cobra.Command) error {
 		return usageError("config file %s cannot be read: %s", path, errors.Unwrap(err))
 	}
 	switch o := c.output(); o {
-	case "table", "json":
+	case "table", "wide", "json", "yaml":
 	default:
-		return usageError("unknown output format %q: use table or json", o)
+		return usageError("unknown output format %q: use table, wide, json or yaml", o)
 	}
 	c.printer = newPrinter(c.out, c.output(), c.noColor())
 	return nil
 }
 
-func (c *cli) output() string   { return strings.ToLower(c.v.GetString("output")) }
-func (c *cli) noColor() bool    { return c.v.GetBool("no-color") || os.Getenv("NO_COLOR") != "" }
-func (c *cli) jsonOutput() bool { return c.output() == "json" }
+func (c *cli) output() string { return strings.ToLower(c.v.GetString("output")) }
+func (c *cli) noColor() bool  { return c.v.GetBool("no-color") || os.Getenv("NO_COLOR") != "" }
+
+// structured is true for -o json and -o yaml: data for programs, no tables.
+func (c *cli) structured() bool { o := c.output(); return o == "json" || o == "yaml" }
+
+// wide is true for -o wide: tables with more columns.
+func (c *cli) wide() bool { return c.output() == "wide" }
 
 func configDir() string {
 	if d := os.Getenv("XDG_CONFIG_HOME"); d != "" {

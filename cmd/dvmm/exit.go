@@ -20,6 +20,7 @@ const (
 	ExitForbidden   = 5
 	ExitUnavailable = 6
 	ExitFailed      = 7 // the work ran and its outcome is FAILED
+	ExitNoVM        = 8 // a watched request ended without a VM: REJECTED or CANCELLED
 	ExitInterrupted = 130
 )
 

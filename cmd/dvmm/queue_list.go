@@ -26,23 +26,43 @@ the last error.`,
 			if err != nil {
 				return err
 			}
-			if c.jsonOutput() {
+			if c.structured() {
 				if items == nil {
 					items = []app.QueueItem{}
 				}
-				return c.printer.json(items)
+				return c.printer.data(items)
 			}
-			rows := make([][]string, 0, len(items))
-			for _, it := range items {
-				next := ""
-				if it.State == "waiting" || it.State == "pending" {
-					next = formatTime(it.NextRunAt)
-				}
-				rows = append(rows, []string{strconv.FormatInt(it.ID, 10), it.Type, shortID(it.RequestID), it.State,
-					strconv.Itoa(it.Attempts), next, oneLine(it.LastError)})
-			}
-			c.printer.table([]string{"ID", "TYPE", "REQUEST", "STATE", "ATTEMPTS", "NEXT RUN", "LAST ERROR"}, rows)
+			c.printer.table(queueRows(items, c.wide()))
 			return nil
 		},
 	}
+}
+
+// queueRows renders queued commands as table rows; wide adds the full
+// request id, the key, the worker holding a lease and until when, and
+// when the command was queued.
+func queueRows(items []app.QueueItem, wide bool) (headers []string, rows [][]string) {
+	headers = []string{"ID", "TYPE", "REQUEST", "STATE", "ATTEMPTS", "NEXT RUN", "LAST ERROR"}
+	if wide {
+		headers = []string{"ID", "TYPE", "REQUEST", "KEY", "STATE", "ATTEMPTS", "NEXT RUN", "CLAIMED BY", "LEASE UNTIL", "CREATED", "LAST ERROR"}
+	}
+	rows = make([][]string, 0, len(items))
+	for _, it := range items {
+		next := ""
+		if it.State == "waiting" || it.State == "pending" {
+			next = formatTime(it.NextRunAt)
+		}
+		if !wide {
+			rows = append(rows, []string{strconv.FormatInt(it.ID, 10), it.Type, shortID(it.RequestID), it.State,
+				strconv.Itoa(it.Attempts), next, oneLine(it.LastError)})
+			continue
+		}
+		claimed, lease := "", ""
+		if it.State == "running" {
+			claimed, lease = it.ClaimedBy, formatTime(it.LeaseUntil)
+		}
+		rows = append(rows, []string{strconv.FormatInt(it.ID, 10), it.Type, it.RequestID, it.Key, it.State,
+			strconv.Itoa(it.Attempts), next, claimed, lease, formatTime(it.CreatedAt), oneLine(it.LastError)})
+	}
+	return headers, rows
 }

@@ -24,8 +24,8 @@ number 'dvmm queue list' shows. Only a tenant admin can.`,
 			if err != nil {
 				return err
 			}
-			if c.jsonOutput() {
-				return c.printer.json(it)
+			if c.structured() {
+				return c.printer.data(it)
 			}
 			fmt.Fprintf(c.out, "command %d is %s\n", it.ID, it.State)
 			return nil

@@ -27,10 +27,18 @@ type printer struct {
 }
 
 func newPrinter(w io.Writer, format string, noColor bool) *printer {
-	tty := false
-	if f, ok := w.(*os.File); ok {
-		tty = isatty.IsTerminal(f.Fd())
-	}
+	return makePrinter(w, format, isTerminal(w), noColor)
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && isatty.IsTerminal(f.Fd())
+}
+
+// makePrinter is newPrinter with the terminal decided by the caller, as
+// tests do to see what a terminal would get.
+func makePrinter(w io.Writer, format string, tty, noColor bool) *printer {
 	r := lipgloss.NewRenderer(w)
 	if !tty || noColor {
 		r.SetColorProfile(termenv.Ascii)
@@ -38,10 +46,27 @@ func newPrinter(w io.Writer, format string, noColor bool) *printer {
 	return &printer{w: w, format: format, tty: tty, r: r}
 }
 
-func (p *printer) json(v any) error {
-	enc := json.NewEncoder(p.w)
+// data prints v as JSON or YAML, whichever was asked for. Both carry the
+// same snake_case fields in the same order: YAML is made from the JSON.
+func (p *printer) data(v any) error {
+	if p.format == "yaml" {
+		return writeYAML(p.w, v)
+	}
+	return writeJSON(p.w, v)
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// withWriter returns a printer like p that writes to w: a frame drawn in
+// a buffer keeps p's terminal and colour settings.
+func (p *printer) withWriter(w io.Writer) *printer {
+	cp := *p
+	cp.w = w
+	return &cp
 }
 
 // table prints rows under headers.

@@ -25,13 +25,23 @@ type requestJSON struct {
 
 // printRequest shows a request and its timeline.
 func (c *cli) printRequest(v app.RequestView, tl []app.TimelineEntry) error {
-	if c.jsonOutput() {
-		if tl == nil {
-			tl = []app.TimelineEntry{}
-		}
-		return c.printer.json(requestJSON{RequestView: v, Timeline: tl})
+	if c.structured() {
+		return c.printer.data(newRequestJSON(v, tl))
 	}
-	p := c.printer
+	renderRequest(c.printer, v, tl, c.wide())
+	return nil
+}
+
+func newRequestJSON(v app.RequestView, tl []app.TimelineEntry) requestJSON {
+	if tl == nil {
+		tl = []app.TimelineEntry{}
+	}
+	return requestJSON{RequestView: v, Timeline: tl}
+}
+
+// renderRequest draws a request's fields and timeline; wide adds the
+// fields a table leaves out (VM folder, instance UUID, attempt, times).
+func renderRequest(p *printer, v app.RequestView, tl []app.TimelineEntry, wide bool) {
 	pairs := [][2]string{
 		{"Request", v.ID},
 		{"Name", v.Name},
@@ -47,6 +57,9 @@ func (c *cli) printRequest(v app.RequestView, tl []app.TimelineEntry) error {
 		{"Reason", v.Reason},
 		{"Created", formatTime(v.CreatedAt)},
 	}
+	if wide {
+		pairs = append(pairs, [2]string{"Updated", formatTime(v.UpdatedAt)})
+	}
 	if vm := v.VM; vm != nil {
 		pairs = append(pairs, [][2]string{
 			{"VM", vm.ID},
@@ -56,30 +69,63 @@ func (c *cli) printRequest(v app.RequestView, tl []app.TimelineEntry) error {
 			{"Stage", string(vm.Stage)},
 			{"Error", vm.Error},
 		}...)
+		if wide {
+			pairs = append(pairs, [][2]string{
+				{"Folder", vm.Folder},
+				{"Instance UUID", vm.InstanceUUID},
+				{"Attempt", strconv.Itoa(vm.Attempt)},
+				{"Power", vm.PowerState},
+				{"Error code", vm.ErrorCode},
+			}...)
+		}
 	}
 	p.fields(pairs)
 	if tl != nil {
-		fmt.Fprintln(c.out)
+		fmt.Fprintln(p.w)
 		p.heading("Timeline")
-		width := 0
-		for _, e := range tl {
-			width = max(width, len(e.Text))
-		}
-		for _, e := range tl {
-			fmt.Fprintf(c.out, "  %s  %-*s  %s\n", p.dim(formatTime(e.At)), width, e.Text, p.dim(e.Actor))
+		for _, line := range timelineLines(p, tl) {
+			fmt.Fprintln(p.w, line)
 		}
 	}
-	return nil
 }
 
-// requestRows renders requests as table rows.
-func (c *cli) requestRows(vs []app.RequestView) [][]string {
-	rows := make([][]string, 0, len(vs))
-	for _, v := range vs {
-		rows = append(rows, []string{shortID(v.ID), v.Name, v.Project, v.Size, c.printer.status(v.Status),
-			strconv.Itoa(v.Version), v.Requester, formatTime(v.CreatedAt)})
+// timelineLines renders timeline entries, one aligned line each.
+func timelineLines(p *printer, tl []app.TimelineEntry) []string {
+	width := 0
+	for _, e := range tl {
+		width = max(width, len(e.Text))
 	}
-	return rows
+	out := make([]string, 0, len(tl))
+	for _, e := range tl {
+		out = append(out, fmt.Sprintf("  %s  %-*s  %s", p.dim(formatTime(e.At)), width, e.Text, p.dim(e.Actor)))
+	}
+	return out
+}
+
+// requestRows renders requests as table rows; wide adds the full id,
+// network, who decided, the VM's moref and IP, and the last change.
+func (c *cli) requestRows(vs []app.RequestView) (headers []string, rows [][]string) {
+	wide := c.wide()
+	headers = []string{"ID", "NAME", "PROJECT", "SIZE", "STATUS", "VERSION", "REQUESTER", "CREATED"}
+	if wide {
+		headers = []string{"ID", "NAME", "PROJECT", "SIZE", "STATUS", "VERSION", "REQUESTER", "NETWORK", "DECIDED BY", "MOREF", "IP", "CREATED", "UPDATED"}
+	}
+	rows = make([][]string, 0, len(vs))
+	for _, v := range vs {
+		if !wide {
+			rows = append(rows, []string{shortID(v.ID), v.Name, v.Project, v.Size, c.printer.status(v.Status),
+				strconv.Itoa(v.Version), v.Requester, formatTime(v.CreatedAt)})
+			continue
+		}
+		moref, ip := "", ""
+		if v.VM != nil {
+			moref, ip = v.VM.MoRef, v.VM.IP
+		}
+		rows = append(rows, []string{v.ID, v.Name, v.Project, v.Size, c.printer.status(v.Status),
+			strconv.Itoa(v.Version), v.Requester, v.Network, v.DecidedBy, moref, ip,
+			formatTime(v.CreatedAt), formatTime(v.UpdatedAt)})
+	}
+	return headers, rows
 }
 
 func shortID(id string) string {

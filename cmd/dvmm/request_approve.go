@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -41,8 +42,8 @@ command ends when the VM is READY (exit 0) or FAILED (exit 7). Without
 				return err
 			}
 			if !wait {
-				if c.jsonOutput() {
-					return c.printer.json(v)
+				if c.structured() {
+					return c.printer.data(v)
 				}
 				fmt.Fprintf(c.out, "request %s approved: %s\n", v.ID, c.printer.status(v.Status))
 				return nil
@@ -56,28 +57,28 @@ command ends when the VM is READY (exit 0) or FAILED (exit 7). Without
 	return cmd
 }
 
-// waitForOutcome runs the request's vSphere work inline, printing each stage.
+// waitForOutcome runs the request's vSphere work inline and shows its
+// progress: on a terminal a spinner with the current stage and the time
+// so far, above it each timeline line as it is recorded; off a terminal
+// one plain line per timeline entry.
 func (c *cli) waitForOutcome(cmd *cobra.Command, a *app.App, v app.RequestView, timeout time.Duration) error {
 	ctx, cancel := contextWithTimeout(cmd.Context(), timeout)
 	defer cancel()
-	seen := 0
-	final, err := a.Drive(ctx, c.actor(), v.ID, 2*time.Minute, func(app.RequestView) {
-		if c.jsonOutput() {
-			return
-		}
-		tl, err := a.Store.Timeline(ctx, v.ID)
-		if err != nil {
-			return
-		}
-		for _, e := range tl[min(seen, len(tl)):] {
-			fmt.Fprintf(c.out, "%s  %s\n", c.printer.dim(formatTime(e.At)), e.Text)
-		}
-		seen = len(tl)
-	})
+	var prog *progress
+	if !c.structured() {
+		prog = newProgress(c.printer, func(ctx context.Context) ([]app.TimelineEntry, error) {
+			return a.Store.Timeline(ctx, v.ID)
+		})
+		prog.start(ctx, 200*time.Millisecond)
+	}
+	final, err := a.Drive(ctx, c.actor(), v.ID, 2*time.Minute, nil)
+	if prog != nil {
+		prog.stop(ctx)
+	}
 	if err != nil {
 		return err
 	}
-	if c.jsonOutput() {
+	if c.structured() {
 		tl, err := a.Store.Timeline(cmd.Context(), v.ID)
 		if err != nil {
 			return err
@@ -86,14 +87,83 @@ func (c *cli) waitForOutcome(cmd *cobra.Command, a *app.App, v app.RequestView, 
 			return err
 		}
 	} else {
-		fmt.Fprintf(c.out, "request %s is %s\n", final.ID, c.printer.status(final.Status))
-	}
-	if final.Status == app.StatusFailed {
-		msg := "provisioning failed"
-		if final.VM != nil && final.VM.Error != "" {
-			msg += ": " + final.VM.Error
+		took := ""
+		if prog.spin != nil {
+			took = " " + c.printer.dim("after "+formatElapsed(prog.spin.Elapsed()))
 		}
-		return &exitError{code: ExitFailed, msg: msg}
+		fmt.Fprintf(c.out, "request %s is %s%s\n", final.ID, c.printer.status(final.Status), took)
 	}
-	return nil
+	return outcomeError(final)
+}
+
+// progress follows a request's timeline while its work runs elsewhere in
+// the process, printing each new entry as it is recorded.
+type progress struct {
+	p    *printer
+	load func(context.Context) ([]app.TimelineEntry, error)
+	spin *spinner // on a terminal only
+	seen int
+
+	quit chan struct{}
+	done chan struct{}
+}
+
+func newProgress(p *printer, load func(context.Context) ([]app.TimelineEntry, error)) *progress {
+	g := &progress{p: p, load: load}
+	if p.tty {
+		g.spin = newSpinner(p, "Provisioning")
+	}
+	return g
+}
+
+func (g *progress) start(ctx context.Context, every time.Duration) {
+	if g.spin != nil {
+		g.spin.run(100 * time.Millisecond)
+	}
+	g.quit, g.done = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(g.done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			g.poll(ctx)
+			select {
+			case <-g.quit:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+}
+
+// stop ends the polling, prints what was recorded since the last look
+// and clears the spinner.
+func (g *progress) stop(ctx context.Context) {
+	close(g.quit)
+	<-g.done
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	g.poll(fctx)
+	if g.spin != nil {
+		g.spin.Stop()
+	}
+}
+
+func (g *progress) poll(ctx context.Context) {
+	tl, err := g.load(ctx)
+	if err != nil {
+		return // the next look, or the final one, catches up
+	}
+	for _, e := range tl[min(g.seen, len(tl)):] {
+		line := logLine(g.p, e)
+		if g.spin == nil {
+			fmt.Fprintln(g.p.w, line)
+			continue
+		}
+		g.spin.Println(line)
+		g.spin.Set(e.Text)
+	}
+	g.seen = max(g.seen, len(tl))
 }

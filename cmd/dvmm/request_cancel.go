@@ -25,8 +25,8 @@ func newRequestCancelCmd(c *cli) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if c.jsonOutput() {
-				return c.printer.json(v)
+			if c.structured() {
+				return c.printer.data(v)
 			}
 			fmt.Fprintf(c.out, "request %s cancelled\n", v.ID)
 			return nil

@@ -28,8 +28,8 @@ M (4, 8, 100; the default), L (8, 16, 200), XL (16, 32, 500). The name is
 			if err != nil {
 				return err
 			}
-			if c.jsonOutput() {
-				return c.printer.json(v)
+			if c.structured() {
+				return c.printer.data(v)
 			}
 			fmt.Fprintln(c.out, v.ID)
 			return nil

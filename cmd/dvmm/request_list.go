@@ -14,11 +14,15 @@ func newRequestListCmd(c *cli) *cobra.Command {
 		limit   int
 	)
 	cmd := &cobra.Command{
-		Use:     "list",
-		Short:   "List your tenant's requests, newest first",
-		Long:    "List the requests of your tenant, newest first, with their status and the version an admin approves.",
-		Example: "  dvmm request list --status pending\n  dvmm request list --mine -o json",
-		Args:    cobra.NoArgs,
+		Use:   "list",
+		Short: "List your tenant's requests, newest first",
+		Long: `List the requests of your tenant, newest first, with their status and the
+version an admin approves. -o wide adds the full id, network, who decided, and
+the VM's moref and IP; -o json and -o yaml print every field.`,
+		Example: `  dvmm request list --status pending
+  dvmm request list --mine --limit 20 -o wide
+  dvmm request list --project shop -o json`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f := app.RequestFilter{Project: project, Limit: limit}
 			if status != "" {
@@ -39,13 +43,13 @@ func newRequestListCmd(c *cli) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if c.jsonOutput() {
+			if c.structured() {
 				if vs == nil {
 					vs = []app.RequestView{}
 				}
-				return c.printer.json(vs)
+				return c.printer.data(vs)
 			}
-			c.printer.table([]string{"ID", "NAME", "PROJECT", "SIZE", "STATUS", "VERSION", "REQUESTER", "CREATED"}, c.requestRows(vs))
+			c.printer.table(c.requestRows(vs))
 			return nil
 		},
 	}
@@ -54,5 +58,6 @@ func newRequestListCmd(c *cli) *cobra.Command {
 	f.BoolVar(&mine, "mine", false, "only your own requests")
 	f.StringVar(&project, "project", "", "only requests of this project")
 	f.IntVar(&limit, "limit", 0, "at most this many (0: all)")
+	_ = cmd.RegisterFlagCompletionFunc("status", completeStatuses)
 	return cmd
 }

@@ -33,8 +33,8 @@ Only a tenant admin who is not the requester can reject.`,
 			if err != nil {
 				return err
 			}
-			if c.jsonOutput() {
-				return c.printer.json(v)
+			if c.structured() {
+				return c.printer.data(v)
 			}
 			fmt.Fprintf(c.out, "request %s rejected\n", v.ID)
 			return nil

@@ -35,8 +35,8 @@ gets its next attempt; a VM left by an earlier attempt is adopted.`,
 			if wait {
 				return c.waitForOutcome(cmd, a, v, timeout)
 			}
-			if c.jsonOutput() {
-				return c.printer.json(v)
+			if c.structured() {
+				return c.printer.data(v)
 			}
 			fmt.Fprintf(c.out, "request %s retried: %s\n", v.ID, c.printer.status(v.Status))
 			return nil

@@ -23,9 +23,6 @@ func Main(args []string, in io.Reader, out, errOut io.Writer) int {
 	defer c.close()
 	root := newRootCmd(c)
 	root.SetArgs(args)
-	root.SetIn(in)
-	root.SetOut(out)
-	root.SetErr(errOut)
 	err := root.ExecuteContext(ctx)
 	if err != nil && ctx.Err() != nil && !isExit(err) {
 		fmt.Fprintln(errOut, "dvmm: interrupted")
@@ -64,7 +61,7 @@ event in an embedded SQLite log; lists and timelines derive from it.`,
 	pf.String("tenant", "", "tenant to act in")
 	pf.String("user", "", "user to act as (default: the OS user)")
 	pf.String("config", "", "config file (default $XDG_CONFIG_HOME/dvmm/config.yaml)")
-	pf.StringP("output", "o", "table", "output format: table or json")
+	pf.StringP("output", "o", "table", "output format: table, wide, json or yaml")
 	pf.Bool("no-color", false, "never colour the output")
 	pf.String("secret-key", "", "key file sealing vCenter passwords (default: secret.key beside the config file)")
 
@@ -73,12 +70,15 @@ event in an embedded SQLite log; lists and timelines derive from it.`,
 		sub.GroupID = "work"
 		root.AddCommand(sub)
 	}
-	for _, sub := range []*cobra.Command{newTenantCmd(c), newVmwareCmd(c), newQueueCmd(c), newServeCmd(c), newAdminCmd(c), newDemoCmd(c), newSimCmd(c), newVersionCmd(c)} {
+	for _, sub := range []*cobra.Command{newTenantCmd(c), newVmwareCmd(c), newQueueCmd(c), newServeCmd(c), newAdminCmd(c), newDemoCmd(c), newSimCmd(c), newDocsCmd(c), newVersionCmd(c)} {
 		sub.GroupID = "admin"
 		root.AddCommand(sub)
 	}
 	root.SetHelpCommandGroupID("admin")
 	root.SetCompletionCommandGroupID("admin")
+	_ = root.RegisterFlagCompletionFunc("output", completeOutput)
+	_ = root.RegisterFlagCompletionFunc("tenant", c.completeTenants)
+	initBuiltins(c, root)
 	return root
 }
 
@@ -93,14 +93,57 @@ func bindFlags(v *viper.Viper, fs *pflag.FlagSet) error {
 	return err
 }
 
-// groupCmd makes a parent command that only holds subcommands.
+// groupCmd makes a parent command that only holds subcommands. Its
+// examples are the first example of each subcommand.
 func groupCmd(use, short, long string, subs ...*cobra.Command) *cobra.Command {
 	cmd := &cobra.Command{Use: use, Short: short, Long: long, Args: noSubcommand,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return usageError("%s needs a subcommand: %s", cmd.CommandPath(), subNames(cmd))
 		}}
 	cmd.AddCommand(subs...)
+	var examples []string
+	for _, s := range subs {
+		if first, _, _ := strings.Cut(s.Example, "\n"); first != "" && !strings.HasSuffix(first, "\\") {
+			examples = append(examples, first)
+		}
+	}
+	cmd.Example = strings.Join(examples, "\n")
 	return cmd
+}
+
+// initBuiltins makes cobra's help and completion commands now rather than
+// at Execute, so that they can be given examples and show up in the docs
+// like every other command. The completion scripts write to c.out.
+func initBuiltins(c *cli, root *cobra.Command) {
+	root.SetIn(c.in)
+	root.SetOut(c.out)
+	root.SetErr(c.errOut)
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	for _, sub := range root.Commands() {
+		switch sub.Name() {
+		case "help":
+			sub.Example = "  dvmm help request approve"
+		case "completion":
+			sub.Long += `
+Request ids, VM names, sizes, statuses, tenants and output formats complete
+from the local database and dvmm's own lists.`
+			sub.Example = `  source <(dvmm completion bash)
+  dvmm completion bash > /etc/bash_completion.d/dvmm
+  dvmm completion zsh > "${fpath[1]}/_dvmm"
+  dvmm completion fish > ~/.config/fish/completions/dvmm.fish`
+			for _, shell := range sub.Commands() {
+				shell.Example = completionExamples[shell.Name()]
+			}
+		}
+	}
+}
+
+var completionExamples = map[string]string{
+	"bash":       "  source <(dvmm completion bash)\n  dvmm completion bash > /etc/bash_completion.d/dvmm",
+	"zsh":        "  dvmm completion zsh > \"${fpath[1]}/_dvmm\"",
+	"fish":       "  dvmm completion fish > ~/.config/fish/completions/dvmm.fish",
+	"powershell": "  dvmm completion powershell | Out-String | Invoke-Expression",
 }
 
 // noSubcommand refuses an unknown subcommand with a usage error.

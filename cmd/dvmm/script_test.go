@@ -6,9 +6,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"syscall"
@@ -16,6 +18,7 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/dvmm/dvmm/internal/app"
 	"github.com/dvmm/dvmm/internal/store"
@@ -54,6 +57,7 @@ func TestScript(t *testing.T) {
 			"waitevent": cmdWaitEvent,
 			"setid":     cmdSetID,
 			"jsonok":    cmdJSONOK,
+			"yamlok":    cmdYAMLOK,
 			"sim":       cmdSim,
 			"vcvms":     cmdVCVMs,
 			"nosecret":  cmdNoSecret,
@@ -194,6 +198,53 @@ func cmdJSONOK(ts *testscript.TestScript, neg bool, args []string) {
 	err := json.Unmarshal([]byte(ts.ReadFile(args[0])), &v)
 	if (err == nil) == neg {
 		ts.Fatalf("json of %s: %v", args[0], err)
+	}
+}
+
+// yamlok FILE [JSONFILE]: FILE parses as YAML, each of its documents a
+// mapping or a sequence; with JSONFILE, FILE holds the same data as the
+// JSON in JSONFILE: same field names, values and types.
+func cmdYAMLOK(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: yamlok FILE [JSONFILE]")
+	}
+	dec := yaml.NewDecoder(strings.NewReader(ts.ReadFile(args[0])))
+	var docs []any
+	for {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			ts.Fatalf("yaml of %s: %v", args[0], err)
+		}
+		if k := n.Content[0].Kind; k != yaml.MappingNode && k != yaml.SequenceNode {
+			ts.Fatalf("yaml of %s: a document is not a mapping or a sequence", args[0])
+		}
+		var v any
+		ts.Check(n.Decode(&v))
+		docs = append(docs, v)
+	}
+	if len(docs) == 0 {
+		ts.Fatalf("yaml of %s: no document", args[0])
+	}
+	if len(args) == 1 {
+		return
+	}
+	if len(docs) != 1 {
+		ts.Fatalf("yamlok: %s holds %d documents; comparing needs one", args[0], len(docs))
+	}
+	// Through JSON, so that YAML's ints and JSON's float64s compare equal.
+	data, err := json.Marshal(docs[0])
+	ts.Check(err)
+	var fromYAML, fromJSON any
+	ts.Check(json.Unmarshal(data, &fromYAML))
+	if err := json.Unmarshal([]byte(ts.ReadFile(args[1])), &fromJSON); err != nil {
+		ts.Fatalf("json of %s: %v", args[1], err)
+	}
+	if !reflect.DeepEqual(fromYAML, fromJSON) {
+		ts.Fatalf("%s and %s differ:\nyaml: %s\njson: %s", args[0], args[1], data, ts.ReadFile(args[1]))
 	}
 }
 

@@ -29,8 +29,8 @@ func newTenantAddMemberCmd(c *cli) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if c.jsonOutput() {
-				return c.printer.json(v)
+			if c.structured() {
+				return c.printer.data(v)
 			}
 			fmt.Fprintf(c.out, "%s is now %s of tenant %s\n", args[1], r, v.Name)
 			return nil

@@ -23,8 +23,8 @@ func newTenantCreateCmd(c *cli) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if c.jsonOutput() {
-				return c.printer.json(v)
+			if c.structured() {
+				return c.printer.data(v)
 			}
 			fmt.Fprintf(c.out, "tenant %s created, admin %s\n", v.Name, v.Members[0].User)
 			return nil

@@ -25,26 +25,40 @@ func newTenantListCmd(c *cli) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if c.jsonOutput() {
+			if c.structured() {
 				if ts == nil {
 					ts = []app.TenantView{}
 				}
-				return c.printer.json(ts)
+				return c.printer.data(ts)
 			}
-			rows := make([][]string, 0, len(ts))
-			for _, t := range ts {
-				var admins, users []string
-				for _, m := range t.Members {
-					if m.Role == app.RoleAdmin {
-						admins = append(admins, m.User)
-					} else {
-						users = append(users, m.User)
-					}
-				}
-				rows = append(rows, []string{t.Name, strings.Join(admins, ","), strings.Join(users, ","), strconv.FormatBool(t.Vmware)})
-			}
-			c.printer.table([]string{"TENANT", "ADMINS", "USERS", "VMWARE"}, rows)
+			c.printer.table(tenantRows(ts, c.wide()))
 			return nil
 		},
 	}
+}
+
+// tenantRows renders tenants as table rows; wide adds the version and
+// when the tenant was created.
+func tenantRows(ts []app.TenantView, wide bool) (headers []string, rows [][]string) {
+	headers = []string{"TENANT", "ADMINS", "USERS", "VMWARE"}
+	if wide {
+		headers = append(headers, "VERSION", "CREATED")
+	}
+	rows = make([][]string, 0, len(ts))
+	for _, t := range ts {
+		var admins, users []string
+		for _, m := range t.Members {
+			if m.Role == app.RoleAdmin {
+				admins = append(admins, m.User)
+			} else {
+				users = append(users, m.User)
+			}
+		}
+		row := []string{t.Name, strings.Join(admins, ","), strings.Join(users, ","), strconv.FormatBool(t.Vmware)}
+		if wide {
+			row = append(row, strconv.Itoa(t.Version), formatTime(t.CreatedAt))
+		}
+		rows = append(rows, row)
+	}
+	return headers, rows
 }

@@ -26,8 +26,8 @@ func newVersionCmd(c *cli) *cobra.Command {
 		Example: "  dvmm version",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if c.jsonOutput() {
-				return c.printer.json(map[string]string{"version": version, "commit": commit, "date": date, "go": runtime.Version()})
+			if c.structured() {
+				return c.printer.data(map[string]string{"version": version, "commit": commit, "date": date, "go": runtime.Version()})
 			}
 			fmt.Fprintln(c.out, "dvmm "+versionString())
 			return nil

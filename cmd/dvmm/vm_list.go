@@ -24,21 +24,41 @@ func newVMListCmd(c *cli) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if c.jsonOutput() {
+			if c.structured() {
 				out := make([]vmStatusJSON, 0, len(vs))
 				for _, v := range vs {
-					out = append(out, vmStatusJSON{ID: app.VMID(v.ID), RequestID: v.ID, Name: v.Name, Status: v.Status, Version: v.Version, Recorded: v.VM, Source: "recorded"})
+					out = append(out, newVMStatusJSON(v, nil))
 				}
-				return c.printer.json(out)
+				return c.printer.data(out)
 			}
-			rows := make([][]string, 0, len(vs))
-			for _, v := range vs {
-				vm := v.VM
-				rows = append(rows, []string{shortID(v.ID), v.Name, c.printer.status(v.Status), vm.MoRef, vm.IP,
-					strconv.Itoa(vm.CPUs), strconv.Itoa(vm.MemoryGB) + " GB", vm.PowerState})
-			}
-			c.printer.table([]string{"REQUEST", "NAME", "STATE", "MOREF", "IP", "VCPU", "MEMORY", "POWER"}, rows)
+			c.printer.table(vmRows(c.printer, vs, c.wide()))
 			return nil
 		},
 	}
+}
+
+// vmRows renders VMs as table rows; wide adds the full request id, the
+// project, stage, vCenter name, folder, instance UUID and attempt.
+func vmRows(p *printer, vs []app.RequestView, wide bool) (headers []string, rows [][]string) {
+	headers = []string{"REQUEST", "NAME", "STATE", "MOREF", "IP", "VCPU", "MEMORY", "POWER"}
+	if wide {
+		headers = []string{"REQUEST", "NAME", "PROJECT", "STATE", "STAGE", "VCENTER NAME", "FOLDER", "MOREF",
+			"INSTANCE UUID", "IP", "VCPU", "MEMORY", "POWER", "ATTEMPT"}
+	}
+	rows = make([][]string, 0, len(vs))
+	for _, v := range vs {
+		vm := v.VM
+		if vm == nil {
+			vm = &app.VMView{}
+		}
+		if !wide {
+			rows = append(rows, []string{shortID(v.ID), v.Name, p.status(v.Status), vm.MoRef, vm.IP,
+				strconv.Itoa(vm.CPUs), strconv.Itoa(vm.MemoryGB) + " GB", vm.PowerState})
+			continue
+		}
+		rows = append(rows, []string{v.ID, v.Name, v.Project, p.status(v.Status), string(vm.Stage), vm.VCenterName,
+			vm.Folder, vm.MoRef, vm.InstanceUUID, vm.IP, strconv.Itoa(vm.CPUs), strconv.Itoa(vm.MemoryGB) + " GB",
+			vm.PowerState, strconv.Itoa(vm.Attempt)})
+	}
+	return headers, rows
 }

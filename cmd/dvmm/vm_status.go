@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -23,49 +25,123 @@ type vmStatusJSON struct {
 }
 
 func newVMStatusCmd(c *cli) *cobra.Command {
-	var timeout time.Duration
+	var (
+		timeout  time.Duration
+		watch    bool
+		interval time.Duration
+	)
 	cmd := &cobra.Command{
 		Use:   "status <request-id|vm-id|vm-name>",
 		Short: "Show a VM's state, vCenter name, moref, IP, size and power state",
 		Long: `Show a VM: its state, vCenter name, moref, IP, vCPU, memory and power state.
 Values are read from vCenter when it answers within --timeout, else the last
-recorded ones are shown (and 'source' says which).`,
-		Example:           "  dvmm vm status 3fk2\n  dvmm vm status web-01 -o json",
+recorded ones are shown (and 'source' says which).
+
+With --watch the VM is shown again every --interval until its request is
+READY (exit 0), FAILED (exit 7), REJECTED or CANCELLED (exit 8); Ctrl-C
+stops watching (exit 130). On a terminal the view is redrawn in place;
+otherwise it is printed once and then one line per change of state, stage
+or IP.`,
+		Example: `  dvmm vm status 3fk2
+  dvmm vm status web-01 -o json
+  dvmm vm status web-01 --watch --interval 2s`,
 		Args:              exactArgs(1, "a request id, VM id or VM name"),
-		ValidArgsFunction: c.completeRequestIDs(),
+		ValidArgsFunction: c.completeVMs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkWatchFlags(cmd, watch, interval); err != nil {
+				return err
+			}
 			a, err := c.App(cmd.Context())
 			if err != nil {
 				return err
 			}
-			v, live, err := a.VmStatus(cmd.Context(), c.actor(), args[0], timeout)
-			if err != nil {
-				return err
-			}
-			out := vmStatusJSON{ID: app.VMID(v.ID), RequestID: v.ID, Name: v.Name, Status: v.Status, Version: v.Version, Recorded: v.VM, Live: live, Source: "recorded"}
-			if live != nil {
-				out.Source = "vcenter"
-			}
-			if c.jsonOutput() {
-				return c.printer.json(out)
-			}
-			pairs := [][2]string{{"VM", out.ID}, {"Request", v.ID}, {"Name", v.Name}, {"State", c.printer.status(v.Status)}}
-			if vm := v.VM; vm != nil {
-				name, moref, ip, cpus, mem, power := vm.VCenterName, vm.MoRef, vm.IP, vm.CPUs, vm.MemoryGB*1024, vm.PowerState
-				if live != nil {
-					name, moref, ip, cpus, mem, power = live.Name, live.MoRef, live.IP, live.CPUs, live.MemoryMB, live.PowerState
+			if !watch {
+				v, live, err := a.VmStatus(cmd.Context(), c.actor(), args[0], timeout)
+				if err != nil {
+					return err
 				}
-				if ip == "" && v.Status == app.StatusReady {
-					ip = "(pending)"
+				out := newVMStatusJSON(v, live)
+				if c.structured() {
+					return c.printer.data(out)
 				}
-				pairs = append(pairs, [][2]string{{"vCenter name", name}, {"MoRef", moref}, {"IP", ip},
-					{"vCPU", strconv.Itoa(cpus)}, {"Memory", fmt.Sprintf("%d MB", mem)}, {"Power", power},
-					{"Stage", string(vm.Stage)}, {"Error", vm.Error}, {"Source", out.Source}}...)
+				renderVMStatus(c.printer, out, c.wide())
+				return nil
 			}
-			c.printer.fields(pairs)
-			return nil
+			ref, last := args[0], ""
+			var log []string
+			return c.watch(cmd.Context(), interval, func(ctx context.Context) (frame, error) {
+				v, live, err := a.VmStatus(ctx, c.actor(), ref, timeout)
+				if err != nil {
+					return frame{}, err
+				}
+				ref = v.ID
+				s := newVMStatusJSON(v, live)
+				if sum := vmSummary(c.printer, s); sum != last {
+					last = sum
+					log = append(log, c.printer.dim(formatTime(time.Now()))+"  "+sum)
+				}
+				wide := c.wide()
+				return frame{view: v, data: s, log: log, draw: func(p *printer) { renderVMStatus(p, s, wide) }}, nil
+			})
 		},
 	}
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Second, "how long to wait for vCenter before showing recorded values")
+	watchFlags(cmd, &watch, &interval)
 	return cmd
+}
+
+// vmSummary is one line of what a watch of a VM reports when it changes.
+func vmSummary(p *printer, s vmStatusJSON) string {
+	parts := []string{p.status(s.Status)}
+	if vm := s.Recorded; vm != nil {
+		if vm.Stage != "" {
+			parts = append(parts, "stage "+string(vm.Stage))
+		}
+		ip := vm.IP
+		if s.Live != nil {
+			ip = s.Live.IP
+		}
+		if ip != "" {
+			parts = append(parts, "IP "+ip)
+		}
+		if vm.Error != "" {
+			parts = append(parts, vm.Error)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func newVMStatusJSON(v app.RequestView, live *app.Machine) vmStatusJSON {
+	out := vmStatusJSON{ID: app.VMID(v.ID), RequestID: v.ID, Name: v.Name, Status: v.Status, Version: v.Version,
+		Recorded: v.VM, Live: live, Source: "recorded"}
+	if live != nil {
+		out.Source = "vcenter"
+	}
+	return out
+}
+
+// renderVMStatus draws a VM's fields: vCenter's values when it answered,
+// else the recorded ones. wide adds the instance UUID, folder, hostname
+// and attempt.
+func renderVMStatus(p *printer, s vmStatusJSON, wide bool) {
+	pairs := [][2]string{{"VM", s.ID}, {"Request", s.RequestID}, {"Name", s.Name}, {"State", p.status(s.Status)}}
+	if vm := s.Recorded; vm != nil {
+		name, moref, ip, cpus, mem, power := vm.VCenterName, vm.MoRef, vm.IP, vm.CPUs, vm.MemoryGB*1024, vm.PowerState
+		uuid, folder, hostname := vm.InstanceUUID, vm.Folder, ""
+		if live := s.Live; live != nil {
+			name, moref, ip, cpus, mem, power = live.Name, live.MoRef, live.IP, live.CPUs, live.MemoryMB, live.PowerState
+			uuid, folder, hostname = live.InstanceUUID, live.Folder, live.Hostname
+		}
+		if ip == "" && s.Status == app.StatusReady {
+			ip = "(pending)"
+		}
+		pairs = append(pairs, [][2]string{{"vCenter name", name}, {"MoRef", moref}, {"IP", ip},
+			{"vCPU", strconv.Itoa(cpus)}, {"Memory", fmt.Sprintf("%d MB", mem)}, {"Power", power},
+			{"Stage", string(vm.Stage)}, {"Error", vm.Error}, {"Source", s.Source}}...)
+		if wide {
+			pairs = append(pairs, [][2]string{{"Instance UUID", uuid}, {"Folder", folder}, {"Hostname", hostname},
+				{"Attempt", strconv.Itoa(vm.Attempt)}, {"Error code", vm.ErrorCode}}...)
+		}
+	}
+	p.fields(pairs)
 }

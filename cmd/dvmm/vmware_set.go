@@ -52,8 +52,8 @@ TLS: give the vCenter's CA (--ca-file) or certificate thumbprint
 			if err != nil {
 				return err
 			}
-			if c.jsonOutput() {
-				return c.printer.json(saved)
+			if c.structured() {
+				return c.printer.data(saved)
 			}
 			fmt.Fprintf(c.out, "VMware settings of tenant %s saved; check them with 'dvmm vmware test'\n", c.actor().Tenant)
 			return nil

@@ -22,8 +22,8 @@ func newVmwareShowCmd(c *cli) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if c.jsonOutput() {
-				return c.printer.json(s)
+			if c.structured() {
+				return c.printer.data(s)
 			}
 			tls := "system CAs"
 			switch {

@@ -34,8 +34,8 @@ exit 6 if any fails.`,
 					failed++
 				}
 			}
-			if c.jsonOutput() {
-				if err := c.printer.json(checks); err != nil {
+			if c.structured() {
+				if err := c.printer.data(checks); err != nil {
 					return err
 				}
 			} else {
