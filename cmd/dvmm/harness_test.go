@@ -143,15 +143,20 @@ func (l logState) equal(o logState) bool {
 }
 
 // startSim starts a vCenter simulator for the test and writes its password
-// to a file of the harness's folder.
+// to a file outside the harness's folder.
 func (h *harness) startSim(name string) (*vsphere.Simulator, string) {
 	h.t.Helper()
-	sim, err := vsphere.StartSimulator(context.Background(), vsphere.SimOptions{})
+	return h.startSimWith(name, vsphere.SimOptions{})
+}
+
+func (h *harness) startSimWith(name string, opts vsphere.SimOptions) (*vsphere.Simulator, string) {
+	h.t.Helper()
+	sim, err := vsphere.StartSimulator(context.Background(), opts)
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	h.t.Cleanup(sim.Close)
-	pw := filepath.Join(h.dir, name+"-password")
+	pw := filepath.Join(h.t.TempDir(), name+"-password") // apart from what dvmm writes
 	if err := os.WriteFile(pw, []byte(sim.Password()+"\n"), 0o600); err != nil {
 		h.t.Fatal(err)
 	}
