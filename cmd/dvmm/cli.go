@@ -37,6 +37,8 @@ type cli struct {
 	log     *slog.Logger
 	corrID  string
 	printer *printer
+
+	configErr error // a bad config file, kept for doctor
 }
 
 func newCLI(in io.Reader, out, errOut io.Writer) *cli {
@@ -81,38 +83,18 @@ func clipValue(v any) string {
 }
 
 // load binds flags and reads the config file: flag > env > file > default.
+// A command annotated with tolerateConfig (doctor) runs on with flags,
+// environment and defaults when the file is bad, and reports it itself.
 func (c *cli) load(cmd *cobra.Command) error {
 	if err := bindFlags(c.v, cmd.Flags()); err != nil {
 		return err
 	}
-	path := c.v.GetString("config")
-	explicit := path != ""
-	if !explicit {
-		path = filepath.Join(configDir(), "config.yaml")
-	}
-	if _, err := os.Stat(path); err == nil {
-		file := viper.New()
-		file.SetConfigFile(path)
-		file.SetConfigType("yaml")
-		if err := file.ReadInConfig(); err != nil {
-			return usageError("config file %s is not valid YAML: %s", path, oneLine(err.Error()))
+	path, explicit := c.configPath()
+	if err := c.readConfig(path, explicit); err != nil {
+		if cmd.Annotations[tolerateConfig] == "" {
+			return err
 		}
-		keys := file.AllKeys()
-		sort.Strings(keys)
-		for _, k := range keys {
-			kind, known := configKeys[k]
-			if !known {
-				return usageError("config file %s: unknown key %q", path, k)
-			}
-			if err := checkConfigType(k, kind, file.Get(k)); err != nil {
-				return usageError("config file %s: %v", path, err)
-			}
-		}
-		if err := c.v.MergeConfigMap(file.AllSettings()); err != nil {
-			return usageError("config file %s: %s", path, oneLine(err.Error()))
-		}
-	} else if explicit {
-		return usageError("config file %s cannot be read: %s", path, errors.Unwrap(err))
+		c.configErr = err
 	}
 	switch o := c.output(); o {
 	case "table", "wide", "json", "yaml":
@@ -120,6 +102,52 @@ func (c *cli) load(cmd *cobra.Command) error {
 		return usageError("unknown output format %q: use table, wide, json or yaml", o)
 	}
 	c.printer = newPrinter(c.out, c.output(), c.noColor())
+	return nil
+}
+
+// tolerateConfig is the annotation of a command that runs despite a bad
+// config file.
+const tolerateConfig = "dvmm/tolerate-config"
+
+// configPath is the config file to read, and whether it was named by
+// --config or DVMM_CONFIG rather than being the default.
+func (c *cli) configPath() (string, bool) {
+	if path := c.v.GetString("config"); path != "" {
+		return path, true
+	}
+	return filepath.Join(configDir(), "config.yaml"), false
+}
+
+// readConfig merges the config file at path, if there is one, under the
+// flags and environment. An unknown key, a value of the wrong type or bad
+// YAML is refused; so is a named file that cannot be read.
+func (c *cli) readConfig(path string, explicit bool) error {
+	if _, err := os.Stat(path); err != nil {
+		if explicit {
+			return usageError("config file %s cannot be read: %s", path, errors.Unwrap(err))
+		}
+		return nil
+	}
+	file := viper.New()
+	file.SetConfigFile(path)
+	file.SetConfigType("yaml")
+	if err := file.ReadInConfig(); err != nil {
+		return usageError("config file %s is not valid YAML: %s", path, oneLine(err.Error()))
+	}
+	keys := file.AllKeys()
+	sort.Strings(keys)
+	for _, k := range keys {
+		kind, known := configKeys[k]
+		if !known {
+			return usageError("config file %s: unknown key %q", path, k)
+		}
+		if err := checkConfigType(k, kind, file.Get(k)); err != nil {
+			return usageError("config file %s: %v", path, err)
+		}
+	}
+	if err := c.v.MergeConfigMap(file.AllSettings()); err != nil {
+		return usageError("config file %s: %s", path, oneLine(err.Error()))
+	}
 	return nil
 }
 

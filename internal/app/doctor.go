@@ -1,0 +1,63 @@
+package app
+
+import (
+	"context"
+	"time"
+)
+
+// These use cases serve an operator who looks after the whole database
+// ('dvmm doctor'): they ask for no tenant membership, as whoever can read
+// the database file and its secret key can see all of it anyway.
+
+// DiagnoseVmware checks a tenant's vCenter settings as 'vmware test'
+// does: log in, then look up each inventory object the settings name.
+func (a *App) DiagnoseVmware(ctx context.Context, tenant string) ([]Check, error) {
+	if _, err := a.Store.VmwareSettings(ctx, tenant); err != nil {
+		return nil, err
+	}
+	t, err := a.target(ctx, tenant)
+	if err != nil {
+		return []Check{{Name: "password", OK: false, Detail: ErrorMessage(err)}}, nil
+	}
+	if a.Hypervisor == nil {
+		return nil, Errorf(KindUnavailable, "no hypervisor is wired into this process")
+	}
+	return a.Hypervisor.Check(ctx, t), nil
+}
+
+// Backlog sums up a tenant's queue: commands due now and since when the
+// oldest of them has been due, commands waiting for a later run (a
+// retry, or vCenter down), running ones, and failed ones.
+type Backlog struct {
+	Due       int       `json:"due"`
+	OldestDue time.Time `json:"oldest_due,omitzero"`
+	Waiting   int       `json:"waiting"`
+	Running   int       `json:"running"`
+	Failed    int       `json:"failed"`
+}
+
+// QueueBacklog sums up a tenant's queue as of now.
+func (a *App) QueueBacklog(ctx context.Context, tenant string) (Backlog, error) {
+	cmds, err := a.Store.ListCommands(ctx, tenant)
+	if err != nil {
+		return Backlog{}, err
+	}
+	var b Backlog
+	now := a.Now()
+	for _, c := range cmds {
+		switch queueState(c, now) {
+		case "pending":
+			b.Due++
+			if b.OldestDue.IsZero() || c.NextRunAt.Before(b.OldestDue) {
+				b.OldestDue = c.NextRunAt
+			}
+		case "waiting":
+			b.Waiting++
+		case "running":
+			b.Running++
+		case string(CommandFailed):
+			b.Failed++
+		}
+	}
+	return b, nil
+}

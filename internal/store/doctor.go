@@ -1,0 +1,50 @@
+package store
+
+import (
+	"context"
+	"strings"
+)
+
+// LatestSchemaVersion is the schema version this build migrates to.
+func LatestSchemaVersion() (int, error) {
+	ms, err := migrations()
+	if err != nil || len(ms) == 0 {
+		return 0, err
+	}
+	return ms[len(ms)-1].version, nil
+}
+
+// IntegrityCheck runs SQLite's integrity_check over the whole file. It
+// returns nil when the file is sound, else an error quoting the first
+// problems SQLite reports.
+func (db *DB) IntegrityCheck(ctx context.Context) error {
+	rows, err := db.sql.QueryContext(ctx, `PRAGMA integrity_check(10)`)
+	if err != nil {
+		return dbError(err)
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return dbError(err)
+		}
+		if line != "ok" {
+			problems = append(problems, line)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return dbError(err)
+	}
+	if len(problems) > 0 {
+		return internal("integrity check failed: %s", oneLine(strings.Join(problems, "; ")))
+	}
+	return nil
+}
+
+// JournalMode is the file's journal mode; dvmm sets "wal".
+func (db *DB) JournalMode(ctx context.Context) (string, error) {
+	var mode string
+	err := db.sql.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode)
+	return strings.ToLower(mode), dbError(err)
+}
