@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +28,25 @@ func docsRoot(c *cli) *cobra.Command {
 	root := newRootCmd(newCLI(c.in, c.out, c.errOut))
 	root.DisableAutoGenTag = true
 	return root
+}
+
+// manDate is the date the man pages carry: SOURCE_DATE_EPOCH when it is
+// set and after 1970 (a build without git history passes 0 or less),
+// else the build date of this binary, else today.
+func manDate() (time.Time, error) {
+	if epoch := os.Getenv("SOURCE_DATE_EPOCH"); epoch != "" {
+		secs, err := strconv.ParseInt(epoch, 10, 64)
+		if err != nil {
+			return time.Time{}, usageError("SOURCE_DATE_EPOCH must be a number of seconds since 1970, not %q", clipValue(epoch))
+		}
+		if secs > 0 {
+			return time.Unix(secs, 0).UTC(), nil
+		}
+	}
+	if t, err := time.Parse(time.RFC3339, date); err == nil && t.Unix() > 0 {
+		return t, nil
+	}
+	return time.Now(), nil
 }
 
 // escapeArgNames keeps "<id>" in a usage line from being read as an HTML
@@ -70,12 +90,11 @@ SOURCE_DATE_EPOCH when set, else today.`,
 			if err := outputDir(args[0]); err != nil {
 				return err
 			}
-			header := &doc.GenManHeader{Title: "DVMM", Section: "1", Source: "dvmm " + version, Manual: "dvmm manual"}
-			if os.Getenv("SOURCE_DATE_EPOCH") == "" && date != "unknown" {
-				if t, err := time.Parse(time.RFC3339, date); err == nil {
-					header.Date = &t
-				}
+			when, err := manDate()
+			if err != nil {
+				return err
 			}
+			header := &doc.GenManHeader{Title: "DVMM", Section: "1", Source: "dvmm " + version, Manual: "dvmm manual", Date: &when}
 			root := docsRoot(c)
 			escapeArgNames(root)
 			if err := doc.GenManTree(root, header, args[0]); err != nil {
