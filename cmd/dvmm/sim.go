@@ -37,6 +37,9 @@ dvmm and govc at it.`,
 				}
 				defer os.RemoveAll(dir)
 			}
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return &exitError{code: ExitInternal, msg: "cannot create " + dir + ": " + err.Error()}
+			}
 			pwFile := filepath.Join(dir, "vcenter-password")
 			if err := os.WriteFile(pwFile, []byte(sim.Password()), 0o600); err != nil {
 				return err
