@@ -14,7 +14,9 @@ type commandsOnly struct {
 	cmds []app.Command
 }
 
-func (s commandsOnly) ListCommands(context.Context, string) ([]app.Command, error) { return s.cmds, nil }
+func (s commandsOnly) ListCommands(context.Context, string) ([]app.Command, error) {
+	return s.cmds, nil
+}
 
 func TestQueueBacklog(t *testing.T) {
 	now := time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
