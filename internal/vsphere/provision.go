@@ -408,14 +408,14 @@ func (s *conn) plan(ctx context.Context, inv *inventory, spec app.MachineSpec, u
 // namedVM returns the VM named spec.Name in folder when it was made for
 // spec's request; another VM of that name is a permanent fault.
 func (s *conn) namedVM(ctx context.Context, folder *object.Folder, spec app.MachineSpec) (*object.VirtualMachine, error) {
-	ref, err := object.NewSearchIndex(s.vc).FindChild(ctx, folder, spec.Name)
+	ref, kind, err := s.childNamed(ctx, folder, spec.Name)
 	if err != nil || ref == nil {
 		return nil, err
 	}
-	vm, ok := ref.(*object.VirtualMachine)
-	if !ok {
+	if kind != "VirtualMachine" {
 		return nil, &app.Fault{Code: app.FaultNameTaken, Message: fmt.Sprintf("%q in folder %s is not a VM: choose another name", spec.Name, spec.Folder)}
 	}
+	vm := object.NewVirtualMachine(s.vc, *ref)
 	var mvm mo.VirtualMachine
 	if err := vm.Properties(ctx, vm.Reference(), []string{"config.extraConfig"}, &mvm); err != nil {
 		return nil, err
@@ -433,6 +433,45 @@ func (s *conn) namedVM(ctx context.Context, folder *object.Folder, spec app.Mach
 	}
 	return nil, &app.Fault{Code: app.FaultNameTaken,
 		Message: fmt.Sprintf("a VM named %s already exists in folder %s and %s: choose another name or remove that VM", spec.Name, spec.Folder, who)}
+}
+
+// childNamed finds a folder's child by name through the property
+// collector. SearchIndex.FindChild would do, but vcsim panics (and then
+// deadlocks) in it when a clone into the same folder is half made, and
+// several workers clone into a project's folder at once.
+func (s *conn) childNamed(ctx context.Context, folder *object.Folder, name string) (*types.ManagedObjectReference, string, error) {
+	var f mo.Folder
+	if err := folder.Properties(ctx, folder.Reference(), []string{"childEntity"}, &f); err != nil {
+		return nil, "", err
+	}
+	if len(f.ChildEntity) == 0 {
+		return nil, "", nil
+	}
+	objects := make([]types.ObjectSpec, len(f.ChildEntity))
+	kinds := map[string]bool{}
+	for i, ref := range f.ChildEntity {
+		objects[i] = types.ObjectSpec{Obj: ref}
+		kinds[ref.Type] = true
+	}
+	var props []types.PropertySpec
+	for kind := range kinds {
+		props = append(props, types.PropertySpec{Type: kind, PathSet: []string{"name"}})
+	}
+	res, err := property.DefaultCollector(s.vc).RetrieveProperties(ctx, types.RetrieveProperties{
+		SpecSet: []types.PropertyFilterSpec{{ObjectSet: objects, PropSet: props}},
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	for _, oc := range res.Returnval {
+		for _, p := range oc.PropSet {
+			if p.Name == "name" && p.Val == name {
+				ref := oc.Obj
+				return &ref, ref.Type, nil
+			}
+		}
+	}
+	return nil, "", nil
 }
 
 func extraConfig(opts []types.BaseOptionValue, key string) string {
