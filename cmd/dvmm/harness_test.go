@@ -46,13 +46,15 @@ func newHarness(t *testing.T) *harness {
 	}
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
-		if _, set := vars[k]; !set && !strings.HasPrefix(k, "DVMM_") {
+		if _, set := vars[k]; !set && !strings.HasPrefix(k, "DVMM_") && k != "GORACE" {
 			h.env = append(h.env, kv)
 		}
 	}
 	for k, v := range vars {
 		h.env = append(h.env, k+"="+v)
 	}
+	// Under -race, a process sleeps a second at exit unless told not to.
+	h.env = append(h.env, "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	return h
 }
 
