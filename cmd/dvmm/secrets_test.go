@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"net/url"
 	"os"
@@ -113,8 +114,13 @@ func TestSecretsNeverLeak(t *testing.T) {
 	// refusals that are handed the password
 	run("", ExitInvalid, append([]string{"--user", "alice"}, append(setWith("--password-file", good), "--password="+goodPassword)...)...)
 	run("", ExitInvalid, append([]string{"--user", "alice"}, append(setWith("--password-file", good), "--password", goodPassword)...)...)
-	run("", ExitInvalid, "--user", "alice", "vmware", "set", "--url", "https://"+url.UserPassword("u", goodPassword).String()+"@vc.example/sdk",
-		"--username", "u", "--password-file", good, "--datacenter", "DC0", "--cluster", "C0", "--datastore", "DS", "--network", "N", "--template", "T")
+	for _, bad := range []string{"https://%s@vc.example/sdk", "https://%s@vc.example:99999/sdk", "https://%s@vc example/sdk", "https://%s@/sdk",
+		"http://%s@vc.example/sdk", "https://%s@vc.example/sdk\n"} {
+		for _, userinfo := range []string{url.UserPassword("u", goodPassword).String(), "u:" + goodPassword} {
+			run("", ExitInvalid, "--user", "alice", "vmware", "set", "--url", fmt.Sprintf(bad, userinfo), "--username", "u", "--password-file", good,
+				"--datacenter", "DC0", "--cluster", "C0", "--datastore", "DS", "--network", "N", "--template", "T")
+		}
+	}
 	run("", ExitInvalid, append([]string{"--user", "alice"}, setWith("--password-file", good, "--password-env", "VC_PASSWORD")...)...)
 	run(goodPassword+"\n", ExitForbidden, append([]string{"--user", "bob"}, setWith("--password-stdin")...)...)
 

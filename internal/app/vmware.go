@@ -2,6 +2,7 @@ package app
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -40,8 +41,8 @@ func (s VmwareSettings) IPTimeout() time.Duration {
 // Validate checks the settings before they are recorded.
 func (s VmwareSettings) Validate() error {
 	u, err := url.Parse(s.URL)
-	if s.URL == "" || err != nil || u.Host == "" || strings.ContainsAny(s.URL, " \t\n") {
-		return Errorf(KindInvalid, "invalid vCenter URL %q: use https://host/sdk", clip(s.URL, 80))
+	if s.URL == "" || err != nil || u.Hostname() == "" || !validPort(u.Port()) || strings.ContainsAny(s.URL, " \t\n") {
+		return Errorf(KindInvalid, "invalid vCenter URL %q: use https://host/sdk", showURL(s.URL))
 	}
 	if u.Scheme != "https" {
 		return Errorf(KindInvalid, "vCenter URL must use https, not %q", clip(u.Scheme, 10))
@@ -80,6 +81,29 @@ func (s VmwareSettings) Validate() error {
 		return Errorf(KindInvalid, "a password is required: give --password-file, --password-env or --password-stdin")
 	}
 	return nil
+}
+
+// showURL is a URL as an error message may echo it: whatever stands
+// before an '@' (a user, a password) is left out.
+func showURL(raw string) string {
+	at := strings.LastIndex(raw, "@")
+	if at < 0 {
+		return clip(raw, 80)
+	}
+	from := 0
+	if i := strings.Index(raw[:at], "://"); i >= 0 {
+		from = i + 3
+	}
+	return clip(raw[:from]+"…@"+raw[at+1:], 80)
+}
+
+// validPort accepts no port, or one from 1 to 65535.
+func validPort(p string) bool {
+	if p == "" {
+		return true
+	}
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535
 }
 
 // Target is everything an adapter needs to reach a tenant's vCenter,
