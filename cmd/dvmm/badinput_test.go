@@ -121,7 +121,7 @@ func TestBadInput(t *testing.T) {
 		{"config list for string", []string{"--config", filepath.Join(dir, "list.yaml"), "request", "list"}, ExitInvalid},
 		{"config missing", []string{"--config", filepath.Join(dir, "missing.yaml"), "request", "list"}, ExitInvalid},
 		{"db is a directory", []string{"--db", dir, "--user", "bob", "request", "list"}, ExitInvalid},
-		{"db in read-only folder", []string{"--db", filepath.Join(roDir, "x.db"), "--user", "bob", "request", "list"}, ExitInvalid},
+		{"db in read-only folder", []string{"--db", filepath.Join(roDir, "x.db"), "--user", "bob", "request", "list"}, ExitUnavailable},
 		{"output unknown", []string{"--user", "bob", "request", "list", "-o", "xml"}, ExitInvalid},
 		{"status unknown", []string{"--user", "bob", "request", "list", "--status", "done"}, ExitInvalid},
 		{"limit negative", []string{"--user", "bob", "request", "list", "--limit", "-1"}, ExitInvalid},
