@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -72,12 +73,16 @@ func (p *printer) withWriter(w io.Writer) *printer {
 // table prints rows under headers.
 func (p *printer) table(headers []string, rows [][]string) {
 	if !p.tty {
-		tw := tabwriter.NewWriter(p.w, 0, 0, 2, ' ', 0)
+		// Buffered: tabwriter writes each cell and its padding apart,
+		// which is a system call each on a pipe or a file.
+		bw := bufio.NewWriterSize(p.w, 64<<10)
+		tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, strings.Join(headers, "\t"))
 		for _, r := range rows {
 			fmt.Fprintln(tw, strings.Join(r, "\t"))
 		}
 		tw.Flush()
+		bw.Flush()
 		return
 	}
 	head := p.r.NewStyle().Bold(true).Padding(0, 1)
@@ -131,13 +136,6 @@ func formatTime(t time.Time) string {
 		return ""
 	}
 	return t.Local().Format("2006-01-02 15:04:05")
-}
-
-func (p *printer) okColor(ok bool) lipgloss.Color {
-	if ok {
-		return lipgloss.Color("2")
-	}
-	return lipgloss.Color("1")
 }
 
 // teeWriter writes to both; the first keeps its terminal detection.

@@ -239,3 +239,17 @@ func (b *safeBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+func TestWatchTallFrameClearsTheScreen(t *testing.T) {
+	var out bytes.Buffer
+	w := &watcher{p: makePrinter(&out, "table", true, true), interval: time.Second, height: 5}
+	for i := 0; i < 2; i++ {
+		out.Reset()
+		if err := w.show(frameOf(app.StatusProvisioning, "Request created", "Provisioning started"), time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !strings.HasPrefix(out.String(), clearScreen) {
+		t.Fatalf("a frame taller than the terminal is redrawn with %q", out.String()[:min(12, out.Len())])
+	}
+}

@@ -10,8 +10,9 @@ import (
 
 // Terminal control sequences used to redraw in place.
 const (
-	clearLine = "\r\x1b[2K" // back to column 1 and erase the line
-	clearDown = "\x1b[J"    // erase from the cursor to the end of the screen
+	clearLine   = "\r\x1b[2K"     // back to column 1 and erase the line
+	clearDown   = "\x1b[J"        // erase from the cursor to the end of the screen
+	clearScreen = "\x1b[H\x1b[2J" // cursor home, erase the screen
 )
 
 // cursorUp moves the cursor to the start of the line n lines up.

@@ -40,7 +40,7 @@ exit 6 if any fails.`,
 				}
 			} else {
 				for _, ch := range checks {
-					mark := c.printer.r.NewStyle().Foreground(c.printer.okColor(ch.OK)).Render(map[bool]string{true: "ok  ", false: "FAIL"}[ch.OK])
+					mark := c.printer.checkMark(map[bool]string{true: checkOK, false: checkFail}[ch.OK])
 					fmt.Fprintf(c.out, "%s  %-13s %s\n", mark, ch.Name, ch.Detail)
 				}
 			}

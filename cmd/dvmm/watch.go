@@ -52,6 +52,7 @@ type watcher struct {
 	p        *printer
 	interval time.Duration
 	width    int // terminal columns; 0 when unknown
+	height   int // terminal rows; 0 when unknown
 
 	drawn   int // terminal rows the last frame took
 	started bool
@@ -99,7 +100,12 @@ func (w *watcher) redraw(f frame, elapsed time.Duration) error {
 	}
 	fmt.Fprintf(&buf, "\n%s\n", w.p.dim(footer))
 	var out strings.Builder
-	if w.drawn > 0 {
+	switch {
+	case w.drawn > 0 && w.height > 0 && w.drawn >= w.height:
+		// The last frame scrolled off the top: the cursor cannot go back
+		// up to it, so start again from a clear screen.
+		out.WriteString(clearScreen)
+	case w.drawn > 0:
 		out.WriteString(cursorUp(w.drawn) + clearDown)
 	}
 	out.Write(buf.Bytes())
@@ -138,24 +144,25 @@ func screenRows(text string, width int) int {
 	return rows
 }
 
-// termWidth is the width of the terminal w writes to, or 0.
-func termWidth(w io.Writer) int {
+// termSize is the size of the terminal w writes to, or zeros.
+func termSize(w io.Writer) (width, height int) {
 	f, ok := w.(*os.File)
 	if !ok {
-		return 0
+		return 0, 0
 	}
-	width, _, err := term.GetSize(int(f.Fd()))
+	width, height, err := term.GetSize(int(f.Fd()))
 	if err != nil {
-		return 0
+		return 0, 0
 	}
-	return width
+	return width, height
 }
 
 // watch fetches and shows frames every interval until the request ends,
 // then returns the outcome's error (nil for READY). Ctrl-C ends the watch
 // early, leaving the work running.
 func (c *cli) watch(ctx context.Context, interval time.Duration, fetch func(context.Context) (frame, error)) error {
-	w := &watcher{p: c.printer, interval: interval, width: termWidth(c.out)}
+	w := &watcher{p: c.printer, interval: interval}
+	w.width, w.height = termSize(c.out)
 	start := time.Now()
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
