@@ -173,6 +173,8 @@ func TestBadInputMore(t *testing.T) {
 		{"list limit not a number", []string{"--user", "bob", "request", "list", "--limit", "ten"}, ExitInvalid},
 		{"list project look-alike", []string{"--user", "bob", "request", "list", "--project", "ѕhop"}, ExitInvalid},
 		{"two ids", []string{"--user", "alice", "request", "approve", id, id}, ExitInvalid},
+		{"extra argument", []string{"--user", "bob", "request", "list", "extra"}, ExitInvalid},
+		{"extra argument to serve", []string{"serve", "x"}, ExitInvalid},
 	}
 	for _, c := range idCmds {
 		verb := strings.Join(c[2:], " ")

@@ -13,6 +13,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
+
+	"github.com/dvmm/dvmm/internal/app"
 )
 
 // Main runs dvmm with args and returns the exit code.
@@ -74,6 +76,7 @@ event in an embedded SQLite log; lists and timelines derive from it.`,
 		sub.GroupID = "admin"
 		root.AddCommand(sub)
 	}
+	usageArgs(root)
 	root.SetHelpCommandGroupID("admin")
 	root.SetCompletionCommandGroupID("admin")
 	_ = root.RegisterFlagCompletionFunc("output", completeOutput)
@@ -144,6 +147,25 @@ var completionExamples = map[string]string{
 	"zsh":        "  dvmm completion zsh > \"${fpath[1]}/_dvmm\"",
 	"fish":       "  dvmm completion fish > ~/.config/fish/completions/dvmm.fish",
 	"powershell": "  dvmm completion powershell | Out-String | Invoke-Expression",
+}
+
+// usageArgs makes cobra's own argument checks (cobra.NoArgs and friends)
+// report usage errors, so a stray argument exits 2 like any other
+// mistake on the command line.
+func usageArgs(cmd *cobra.Command) {
+	if check := cmd.Args; check != nil {
+		cmd.Args = func(c *cobra.Command, args []string) error {
+			err := check(c, args)
+			var domain *app.Error
+			if err != nil && !errors.As(err, &domain) {
+				return usageError("%v (see '%s --help')", err, c.CommandPath())
+			}
+			return err
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		usageArgs(sub)
+	}
 }
 
 // noSubcommand refuses an unknown subcommand with a usage error.

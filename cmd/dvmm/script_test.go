@@ -46,6 +46,8 @@ func TestScript(t *testing.T) {
 			env.Setenv("XDG_DATA_HOME", filepath.Join(home, ".local", "share"))
 			env.Setenv("DVMM_DB", filepath.Join(env.WorkDir, "dvmm.db"))
 			env.Setenv("NO_COLOR", "")
+			// A race-built dvmm would otherwise sleep a second at every exit.
+			env.Setenv("GORACE", "atexit_sleep_ms=0")
 			env.Values["sim"] = &simHolder{}
 			return nil
 		},

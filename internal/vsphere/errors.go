@@ -106,7 +106,7 @@ func classifyFault(err error, w where) *app.Fault {
 		return transient(app.FaultUnreachable, "%s is unreachable: connection reset", vc)
 	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
 		return transient(app.FaultUnreachable, "%s is unreachable: no route to host", vc)
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
 		return transient(app.FaultUnreachable, "%s is unreachable: connection closed", vc)
 	}
 	var ne net.Error
