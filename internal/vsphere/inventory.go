@@ -156,40 +156,31 @@ func (inv *inventory) network(ctx context.Context, name string) (object.NetworkR
 // folder returns the folder at rel (a path below the datacenter's VM
 // folder), or nil when it does not exist and create is false. With
 // create, it makes each missing level; a level that a concurrent call
-// made first is looked up again.
+// made first is looked up again. Levels are read through the property
+// collector, not the SearchIndex: vcsim's SearchIndex reads a folder's
+// children without the folder's lock, racing with a concurrent
+// CreateFolder or clone into it.
 func (inv *inventory) folder(ctx context.Context, rel string, create bool) (*object.Folder, error) {
 	rel = cleanFolder(strings.TrimPrefix(rel, inv.dc.InventoryPath+"/vm"))
-	if rel == "" {
-		folders, err := inv.dc.Folders(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return folders.VmFolder, nil
-	}
-	si := object.NewSearchIndex(inv.s.vc)
-	ref, err := si.FindByInventoryPath(ctx, inv.dc.InventoryPath+"/vm/"+rel)
-	if err != nil {
-		return nil, err
-	}
-	if ref != nil {
-		return asFolder(ref, rel)
-	}
-	if !create {
-		return nil, nil
-	}
 	folders, err := inv.dc.Folders(ctx)
 	if err != nil {
 		return nil, err
 	}
 	cur := folders.VmFolder
+	if rel == "" {
+		return cur, nil
+	}
 	done := []string{}
 	for _, name := range strings.Split(rel, "/") {
 		done = append(done, name)
-		ref, err := si.FindChild(ctx, cur, name)
+		ref, kind, err := inv.s.childNamed(ctx, cur, name)
 		if err != nil {
 			return nil, err
 		}
 		if ref == nil {
+			if !create {
+				return nil, nil
+			}
 			f, err := cur.CreateFolder(ctx, name)
 			if err == nil {
 				cur = f
@@ -198,7 +189,7 @@ func (inv *inventory) folder(ctx context.Context, rel string, create bool) (*obj
 			if !fault.Is(err, &types.DuplicateName{}) {
 				return nil, err
 			}
-			if ref, err = si.FindChild(ctx, cur, name); err != nil {
+			if ref, kind, err = inv.s.childNamed(ctx, cur, name); err != nil {
 				return nil, err
 			}
 			if ref == nil {
@@ -206,20 +197,13 @@ func (inv *inventory) folder(ctx context.Context, rel string, create bool) (*obj
 					Message: fmt.Sprintf("folder %s was being created and removed at once: try again", strings.Join(done, "/"))}
 			}
 		}
-		if cur, err = asFolder(ref, strings.Join(done, "/")); err != nil {
-			return nil, err
+		if kind != "Folder" {
+			return nil, &app.Fault{Code: app.FaultVsphere,
+				Message: fmt.Sprintf("%s in the VM folder is a %s, not a folder: choose another folder", strings.Join(done, "/"), kind)}
 		}
+		cur = object.NewFolder(inv.s.vc, *ref)
 	}
 	return cur, nil
-}
-
-func asFolder(ref object.Reference, rel string) (*object.Folder, error) {
-	f, ok := ref.(*object.Folder)
-	if !ok {
-		return nil, &app.Fault{Code: app.FaultVsphere,
-			Message: fmt.Sprintf("%s in the VM folder is a %s, not a folder: choose another folder", rel, ref.Reference().Type)}
-	}
-	return f, nil
 }
 
 // cleanFolder trims a folder path to its names: "/dvmm//acme/" → "dvmm/acme".
