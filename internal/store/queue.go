@@ -116,7 +116,8 @@ func (tx *Tx) FinishCommand(ctx context.Context, id int64, status app.CommandSta
 	if status != app.CommandDone && status != app.CommandFailed {
 		return internal("finish command %d: status %q is not done or failed", id, status)
 	}
-	res, err := tx.exec(ctx, `UPDATE commands SET status = ?, last_error = ?, lease_until = NULL, updated_at = ?
+	// The run that ends a command is an attempt too.
+	res, err := tx.exec(ctx, `UPDATE commands SET status = ?, last_error = ?, lease_until = NULL, attempts = attempts + 1, updated_at = ?
 		WHERE id = ? AND status = 'pending'`,
 		string(status), lastError, formatTime(tx.now), id)
 	return tx.expectOne(ctx, res, err, id, "is no longer pending")
