@@ -2,6 +2,7 @@ package app
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -32,7 +33,7 @@ func LookupSize(name string) (Size, error) {
 			return s, nil
 		}
 	}
-	return Size{}, Errorf(KindInvalid, "unknown size %q: use one of S, M, L, XL", clip(name, 20))
+	return Size{}, Errorf(KindInvalid, "unknown size %s: use one of S, M, L, XL", quote(name, 20))
 }
 
 var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
@@ -44,7 +45,7 @@ func ValidateName(name string) error {
 		return Errorf(KindInvalid, "name is required: use 3-63 lowercase letters, digits and dashes")
 	}
 	if !namePattern.MatchString(name) || strings.Contains(name, "--") {
-		return Errorf(KindInvalid, "invalid name %q: use 3-63 lowercase letters, digits and single dashes, starting and ending with a letter or digit", clip(name, 70))
+		return Errorf(KindInvalid, "invalid name %s: use 3-63 lowercase letters, digits and single dashes, starting and ending with a letter or digit", quote(name, 70))
 	}
 	return nil
 }
@@ -57,7 +58,7 @@ func ValidateSlug(what, v string) error {
 		return Errorf(KindInvalid, "%s is required", what)
 	}
 	if !slugPattern.MatchString(v) {
-		return Errorf(KindInvalid, "invalid %s %q: use 1-63 lowercase letters, digits, '.', '_' and '-', starting with a letter or digit", what, clip(v, 70))
+		return Errorf(KindInvalid, "invalid %s %s: use 1-63 lowercase letters, digits, '.', '_' and '-', starting with a letter or digit", what, quote(v, 70))
 	}
 	return nil
 }
@@ -82,6 +83,16 @@ func validateText(what string, v string, min, max int) error {
 		return Errorf(KindInvalid, "%s is too long: at most %d characters", what, max)
 	}
 	return nil
+}
+
+// quote shows user input in a message: quoted, with its escapes, and cut
+// to at most n runes of the quoted form, so the message stays one short line.
+func quote(s string, n int) string {
+	q := strconv.Quote(clip(s, n))
+	if r := []rune(q); len(r) > n+2 {
+		return string(r[:n+1]) + "…\""
+	}
+	return q
 }
 
 // clip keeps user input short and printable in error messages.

@@ -208,7 +208,7 @@ func DecodePayload(eventType string, data []byte) (Payload, error) {
 	case EvVmRemoved:
 		return decodeAs[VmRemoved](data)
 	}
-	return nil, fmt.Errorf("unknown event type %q", clip(eventType, 60))
+	return nil, fmt.Errorf("unknown event type %s", quote(eventType, 60))
 }
 
 func decodeAs[T Payload](data []byte) (Payload, error) {

@@ -25,7 +25,7 @@ func ParseStatus(s string) (Status, error) {
 			return st, nil
 		}
 	}
-	return "", Errorf(KindInvalid, "unknown status %q: use pending, approved, provisioning, ready, failed, rejected or cancelled", clip(s, 20))
+	return "", Errorf(KindInvalid, "unknown status %s: use pending, approved, provisioning, ready, failed, rejected or cancelled", quote(s, 20))
 }
 
 // Live statuses hold a name: a new request may not reuse it in the same

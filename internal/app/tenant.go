@@ -14,7 +14,7 @@ func ParseRole(s string) (Role, error) {
 	case RoleAdmin, RoleUser:
 		return Role(s), nil
 	}
-	return "", Errorf(KindInvalid, "unknown role %q: use admin or user", clip(s, 20))
+	return "", Errorf(KindInvalid, "unknown role %s: use admin or user", quote(s, 20))
 }
 
 // Tenant is the aggregate of a tenant: its members and VMware settings.

@@ -45,7 +45,7 @@ func (s VmwareSettings) Validate() error {
 		return Errorf(KindInvalid, "invalid vCenter URL %q: use https://host/sdk", showURL(s.URL))
 	}
 	if u.Scheme != "https" {
-		return Errorf(KindInvalid, "vCenter URL must use https, not %q", clip(u.Scheme, 10))
+		return Errorf(KindInvalid, "vCenter URL must use https, not %s", quote(u.Scheme, 10))
 	}
 	if u.User != nil {
 		return Errorf(KindInvalid, "put the user in --username, not in the vCenter URL")
