@@ -11,6 +11,7 @@ import (
 
 	"github.com/dvmm/dvmm/internal/store"
 	"github.com/dvmm/dvmm/internal/vsphere"
+	"github.com/dvmm/dvmm/internal/vsphere/simproc"
 )
 
 // harness runs dvmm against one database in a temporary folder: in this
@@ -146,14 +147,14 @@ func (l logState) equal(o logState) bool {
 
 // startSim starts a vCenter simulator for the test and writes its password
 // to a file outside the harness's folder.
-func (h *harness) startSim(name string) (*vsphere.Simulator, string) {
+func (h *harness) startSim(name string) (*simproc.Sim, string) {
 	h.t.Helper()
 	return h.startSimWith(name, vsphere.SimOptions{})
 }
 
-func (h *harness) startSimWith(name string, opts vsphere.SimOptions) (*vsphere.Simulator, string) {
+func (h *harness) startSimWith(name string, opts vsphere.SimOptions) (*simproc.Sim, string) {
 	h.t.Helper()
-	sim, err := vsphere.StartSimulator(context.Background(), opts)
+	sim, err := simproc.Start(context.Background(), opts)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -166,7 +167,7 @@ func (h *harness) startSimWith(name string, opts vsphere.SimOptions) (*vsphere.S
 }
 
 // vmwareSet is 'vmware set' pointing at sim, trusted by its thumbprint.
-func vmwareSet(sim *vsphere.Simulator, passwordFile string) []string {
+func vmwareSet(sim *simproc.Sim, passwordFile string) []string {
 	s := sim.Settings("dvmm")
 	return []string{"vmware", "set", "--url", sim.URL(), "--username", sim.Username(), "--password-file", passwordFile,
 		"--datacenter", s.Datacenter, "--cluster", s.Cluster, "--datastore", s.Datastore, "--network", s.Network,

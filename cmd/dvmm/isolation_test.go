@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/dvmm/dvmm/internal/app"
-	"github.com/dvmm/dvmm/internal/vsphere"
+	"github.com/dvmm/dvmm/internal/vsphere/simproc"
 )
 
 // TestTenantIsolation: a member of one tenant cannot see or act on another
@@ -227,7 +227,7 @@ func TestTenantIsolation(t *testing.T) {
 	if r := h.proc("serve", "--once", "--log-format", "json"); r.code != 0 {
 		t.Fatalf("serve --once: exit %d: %s", r.code, r.errOut)
 	}
-	wantIn := func(sim *vsphere.Simulator, tenant, user string, ids ...string) {
+	wantIn := func(sim *simproc.Sim, tenant, user string, ids ...string) {
 		t.Helper()
 		vms, err := sim.ListVMs(context.Background(), "dvmm")
 		if err != nil {

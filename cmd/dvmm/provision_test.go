@@ -10,6 +10,7 @@ import (
 	"github.com/dvmm/dvmm/internal/secret"
 	"github.com/dvmm/dvmm/internal/store"
 	"github.com/dvmm/dvmm/internal/vsphere"
+	"github.com/dvmm/dvmm/internal/vsphere/simproc"
 )
 
 // flow wires the application to a real SQLite file and a simulator.
@@ -17,7 +18,7 @@ type flow struct {
 	t     testing.TB
 	ctx   context.Context
 	db    *store.DB
-	sim   *vsphere.Simulator
+	sim   *simproc.Sim
 	hv    *vsphere.Client
 	app   *app.App
 	alice app.Actor
@@ -35,7 +36,7 @@ func newFlowWith(t testing.TB, opts vsphere.SimOptions) *flow {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	sim, err := vsphere.StartSimulator(ctx, opts)
+	sim, err := simproc.Start(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,14 +23,23 @@ import (
 	"github.com/dvmm/dvmm/internal/app"
 	"github.com/dvmm/dvmm/internal/store"
 	"github.com/dvmm/dvmm/internal/vsphere"
+	"github.com/dvmm/dvmm/internal/vsphere/simproc"
 )
 
 // TestMain lets scripts run dvmm as a real process: the test binary
 // re-executes itself as dvmm.
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(cleanupAfter{m}, map[string]func(){
 		"dvmm": func() { os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 	})
+}
+
+// cleanupAfter removes what the tests built once they have run.
+type cleanupAfter struct{ m *testing.M }
+
+func (c cleanupAfter) Run() int {
+	defer simproc.Cleanup()
+	return c.m.Run()
 }
 
 func TestScript(t *testing.T) {
@@ -272,7 +281,7 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("usage: sim [-clone-delay D] [-ip-delay D]")
 		}
 	}
-	sim, err := vsphere.StartSimulator(context.Background(), opts)
+	sim, err := simproc.Start(context.Background(), opts)
 	ts.Check(err)
 	ts.Defer(sim.Close)
 	pw := filepath.Join(ts.Getenv("WORK"), "vc-password")
@@ -288,7 +297,7 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // simHolder carries a script's simulator from 'sim' to 'vcvms'.
-type simHolder struct{ sim *vsphere.Simulator }
+type simHolder struct{ sim *simproc.Sim }
 
 // vcvms FOLDER N [CPUS MEMORY_MB]: the simulator holds N VMs below FOLDER,
 // each with that many vCPUs and that much memory when given.

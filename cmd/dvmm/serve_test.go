@@ -14,6 +14,7 @@ import (
 	"github.com/dvmm/dvmm/internal/app"
 	"github.com/dvmm/dvmm/internal/store"
 	"github.com/dvmm/dvmm/internal/vsphere"
+	"github.com/dvmm/dvmm/internal/vsphere/simproc"
 )
 
 // fastRetries keeps the retry schedule's shape at test speed.
@@ -58,6 +59,14 @@ func (f *flow) timeline(id string) string {
 	return strings.Join(lines, "\n")
 }
 
+// fault makes the simulator fail calls of a method (see simproc.Sim.Fault).
+func (f *flow) fault(method string, count int, fault types.BaseMethodFault) {
+	f.t.Helper()
+	if err := f.sim.Fault(method, count, fault); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
 func (f *flow) approved(name string) string {
 	f.t.Helper()
 	r := f.request(name)
@@ -70,7 +79,7 @@ func (f *flow) approved(name string) string {
 func TestTransientFaultsAreRetried(t *testing.T) {
 	f := newFlow(t)
 	f.app.Retries = fastRetries()
-	f.sim.Fault("CloneVM_Task", 2, &types.TaskInProgress{})
+	f.fault("CloneVM_Task", 2, &types.TaskInProgress{})
 	id := f.approved("web-01")
 	f.drainUntil(id)
 	v, _ := f.db.Request(f.ctx, id)
@@ -93,7 +102,7 @@ func TestPermanentFaultFailsAtOnceAndCleansUp(t *testing.T) {
 	f.app.Retries = fastRetries()
 	// The clone succeeds, powering on fails for want of resources: the
 	// partly made VM must go.
-	f.sim.Fault("PowerOnVM_Task", 0, &types.InsufficientMemoryResourcesFault{})
+	f.fault("PowerOnVM_Task", 0, &types.InsufficientMemoryResourcesFault{})
 	id := f.approved("web-01")
 	f.drainUntil(id)
 	v, _ := f.db.Request(f.ctx, id)
@@ -112,7 +121,7 @@ func TestPermanentFaultFailsAtOnceAndCleansUp(t *testing.T) {
 func TestLastAttemptFailsTheRequest(t *testing.T) {
 	f := newFlow(t)
 	f.app.Retries = fastRetries()
-	f.sim.Fault("CloneVM_Task", 0, &types.TaskInProgress{})
+	f.fault("CloneVM_Task", 0, &types.TaskInProgress{})
 	id := f.approved("web-01")
 	f.drainUntil(id)
 	v, _ := f.db.Request(f.ctx, id)
@@ -160,7 +169,7 @@ func TestVCenterDownWaitsWithoutSpendingAttempts(t *testing.T) {
 	}
 
 	// vCenter is back.
-	sim, err := vsphere.StartSimulator(f.ctx, vsphere.SimOptions{Listen: listen, Username: s.Username, Password: password})
+	sim, err := simproc.Start(f.ctx, vsphere.SimOptions{Listen: listen, Username: s.Username, Password: password})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -141,7 +141,7 @@ func (b *bare) clone(tb testing.TB, spec app.MachineSpec, instanceUUID string, p
 // benchSim is the simulator of the benchmarks: DHCP answers 100ms after
 // power-on, clones take no extra time.
 func benchSim(b *testing.B) *vsphere.Simulator {
-	return startSim(b, vsphere.SimOptions{IPDelay: 100 * time.Millisecond})
+	return startLocalSim(b, vsphere.SimOptions{IPDelay: 100 * time.Millisecond})
 }
 
 // BenchmarkBareClone is one VM made with plain govmomi and everything

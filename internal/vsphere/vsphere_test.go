@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -20,10 +21,34 @@ import (
 
 	"github.com/dvmm/dvmm/internal/app"
 	"github.com/dvmm/dvmm/internal/vsphere"
+	"github.com/dvmm/dvmm/internal/vsphere/simproc"
 )
 
-// startSim starts a simulator that the test closes.
-func startSim(tb testing.TB, o vsphere.SimOptions) *vsphere.Simulator {
+// TestMain removes the simulator program that simproc builds.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	simproc.Cleanup()
+	os.Exit(code)
+}
+
+// startSim starts a simulator in a process of its own (see simproc: the
+// simulator has data races of its own that -race would report) that the
+// test closes.
+func startSim(tb testing.TB, o vsphere.SimOptions) *simproc.Sim {
+	tb.Helper()
+	sim, err := simproc.Start(context.Background(), o)
+	if err != nil {
+		tb.Fatalf("start simulator: %v", err)
+	}
+	tb.Cleanup(sim.Close)
+	return sim
+}
+
+// startLocalSim starts a simulator in this process, for the tests of the
+// simulator wrapper's own code, which the race detector must see. They
+// run one vCenter task at a time, so the simulator's own races stay
+// asleep.
+func startLocalSim(tb testing.TB, o vsphere.SimOptions) *vsphere.Simulator {
 	tb.Helper()
 	sim, err := vsphere.StartSimulator(context.Background(), o)
 	if err != nil {
@@ -31,6 +56,14 @@ func startSim(tb testing.TB, o vsphere.SimOptions) *vsphere.Simulator {
 	}
 	tb.Cleanup(sim.Close)
 	return sim
+}
+
+// simulator is what tests use of a simulator, in this process or not.
+type simulator interface {
+	URL() string
+	Username() string
+	Password() string
+	CountVMs(ctx context.Context, folder string) (int, error)
 }
 
 // newClient returns a Client that the test closes.
@@ -76,7 +109,7 @@ func asFault(tb testing.TB, err error) *app.Fault {
 
 // observer is a separate govmomi session on the simulator, to see what
 // vCenter holds independently of the Client under test.
-func observer(tb testing.TB, sim *vsphere.Simulator) *vim25.Client {
+func observer(tb testing.TB, sim simulator) *vim25.Client {
 	tb.Helper()
 	ctx := context.Background()
 	u, err := soap.ParseURL(sim.URL())
@@ -117,7 +150,7 @@ func extraConfig(vm mo.VirtualMachine, key string) string {
 	return ""
 }
 
-func countVMs(tb testing.TB, sim *vsphere.Simulator, folder string) int {
+func countVMs(tb testing.TB, sim simulator, folder string) int {
 	tb.Helper()
 	n, err := sim.CountVMs(context.Background(), folder)
 	if err != nil {
@@ -436,7 +469,7 @@ func TestIPTimeout(t *testing.T) {
 
 func TestSimulatorWithoutDHCP(t *testing.T) {
 	t.Parallel()
-	sim := startSim(t, vsphere.SimOptions{IPDelay: -1})
+	sim := startLocalSim(t, vsphere.SimOptions{IPDelay: -1})
 	spec := machineSpec("req-nodhcp", "web-01")
 	spec.IPTimeout = 300 * time.Millisecond
 	m, err := newClient(t, vsphere.Options{}).Provision(context.Background(), sim.Target("acme", "dvmm"), spec, nil)
@@ -672,12 +705,16 @@ func TestInjectedFaults(t *testing.T) {
 	c := newClient(t, vsphere.Options{BreakerFailures: 1})
 	tg := sim.Target("acme", "dvmm")
 
-	sim.Fault("CloneVM_Task", 1, &types.InsufficientResourcesFault{})
+	if err := sim.Fault("CloneVM_Task", 1, &types.InsufficientResourcesFault{}); err != nil {
+		t.Fatal(err)
+	}
 	_, err := c.Provision(ctx, tg, machineSpec("req-1", "web-01"), nil)
 	if f := asFault(t, err); f.Code != app.FaultInsufficientResources || f.Transient {
 		t.Errorf("fault = %+v, want permanent %s", f, app.FaultInsufficientResources)
 	}
-	sim.Fault("PowerOnVM_Task", 1, &types.TaskInProgress{})
+	if err := sim.Fault("PowerOnVM_Task", 1, &types.TaskInProgress{}); err != nil {
+		t.Fatal(err)
+	}
 	_, err = c.Provision(ctx, tg, machineSpec("req-1", "web-01"), nil)
 	if f := asFault(t, err); f.Code != app.FaultBusy || !f.Transient {
 		t.Errorf("fault = %+v, want transient %s", f, app.FaultBusy)
@@ -688,14 +725,16 @@ func TestInjectedFaults(t *testing.T) {
 	if err != nil || !m.Adopted || m.IP == "" {
 		t.Errorf("retry = %+v, %v; want the clone adopted and finished", m, err)
 	}
-	sim.ClearFaults()
+	if err := sim.ClearFaults(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestTwoSimulators(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	a := startSim(t, vsphere.SimOptions{IPDelay: 50 * time.Millisecond})
-	b := startSim(t, vsphere.SimOptions{IPDelay: 50 * time.Millisecond})
+	a := startLocalSim(t, vsphere.SimOptions{IPDelay: 50 * time.Millisecond})
+	b := startLocalSim(t, vsphere.SimOptions{IPDelay: 50 * time.Millisecond})
 	c := newClient(t, vsphere.Options{})
 	if _, err := c.Provision(ctx, a.Target("acme", "dvmm"), machineSpec("req-1", "web-01"), nil); err != nil {
 		t.Fatal(err)
@@ -723,7 +762,7 @@ func bareClone(tb testing.TB, c *vim25.Client, spec app.MachineSpec, instanceUUI
 
 func TestSimulatorListenError(t *testing.T) {
 	t.Parallel()
-	a := startSim(t, vsphere.SimOptions{})
+	a := startLocalSim(t, vsphere.SimOptions{})
 	u, err := url.Parse(a.URL())
 	if err != nil {
 		t.Fatal(err)
