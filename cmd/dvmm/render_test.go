@@ -155,14 +155,16 @@ func TestSpinnerRunsUntilStopped(t *testing.T) {
 	var out safeBuffer
 	s := newSpinner(makePrinter(&out, "table", true, true), "Provisioning")
 	s.run(time.Millisecond)
-	time.Sleep(20 * time.Millisecond)
-	s.Stop()
-	n := strings.Count(out.String(), "Provisioning")
-	if n < 2 {
-		t.Fatalf("spinner drew %d times in 20ms at 1ms a tick", n)
+	// It keeps drawing: wait for a second frame (a loaded machine may take
+	// a while to schedule it), not for a fixed time.
+	for deadline := time.Now().Add(10 * time.Second); strings.Count(out.String(), "Provisioning") < 2; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("spinner drew %d times in 10s at 1ms a tick", strings.Count(out.String(), "Provisioning"))
+		}
 	}
+	s.Stop()
 	after := out.String()
-	time.Sleep(5 * time.Millisecond)
+	time.Sleep(20 * time.Millisecond)
 	if out.String() != after {
 		t.Fatal("spinner drew after Stop")
 	}

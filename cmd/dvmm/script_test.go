@@ -71,6 +71,7 @@ func TestScript(t *testing.T) {
 			"yamlok":    cmdYAMLOK,
 			"sim":       cmdSim,
 			"vcvms":     cmdVCVMs,
+			"vcwait":    cmdVCWait,
 			"nosecret":  cmdNoSecret,
 		},
 	})
@@ -323,6 +324,40 @@ func cmdVCVMs(ts *testscript.TestScript, neg bool, args []string) {
 			if vm.CPUs != cpus || vm.MemoryMB != mem {
 				ts.Fatalf("VM %s has %d vCPU and %d MB, want %d and %d", vm.Name, vm.CPUs, vm.MemoryMB, cpus, mem)
 			}
+		}
+	}
+}
+
+// vcwait calls METHOD N TIMEOUT: waits until the simulator has received N
+// calls of METHOD (e.g. CloneVM_Task), counted as they arrive.
+// vcwait vms FOLDER N TIMEOUT: waits until it holds N VMs below FOLDER.
+// Scripts wait on these instead of sleeping for "long enough".
+func cmdVCWait(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 4 || (args[0] != "calls" && args[0] != "vms") {
+		ts.Fatalf("usage: vcwait calls|vms METHOD|FOLDER N TIMEOUT")
+	}
+	sim := ts.Value("sim").(*simHolder).sim
+	if sim == nil {
+		ts.Fatalf("vcwait: no simulator; run 'sim' first")
+	}
+	want, err := strconv.Atoi(args[2])
+	ts.Check(err)
+	d, err := time.ParseDuration(args[3])
+	ts.Check(err)
+	ctx := context.Background()
+	got := 0
+	for deadline := time.Now().Add(d); ; time.Sleep(20 * time.Millisecond) {
+		if args[0] == "calls" {
+			got, err = sim.Calls(ctx, args[1])
+		} else {
+			got, err = sim.CountVMs(ctx, args[1])
+		}
+		ts.Check(err)
+		if got >= want {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("vcwait: %d %s of %s after %s, want %d", got, args[0], args[1], d, want)
 		}
 	}
 }

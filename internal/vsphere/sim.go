@@ -87,6 +87,9 @@ type Simulator struct {
 	log      *slog.Logger
 	dhcp     *dhcp
 
+	callsMu sync.Mutex
+	calls   map[string]int // SOAP calls received, by method
+
 	closeOnce sync.Once
 }
 
@@ -119,7 +122,7 @@ func StartSimulator(ctx context.Context, o SimOptions) (sim *Simulator, err erro
 		return nil, fmt.Errorf("simulator listen address %q: %w", o.Listen, err)
 	}
 
-	s := &Simulator{username: o.Username, password: o.Password, log: o.Logger}
+	s := &Simulator{username: o.Username, password: o.Password, log: o.Logger, calls: map[string]int{}}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -157,6 +160,14 @@ func StartSimulator(ctx context.Context, o SimOptions) (sim *Simulator, err erro
 		return nil, fmt.Errorf("simulator inventory: %w", err)
 	}
 	s.model = m
+	// Count each call as it arrives, before any delay or fault: tests wait
+	// for "the clone has reached vCenter" instead of sleeping.
+	m.Map().Handler = func(_ *simulator.Context, method *simulator.Method) (mo.Reference, types.BaseMethodFault) {
+		s.callsMu.Lock()
+		s.calls[method.Name]++
+		s.callsMu.Unlock()
+		return nil, nil
+	}
 
 	s.local, err = vim25.NewClient(ctx, m.Service)
 	if err != nil {
@@ -282,6 +293,14 @@ func (s *Simulator) ListVMs(ctx context.Context, folder string) ([]app.Machine, 
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// Calls counts the SOAP calls of a method (e.g. "CloneVM_Task") that the
+// simulator has received so far, counted before any delay or fault.
+func (s *Simulator) Calls(method string) int {
+	s.callsMu.Lock()
+	defer s.callsMu.Unlock()
+	return s.calls[method]
 }
 
 // Close stops the server and removes the simulator's files.

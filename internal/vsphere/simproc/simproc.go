@@ -47,7 +47,7 @@ type StartOrder struct {
 
 // Order is one later line: something to do to the running simulator.
 type Order struct {
-	Op     string          `json:"op"` // fault, clear-faults, list-vms, expire-sessions
+	Op     string          `json:"op"` // fault, clear-faults, list-vms, calls, expire-sessions
 	Method string          `json:"method,omitempty"`
 	Count  int             `json:"count,omitempty"`
 	Fault  string          `json:"fault,omitempty"`  // the vim25 type name of the fault, e.g. TaskInProgress
@@ -101,6 +101,8 @@ func Serve(ctx context.Context, sim *vsphere.Simulator, o Order) Reply {
 			return Reply{Error: err.Error()}
 		}
 		return Reply{Machines: vms}
+	case "calls":
+		return Reply{Count: sim.Calls(o.Method)}
 	case "expire-sessions":
 		n, err := sim.ExpireSessions(ctx)
 		if err != nil {
@@ -299,6 +301,12 @@ func (s *Sim) ListVMs(ctx context.Context, folder string) ([]app.Machine, error)
 func (s *Sim) CountVMs(ctx context.Context, folder string) (int, error) {
 	vms, err := s.ListVMs(ctx, folder)
 	return len(vms), err
+}
+
+// Calls counts the SOAP calls of a method the simulator has received.
+func (s *Sim) Calls(ctx context.Context, method string) (int, error) {
+	r, err := s.send(ctx, Order{Op: "calls", Method: method})
+	return r.Count, err
 }
 
 // ExpireSessions ends every client session; it returns how many it ended.
