@@ -13,6 +13,7 @@ require (
 	github.com/spf13/viper v1.21.0
 	github.com/vmware/govmomi v0.56.0
 	go.yaml.in/yaml/v3 v3.0.5
+	golang.org/x/crypto v0.49.0
 	golang.org/x/term v0.48.0
 	modernc.org/sqlite v1.62.0
 )
