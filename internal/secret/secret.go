@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/dvmm/dvmm/internal/safefile"
 )
 
 // Box seals and opens secrets with one key. It implements app.SecretBox.
@@ -26,22 +28,37 @@ const keyLen = 32
 // version prefixes sealed bytes so the format can change later.
 const version byte = 1
 
+// ErrNoKey says the key file does not exist (Load never makes one).
+var ErrNoKey = errors.New("secret key does not exist")
+
 // LoadOrCreate reads the key at path, creating a new random one (mode 0600,
 // folder 0700) when the file does not exist.
 func LoadOrCreate(path string) (*Box, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
+	b, err := Load(path)
+	if errors.Is(err, ErrNoKey) {
 		return create(path)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("cannot read secret key %s: %w", path, err)
+	return b, err
+}
+
+// Load reads the key at path. Each way a key file can be wrong has its own
+// message: missing (ErrNoKey), a directory or device, unreadable, readable
+// by others, or not a key.
+func Load(path string) (*Box, error) {
+	fi, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s", ErrNoKey, path)
 	}
-	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+	if err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o077 != 0 {
 		return nil, fmt.Errorf("secret key %s is readable by others (mode %o): run chmod 600 on it", path, fi.Mode().Perm())
+	}
+	data, err := safefile.ReadFile(path, safefile.MaxKey)
+	if err != nil {
+		return nil, fmt.Errorf("secret key %w", err)
 	}
 	key, err := hex.DecodeString(strings.TrimSpace(string(data)))
 	if err != nil || len(key) != keyLen {
-		return nil, fmt.Errorf("secret key %s is not a 64-digit hex key", path)
+		return nil, fmt.Errorf("secret key %s is malformed: it is not a 64-digit hex key", path)
 	}
 	return New(key)
 }
@@ -57,7 +74,7 @@ func create(path string) (*Box, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, os.ErrExist) {
 		// Another process made it first: use theirs.
-		return LoadOrCreate(path)
+		return Load(path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot create secret key %s: %w", path, err)

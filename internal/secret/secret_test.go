@@ -2,8 +2,10 @@ package secret_test
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/dvmm/dvmm/internal/secret"
@@ -69,5 +71,51 @@ func TestKeyReadableByOthersRefused(t *testing.T) {
 	}
 	if _, err := secret.LoadOrCreate(path); err == nil {
 		t.Fatal("a world-readable key was accepted")
+	}
+}
+
+// Each way a key file can be wrong says what is wrong, and Load never
+// makes a key.
+func TestLoadSaysWhatIsWrong(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.key")
+	if _, err := secret.LoadOrCreate(good); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, data string, mode os.FileMode) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(data), mode); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	others := write("others.key", "00", 0o600)
+	if err := os.Chmod(others, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, path, want string }{
+		{"Missing", filepath.Join(dir, "none.key"), "secret key does not exist: "},
+		{"Directory", dir, "is a directory, not a file"},
+		{"Device", "/dev/zero", "is a device, not a regular file"},
+		{"ReadableByOthers", others, "is readable by others (mode 640)"},
+		{"NotHex", write("text.key", "not a key at all\n", 0o600), "is malformed: it is not a 64-digit hex key"},
+		{"Short", write("short.key", "abcd\n", 0o600), "is malformed"},
+		{"Huge", write("huge.key", strings.Repeat("ab", 5000), 0o600), "is larger than 4 KiB"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := secret.Load(tc.path)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "password") {
+				t.Fatalf("Load(%s) = %v, want an error saying %q", tc.path, err, tc.want)
+			}
+			if tc.name == "Missing" && !errors.Is(err, secret.ErrNoKey) {
+				t.Fatalf("Load of a missing key = %v, want ErrNoKey", err)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "none.key")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("Load made a key")
+	}
+	if _, err := secret.Load(good); err != nil {
+		t.Fatalf("Load(good) = %v", err)
 	}
 }
