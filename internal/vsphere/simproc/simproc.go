@@ -43,6 +43,17 @@ type StartOrder struct {
 	Password   string        `json:"password,omitempty"`
 	IPDelay    time.Duration `json:"ip_delay,omitempty"`
 	CloneDelay time.Duration `json:"clone_delay,omitempty"`
+
+	DockerBridge      bool `json:"docker_bridge,omitempty"`
+	DropCloneIdentity bool `json:"drop_clone_identity,omitempty"`
+	TemplateDiskGB    int  `json:"template_disk_gb,omitempty"`
+}
+
+// Options is the simulator's options as a start order.
+func (o StartOrder) Options() vsphere.SimOptions {
+	return vsphere.SimOptions{Listen: o.Listen, Username: o.Username, Password: o.Password,
+		IPDelay: o.IPDelay, CloneDelay: o.CloneDelay, DockerBridge: o.DockerBridge,
+		DropCloneIdentity: o.DropCloneIdentity, TemplateDiskGB: o.TemplateDiskGB}
 }
 
 // Order is one later line: something to do to the running simulator.
@@ -164,8 +175,8 @@ func Cleanup() {
 	}
 }
 
-// Start starts a simulator in a child process. Of o, Listen, Username,
-// Password, IPDelay and CloneDelay are honoured.
+// Start starts a simulator in a child process. Of o, all but Dir and
+// Logger are honoured.
 func Start(ctx context.Context, o vsphere.SimOptions) (*Sim, error) {
 	bin, err := binary()
 	if err != nil {
@@ -187,7 +198,8 @@ func Start(ctx context.Context, o vsphere.SimOptions) (*Sim, error) {
 	s := &Sim{cmd: cmd, in: in, out: bufio.NewReader(outPipe), exited: make(chan struct{})}
 	go func() { _ = cmd.Wait(); close(s.exited) }()
 	r, err := s.send(ctx, StartOrder{Listen: o.Listen, Username: o.Username, Password: o.Password,
-		IPDelay: o.IPDelay, CloneDelay: o.CloneDelay})
+		IPDelay: o.IPDelay, CloneDelay: o.CloneDelay, DockerBridge: o.DockerBridge,
+		DropCloneIdentity: o.DropCloneIdentity, TemplateDiskGB: o.TemplateDiskGB})
 	if err == nil && r.Started == nil {
 		err = errors.New("the simulator process did not say where it listens")
 	}
