@@ -60,6 +60,11 @@ type SimOptions struct {
 	IPDelay time.Duration
 	// CloneDelay makes each CloneVM_Task call that much slower.
 	CloneDelay time.Duration
+	// CloneTaskDelay makes each clone task run that much longer after
+	// vCenter accepted it and returned the task, as a real clone does. It
+	// sets vcsim's task delay, which is process-wide: a simulator with it
+	// must be the only one in its process (simproc runs each in its own).
+	CloneTaskDelay time.Duration
 	// DockerBridge makes each guest report its NICs as a guest running
 	// Docker does: a docker0 bridge first in guest.net (and its address
 	// as guest.ipAddress), and link-local addresses before the leased
@@ -102,6 +107,9 @@ type Simulator struct {
 	callsMu sync.Mutex
 	calls   map[string]int // SOAP calls received, by method
 
+	counted     bool // in running
+	taskDelayed bool // set vcsim's task delay
+
 	closeOnce sync.Once
 }
 
@@ -110,6 +118,13 @@ type Simulator struct {
 // one, a data race when two simulators start at once. Running ones do not
 // share state.
 var createMu sync.Mutex
+
+// Under createMu: how many simulators run in this process, and whether
+// one of them set vcsim's process-wide task delay.
+var (
+	running     int
+	taskDelayed bool
+)
 
 // StartSimulator builds the inventory, creates the template and starts
 // serving. Close stops it.
@@ -166,6 +181,19 @@ func StartSimulator(ctx context.Context, o SimOptions) (sim *Simulator, err erro
 		m.DelayConfig.MethodDelay = map[string]int{"CloneVM_Task": int(o.CloneDelay / time.Millisecond)}
 	}
 	createMu.Lock()
+	if o.CloneTaskDelay > 0 && running > 0 || taskDelayed {
+		createMu.Unlock()
+		return nil, errors.New("a simulator with a clone task delay must be the only one in its process")
+	}
+	if o.CloneTaskDelay > 0 {
+		// "LockHandoff" 0: the task takes the template's lock after its
+		// delay, not before, so vCenter can be read while it clones.
+		simulator.TaskDelay.MethodDelay = map[string]int{"CloneVm": int(o.CloneTaskDelay / time.Millisecond), "LockHandoff": 0}
+		taskDelayed = true
+		s.taskDelayed = true
+	}
+	running++
+	s.counted = true
 	err = m.Create()
 	createMu.Unlock()
 	if err != nil {
@@ -333,6 +361,15 @@ func (s *Simulator) Close() {
 		if s.model != nil {
 			s.model.Remove()
 		}
+		createMu.Lock()
+		if s.counted {
+			running--
+		}
+		if s.taskDelayed {
+			simulator.TaskDelay.MethodDelay = nil
+			taskDelayed = false
+		}
+		createMu.Unlock()
 		if s.tmpDir != "" {
 			_ = os.RemoveAll(s.tmpDir)
 		}
