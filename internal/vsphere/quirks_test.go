@@ -322,3 +322,37 @@ func TestFindRecorded(t *testing.T) {
 		t.Errorf("FindRecorded with vCenter down = %v, %+v; want transient %s", ok, f, app.FaultUnreachable)
 	}
 }
+
+// The simulator wrapper's own quirks, in this process where the race
+// detector sees them: per-NIC DHCP with a Docker bridge first, a clone
+// spec's identity dropped, a template disk of the given size.
+func TestSimulatorQuirksInProcess(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sim := startLocalSim(t, vsphere.SimOptions{IPDelay: 50 * time.Millisecond, DockerBridge: true, DropCloneIdentity: true, TemplateDiskGB: 30})
+	obs := observer(t, sim)
+	tmpl := vmAt(t, obs, vsphere.SimTemplate)
+	disks := object.VirtualDeviceList(tmpl.Config.Hardware.Device).SelectByType((*types.VirtualDisk)(nil))
+	if len(disks) != 1 || disks[0].(*types.VirtualDisk).CapacityInKB != 30*1024*1024 {
+		t.Errorf("template disks = %+v, want one of 30 GB", disks)
+	}
+	m, err := newClient(t, vsphere.Options{}).Provision(ctx, sim.Target("acme", "dvmm"), machineSpec("req-1", "web-01"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm := vmAt(t, obs, "dvmm/acme/shop/web-01")
+	mac := nicMAC(t, vm.Config.Hardware.Device)
+	if len(vm.Guest.Net) != 2 || vm.Guest.Net[0].IpAddress[0] != "172.17.0.1" || vm.Guest.Net[1].MacAddress != mac ||
+		vm.Guest.IpAddress != "172.17.0.1" || vm.Guest.HostName != "web-01" {
+		t.Errorf("guest = %s %s %+v, want the docker bridge first, then the VM's NIC", vm.Guest.IpAddress, vm.Guest.HostName, vm.Guest.Net)
+	}
+	if got := vm.Guest.Net[1].IpAddress; len(got) != 4 || got[2] != m.IP || got[3] != m.IPv6 {
+		t.Errorf("the VM's NIC reports %v, want two link-local addresses, then %s and %s", got, m.IP, m.IPv6)
+	}
+	if vm.Config.InstanceUuid == vsphere.InstanceUUID("req-1") || m.InstanceUUID != vm.Config.InstanceUuid {
+		t.Errorf("instance UUID %s (machine %s): the clone spec's was not dropped", vm.Config.InstanceUuid, m.InstanceUUID)
+	}
+	if n := sim.Calls("ReconfigVM_Task"); n != 1 || extraConfig(vm, vsphere.RequestIDKey) != "req-1" {
+		t.Errorf("%d reconfigurations and request id %q, want one: the tag after the clone", n, extraConfig(vm, vsphere.RequestIDKey))
+	}
+}
