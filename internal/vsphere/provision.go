@@ -293,6 +293,15 @@ func (s *conn) clone(ctx context.Context, plan *clonePlan, folder *object.Folder
 	// vCenter made of the spec's instance UUID and extraConfig.
 	if spec.CloneStarted != nil {
 		if err := spec.CloneStarted(t.Reference().Value); err != nil {
+			// The task is not recorded, or this attempt is over, yet the
+			// clone goes on in vCenter. Unless this process is stopping,
+			// see it through and tag it, so that the next attempt finds it.
+			var ref types.ManagedObjectReference
+			if ctx.Err() == nil && s.waitTask(tctx, t, &ref) == nil {
+				if terr := s.tag(ctx, object.NewVirtualMachine(s.vc, ref), spec); terr != nil {
+					s.c.log.Warn("could not tag a clone whose task was not recorded", slog.String("moref", ref.Value), slog.String("error", terr.Error()))
+				}
+			}
 			return types.ManagedObjectReference{}, &stopped{err}
 		}
 	}

@@ -73,13 +73,16 @@ func TestProvisionAddressOfRequestedNIC(t *testing.T) {
 	}
 }
 
-// cloneTasks records the clone tasks a Provision reports, and can make
-// it stop right after the first, as if the process died while vCenter
-// cloned.
+// cloneTasks records the clone tasks a Provision reports. With die, it
+// records the first and then fails as a process that dies while vCenter
+// clones: its context ends (kill) and nothing more happens. With fail, it
+// cannot record it (a database error, an attempt that is over).
 type cloneTasks struct {
-	mu    sync.Mutex
-	tasks []string
-	die   bool
+	mu     sync.Mutex
+	tasks  []string
+	die    bool
+	fail   bool
+	cancel context.CancelFunc
 }
 
 var errDied = errors.New("the process died")
@@ -87,8 +90,12 @@ var errDied = errors.New("the process died")
 func (r *cloneTasks) started(task string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.fail {
+		return errDied
+	}
 	r.tasks = append(r.tasks, task)
 	if r.die {
+		r.cancel()
 		return errDied
 	}
 	return nil
@@ -108,11 +115,12 @@ func TestProvisionIgnoredCloneIdentity(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name      string
-		dieAt     string // "task": once the clone task is recorded; else a stage
+		dieAt     string // "task": once the clone task is recorded; "record": recording it fails; else a stage
 		keepTask  bool   // the next attempt knows the recorded task
 		wantTasks int
 	}{
 		{"DiedWhileCloning", "task", true, 1},
+		{"TaskNotRecorded", "record", false, 0},
 		{"DiedBeforeConfiguring", string(app.StageConfiguring), false, 1},
 		{"DiedBeforeConfiguringTaskKnown", string(app.StageConfiguring), true, 1},
 		{"DiedWaitingForNetwork", string(app.StageWaitingNetwork), false, 1},
@@ -125,7 +133,9 @@ func TestProvisionIgnoredCloneIdentity(t *testing.T) {
 			sim := startSim(t, vsphere.SimOptions{IPDelay: 50 * time.Millisecond, DropCloneIdentity: true})
 			c := newClient(t, vsphere.Options{})
 			tg := sim.Target("acme", "dvmm")
-			rec := &cloneTasks{die: tt.dieAt == "task"}
+			pctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			rec := &cloneTasks{die: tt.dieAt == "task", fail: tt.dieAt == "record", cancel: cancel}
 			spec := machineSpec("req-1", "web-01")
 			spec.CloneStarted = rec.started
 			progress := func(s app.Stage) error {
@@ -134,7 +144,7 @@ func TestProvisionIgnoredCloneIdentity(t *testing.T) {
 				}
 				return nil
 			}
-			first, err := c.Provision(ctx, tg, spec, progress)
+			first, err := c.Provision(pctx, tg, spec, progress)
 			if tt.dieAt == "" {
 				if err != nil || first.InstanceUUID == vsphere.InstanceUUID("req-1") {
 					t.Fatalf("Provision = %+v, %v; want a VM with an instance UUID of vCenter's choosing", first, err)
@@ -142,8 +152,14 @@ func TestProvisionIgnoredCloneIdentity(t *testing.T) {
 			} else if err != errDied {
 				t.Fatalf("Provision = %v, want the process to die", err)
 			}
-			if got := rec.get(); len(got) != tt.wantTasks || !strings.HasPrefix(got[0], "task-") {
+			if got := rec.get(); len(got) != tt.wantTasks || len(got) > 0 && !strings.HasPrefix(got[0], "task-") {
 				t.Fatalf("clone tasks recorded = %v", got)
+			}
+			if tt.dieAt == "task" {
+				// Dead while vCenter clones: nothing tagged the clone.
+				if n, err := sim.Calls(ctx, "ReconfigVM_Task"); err != nil || n != 0 {
+					t.Fatalf("%d reconfigurations (%v) after the process died", n, err)
+				}
 			}
 
 			// The next attempt, in a new process.
@@ -151,6 +167,9 @@ func TestProvisionIgnoredCloneIdentity(t *testing.T) {
 			if tt.keepTask {
 				next.CloneTask = rec.get()[0]
 			}
+			rec.mu.Lock()
+			rec.fail = false
+			rec.mu.Unlock()
 			next.CloneStarted = rec.started
 			var st stages
 			m, err := newClient(t, vsphere.Options{}).Provision(ctx, tg, next, st.report)
