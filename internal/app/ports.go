@@ -158,7 +158,9 @@ type MachineSpec struct {
 	// "": its result is the first place to look for that attempt's VM.
 	CloneTask string
 	// CloneStarted, when set, records a clone task as soon as vCenter has
-	// accepted it, before it finishes; an error stops provisioning.
+	// accepted it, before it finishes. An error stops provisioning; unless
+	// ctx is done, the clone is first seen through and marked as the
+	// request's, so that the next attempt finds it.
 	CloneStarted func(task string) error
 }
 
