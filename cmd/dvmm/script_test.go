@@ -142,10 +142,15 @@ func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
 	time.Sleep(d)
 }
 
-// waitevent TYPE TIMEOUT: waits until the log holds an event of TYPE.
+// waitevent TYPE TIMEOUT [TEXT]: waits until the log holds an event of
+// TYPE (whose JSON data contains TEXT).
 func cmdWaitEvent(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 2 {
-		ts.Fatalf("usage: waitevent TYPE TIMEOUT")
+	if neg || len(args) != 2 && len(args) != 3 {
+		ts.Fatalf("usage: waitevent TYPE TIMEOUT [TEXT]")
+	}
+	text := ""
+	if len(args) == 3 {
+		text = args[2]
 	}
 	d, err := time.ParseDuration(args[1])
 	ts.Check(err)
@@ -156,14 +161,18 @@ func cmdWaitEvent(ts *testscript.TestScript, neg bool, args []string) {
 	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		found := false
 		ts.Check(db.ForEachEvent(ctx, func(e app.Event) error {
-			found = found || e.Type == args[0]
-			return nil
+			if e.Type != args[0] || found {
+				return nil
+			}
+			data, err := json.Marshal(e.Data)
+			found = err == nil && strings.Contains(string(data), text)
+			return err
 		}))
 		if found {
 			return
 		}
 	}
-	ts.Fatalf("no %s event within %s", args[0], d)
+	ts.Fatalf("no %s event with %q within %s", args[0], text, d)
 }
 
 // events N: the event log holds exactly N events.
@@ -260,26 +269,50 @@ func cmdYAMLOK(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// sim [-clone-delay D] [-ip-delay D]: starts a vCenter simulator for the
-// script and exports VC_URL, VC_USER, VC_PASSWORD, VC_PASSWORD_FILE,
-// VC_THUMBPRINT and VC_CA_FILE.
+// sim [-clone-delay D] [-clone-task-delay D] [-ip-delay D] [-docker-bridge]
+// [-drop-clone-identity] [-template-disk GB]: starts a vCenter simulator
+// for the script (see vsphere.SimOptions) and exports VC_URL, VC_USER,
+// VC_PASSWORD, VC_PASSWORD_FILE, VC_THUMBPRINT and VC_CA_FILE.
 func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
+	const usage = "usage: sim [-clone-delay D] [-clone-task-delay D] [-ip-delay D] [-docker-bridge] [-drop-clone-identity] [-template-disk GB]"
 	if neg {
-		ts.Fatalf("usage: sim [-clone-delay D] [-ip-delay D]")
+		ts.Fatalf(usage)
 	}
 	var opts vsphere.SimOptions
-	for i := 0; i+1 < len(args); i += 2 {
-		d, err := time.ParseDuration(args[i+1])
-		if err != nil {
-			ts.Fatalf("sim: bad duration %q", args[i+1])
-		}
+	for i := 0; i < len(args); i++ {
 		switch args[i] {
+		case "-docker-bridge":
+			opts.DockerBridge = true
+			continue
+		case "-drop-clone-identity":
+			opts.DropCloneIdentity = true
+			continue
+		}
+		if i+1 == len(args) {
+			ts.Fatalf(usage)
+		}
+		i++
+		if args[i-1] == "-template-disk" {
+			gb, err := strconv.Atoi(args[i])
+			if err != nil {
+				ts.Fatalf("sim: bad size %q", args[i])
+			}
+			opts.TemplateDiskGB = gb
+			continue
+		}
+		d, err := time.ParseDuration(args[i])
+		if err != nil {
+			ts.Fatalf("sim: bad duration %q", args[i])
+		}
+		switch args[i-1] {
 		case "-clone-delay":
 			opts.CloneDelay = d
+		case "-clone-task-delay":
+			opts.CloneTaskDelay = d
 		case "-ip-delay":
 			opts.IPDelay = d
 		default:
-			ts.Fatalf("usage: sim [-clone-delay D] [-ip-delay D]")
+			ts.Fatalf(usage)
 		}
 	}
 	sim, err := simproc.Start(context.Background(), opts)

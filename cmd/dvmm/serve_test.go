@@ -220,7 +220,7 @@ func TestTwoServersShareTheQueue(t *testing.T) {
 		if err != nil || v.Status != app.StatusReady {
 			t.Fatalf("request %s: %s %v", id, v.Status, err)
 		}
-		for typ, want := range map[string]int{app.EvVmProvisioningStarted: 1, app.EvVmProvisioned: 1, app.EvVmProvisioningProgress: 4} {
+		for typ, want := range map[string]int{app.EvVmProvisioningStarted: 1, app.EvVmProvisioned: 1, app.EvVmProvisioningProgress: 5} { // 4 stages and the clone task
 			if n := f.vmEvents(id, typ); n != want {
 				t.Fatalf("request %s has %d %s events, want %d (a command ran twice?)", id, n, typ, want)
 			}

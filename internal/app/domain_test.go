@@ -268,11 +268,49 @@ func TestTimelineLines(t *testing.T) {
 		{app.VmProvisioningFailed{Code: app.FaultVmwareNotConfigured}, "VMware not configured"},
 		{app.VmProvisioned{IP: "10.0.0.5"}, "VM ready (IP 10.0.0.5)"},
 		{app.VmProvisioned{}, "VM ready (IP pending)"},
+		{app.VmProvisioned{IP: "10.0.0.5", MAC: "00:50:56:aa:bb:01"}, "VM ready (IP 10.0.0.5 on NIC 00:50:56:aa:bb:01)"},
+		{app.VmProvisioned{IP: "10.0.0.5", IPv6: "2001:db8::5", MAC: "00:50:56:aa:bb:01"}, "VM ready (IP 10.0.0.5, 2001:db8::5 on NIC 00:50:56:aa:bb:01)"},
+		{app.VmProvisioningProgressed{Stage: app.StageCloning}, "Cloning template"},
+		{app.VmProvisioningProgressed{Stage: app.StageCloning, Task: "task-42"}, ""},
 		{app.VmRetryScheduled{Attempt: 2, MaxAttempts: 5, DelaySeconds: 20, Reason: "timeout"}, "Retry 2/5 in 20s: timeout"},
 	} {
 		if got := app.Timeline(app.Event{Data: tc.p}); got != tc.want {
 			t.Errorf("Timeline(%T) = %q, want %q", tc.p, got, tc.want)
 		}
+	}
+}
+
+// Events recorded before VmProvisioned had IPv6 and MAC, and before
+// progress had a task, decode and read as they did.
+func TestOldVMEventsDecode(t *testing.T) {
+	p, err := app.DecodePayload(app.EvVmProvisioned, []byte(`{"vcenter_name":"web-01","moref":"vm-42","instance_uuid":"u","ip":"10.0.0.5","attempt":1}`))
+	if err != nil || app.Timeline(app.Event{Data: p}) != "VM ready (IP 10.0.0.5)" {
+		t.Errorf("old VmProvisioned = %+v, %v", p, err)
+	}
+	p, err = app.DecodePayload(app.EvVmProvisioningProgress, []byte(`{"stage":"cloning","attempt":1}`))
+	if err != nil || app.Timeline(app.Event{Data: p}) != "Cloning template" {
+		t.Errorf("old VmProvisioningProgressed = %+v, %v", p, err)
+	}
+}
+
+// The clone task an attempt recorded is what the next attempt adopts
+// through, until the VM is removed.
+func TestVMCloneTask(t *testing.T) {
+	ev := func(v int, p app.Payload) app.Event {
+		return app.Event{StreamType: app.StreamVM, StreamID: "vm-r1", Version: v, Data: p}
+	}
+	evs := []app.Event{
+		ev(1, app.VmProvisioningStarted{Attempt: 1}),
+		ev(2, app.VmProvisioningProgressed{Stage: app.StageCloning, Attempt: 1}),
+		ev(3, app.VmProvisioningProgressed{Stage: app.StageCloning, Task: "task-42", Attempt: 1}),
+		ev(4, app.VmProvisioningProgressed{Stage: app.StageConfiguring, Attempt: 1}),
+	}
+	if got := app.NewVM("r1", evs).CloneTask(); got != "task-42" {
+		t.Errorf("CloneTask = %q, want task-42", got)
+	}
+	evs = append(evs, ev(5, app.VmProvisioningFailed{Code: "X", Attempt: 1}), ev(6, app.VmRemoved{MoRef: "vm-7"}))
+	if got := app.NewVM("r1", evs).CloneTask(); got != "" {
+		t.Errorf("CloneTask after the VM was removed = %q, want none", got)
 	}
 }
 

@@ -89,6 +89,7 @@ const (
 	FaultInsufficientResources = "INSUFFICIENT_RESOURCES"
 	FaultTLS                   = "TLS_VERIFICATION_FAILED"
 	FaultNameTaken             = "NAME_TAKEN"
+	FaultTemplateDiskTooLarge  = "TEMPLATE_DISK_TOO_LARGE"
 	FaultVsphere               = "VSPHERE_ERROR"
 )
 

@@ -120,8 +120,9 @@ type VmProvisioningStarted struct {
 }
 
 type VmProvisioningProgressed struct {
-	Stage   Stage `json:"stage"`
-	Attempt int   `json:"attempt"`
+	Stage   Stage  `json:"stage"`
+	Task    string `json:"task,omitempty"` // the clone task, once vCenter accepted it
+	Attempt int    `json:"attempt"`
 }
 
 type VmProvisioned struct {
@@ -129,6 +130,8 @@ type VmProvisioned struct {
 	MoRef        string `json:"moref"`
 	InstanceUUID string `json:"instance_uuid"`
 	IP           string `json:"ip,omitempty"`
+	IPv6         string `json:"ipv6,omitempty"`
+	MAC          string `json:"mac,omitempty"`
 	Hostname     string `json:"hostname,omitempty"`
 	Adopted      bool   `json:"adopted,omitempty"`
 	Attempt      int    `json:"attempt"`

@@ -154,6 +154,14 @@ type MachineSpec struct {
 	DiskGB    int
 	Network   string
 	IPTimeout time.Duration
+	// CloneTask is the vCenter clone task an earlier attempt recorded, or
+	// "": its result is the first place to look for that attempt's VM.
+	CloneTask string
+	// CloneStarted, when set, records a clone task as soon as vCenter has
+	// accepted it, before it finishes. An error stops provisioning; unless
+	// ctx is done, the clone is first seen through and marked as the
+	// request's, so that the next attempt finds it.
+	CloneStarted func(task string) error
 }
 
 // Machine is what the hypervisor reports of a VM.
@@ -163,6 +171,8 @@ type Machine struct {
 	MoRef        string `json:"moref"`
 	InstanceUUID string `json:"instance_uuid"`
 	IP           string `json:"ip,omitempty"`
+	IPv6         string `json:"ipv6,omitempty"`
+	MAC          string `json:"mac,omitempty"` // of the NIC the IP addresses are on
 	Hostname     string `json:"hostname,omitempty"`
 	CPUs         int    `json:"cpus"`
 	MemoryMB     int    `json:"memory_mb"`

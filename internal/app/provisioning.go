@@ -309,6 +309,10 @@ func (a *App) handleCreateVm(ctx context.Context, cmd Command, worker string) er
 	var machine Machine
 	if err == nil {
 		spec := MachineSpecFor(target, p.RequestID, vm.Spec())
+		spec.CloneTask = vm.CloneTask()
+		spec.CloneStarted = func(task string) error {
+			return appendVM(nil, VmProvisioningProgressed{Stage: StageCloning, Task: task, Attempt: p.Attempt})
+		}
 		log.Info("provisioning", slog.String("vcenter", target.Settings.URL), slog.String("vm", spec.Name))
 		machine, err = a.Hypervisor.Provision(ctx, target, spec, func(s Stage) error {
 			log.Info("stage", slog.String("stage", string(s)))
@@ -322,7 +326,7 @@ func (a *App) handleCreateVm(ctx context.Context, cmd Command, worker string) er
 		log.Info("ready", slog.String("moref", machine.MoRef), slog.String("ip", machine.IP))
 		err = appendVM(func(tx Tx) error { return tx.FinishCommand(ctx, cmd.ID, CommandDone, "") },
 			VmProvisioned{VCenterName: machine.Name, MoRef: machine.MoRef, InstanceUUID: machine.InstanceUUID,
-				IP: machine.IP, Hostname: machine.Hostname, Adopted: machine.Adopted, Attempt: p.Attempt})
+				IP: machine.IP, IPv6: machine.IPv6, MAC: machine.MAC, Hostname: machine.Hostname, Adopted: machine.Adopted, Attempt: p.Attempt})
 		return ignoreAttemptOver(err)
 	}
 	if ctx.Err() != nil {

@@ -91,11 +91,20 @@ func Timeline(e Event) string {
 		}
 		return "Provisioning started"
 	case VmProvisioningProgressed:
+		if p.Task != "" {
+			return "" // the stage's line came before the task
+		}
 		return stageLine(p.Stage)
 	case VmProvisioned:
 		ip := p.IP
 		if ip == "" {
 			ip = "pending"
+		}
+		if p.IPv6 != "" {
+			ip += ", " + p.IPv6
+		}
+		if p.MAC != "" {
+			ip += " on NIC " + p.MAC
 		}
 		if p.Adopted {
 			return fmt.Sprintf("VM ready (IP %s), adopted from an earlier attempt", ip)

@@ -32,6 +32,7 @@ type VM struct {
 	attempt   int
 	spec      VmSpec
 	moref     string
+	cloneTask string
 	waiting   bool
 }
 
@@ -51,6 +52,9 @@ func (v *VM) apply(e Event) {
 		v.status, v.attempt, v.spec, v.waiting = StatusProvisioning, p.Attempt, p.Spec, false
 	case VmProvisioningProgressed:
 		v.waiting = false
+		if p.Task != "" {
+			v.cloneTask = p.Task
+		}
 	case VmProvisioned:
 		v.status, v.moref, v.waiting = StatusReady, p.MoRef, false
 	case VmProvisioningFailed:
@@ -58,7 +62,7 @@ func (v *VM) apply(e Event) {
 	case VmWaitingForVCenter:
 		v.waiting = true
 	case VmRemoved:
-		v.moref = ""
+		v.moref, v.cloneTask = "", ""
 	}
 }
 
@@ -71,6 +75,9 @@ func (v *VM) Waiting() bool     { return v.waiting }
 func (v *VM) MoRef() string     { return v.moref }
 func (v *VM) Started() bool     { return v.status != "" }
 func (v *VM) RequestID() string { return v.requestID }
+
+// CloneTask is the last clone task recorded and not since removed.
+func (v *VM) CloneTask() string { return v.cloneTask }
 
 // Start decides the start of attempt n. Starting an attempt that has
 // already started is a no-op, which makes ProvisionVm idempotent.

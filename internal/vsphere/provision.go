@@ -6,13 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"path"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/vmware/govmomi/fault"
 	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/property"
+	"github.com/vmware/govmomi/task"
 	"github.com/vmware/govmomi/view"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
@@ -43,17 +47,24 @@ func InstanceUUID(requestID string) string {
 
 // machineProps are the VM properties a Machine is made of.
 var machineProps = []string{"name", "config.instanceUuid", "config.template", "config.hardware.numCPU",
-	"config.hardware.memoryMB", "runtime.powerState", "guest.ipAddress", "guest.hostName"}
+	"config.hardware.memoryMB", "config.hardware.device", "runtime.powerState", "guest.ipAddress", "guest.net", "guest.hostName"}
 
-func toMachine(vm mo.VirtualMachine) app.Machine {
+// toMachine converts what vCenter says of a VM. Its addresses are those
+// of the first of nics that has one; nil nics means the VM's own NICs in
+// device order.
+func toMachine(vm mo.VirtualMachine, nics []nicID) app.Machine {
 	m := app.Machine{Name: vm.Name, MoRef: vm.Self.Value, PowerState: string(vm.Runtime.PowerState)}
 	if vm.Config != nil {
 		m.InstanceUUID = vm.Config.InstanceUuid
 		m.CPUs = int(vm.Config.Hardware.NumCPU)
 		m.MemoryMB = int(vm.Config.Hardware.MemoryMB)
+		if nics == nil {
+			nics = vmNICs(object.VirtualDeviceList(vm.Config.Hardware.Device), "", nil)
+		}
 	}
 	if vm.Guest != nil {
-		m.IP, m.Hostname = vm.Guest.IpAddress, vm.Guest.HostName
+		a := guestAddress(vm.Guest.Net, vm.Guest.IpAddress, nics)
+		m.IP, m.IPv6, m.MAC, m.Hostname = a.IPv4, a.IPv6, a.MAC, vm.Guest.HostName
 	}
 	return m
 }
@@ -61,7 +72,8 @@ func toMachine(vm mo.VirtualMachine) app.Machine {
 // Provision makes the VM of spec, or adopts the one an earlier attempt made
 // for the same request, sizes it, powers it on and waits (up to
 // spec.IPTimeout) for its IP. Past that deadline it returns the VM with
-// no IP. An error of progress stops it and comes back unchanged.
+// no IP. An error of progress or spec.CloneStarted stops it and comes back
+// unchanged.
 func (c *Client) Provision(ctx context.Context, t app.Target, spec app.MachineSpec, progress func(app.Stage) error) (app.Machine, error) {
 	var m app.Machine
 	err := c.do(ctx, t, true, func(ctx context.Context, s *conn) error {
@@ -79,26 +91,40 @@ func (c *Client) Provision(ctx context.Context, t app.Target, spec app.MachineSp
 // Find looks up the VM made for a request, by its instance UUID, or else
 // by the request id in its extraConfig below the tenant folders.
 func (c *Client) Find(ctx context.Context, t app.Target, requestID string) (app.Machine, bool, error) {
+	return c.FindRecorded(ctx, t, requestID, "", "")
+}
+
+// FindRecorded looks up the VM made for a request by what was recorded of
+// it first: its moref, then its instance UUID (either may be ""), then as
+// Find does. A VM that is gone from vCenter is not found (false, no
+// error); an error says vCenter could not be asked.
+func (c *Client) FindRecorded(ctx context.Context, t app.Target, requestID, moref, instanceUUID string) (app.Machine, bool, error) {
 	var m app.Machine
 	var found bool
 	err := c.do(ctx, t, true, func(ctx context.Context, s *conn) error {
-		vm, err := s.findRequestVM(ctx, requestID)
+		found = false
+		vm, err := s.findRequestVM(ctx, requestID, moref, instanceUUID)
 		if err != nil || vm == nil {
-			found = false
 			return err
 		}
-		m, err = s.machine(ctx, vm, true)
+		m, err = s.machine(ctx, vm, true, nil)
+		if isGone(err) {
+			return nil // destroyed since it was found
+		}
 		found = err == nil
 		return err
 	})
-	return m, found, err
+	if err != nil {
+		return app.Machine{}, false, err
+	}
+	return m, found, nil
 }
 
 // Remove powers off and deletes the VM made for a request; a request
 // without a VM is not an error.
 func (c *Client) Remove(ctx context.Context, t app.Target, requestID string) error {
 	return c.do(ctx, t, true, func(ctx context.Context, s *conn) error {
-		vm, err := s.findRequestVM(ctx, requestID)
+		vm, err := s.findRequestVM(ctx, requestID, "", "")
 		if err != nil || vm == nil {
 			return err
 		}
@@ -131,27 +157,13 @@ func (s *conn) provision(ctx context.Context, spec app.MachineSpec, progress fun
 		}
 		return nil
 	}
-	uuid := InstanceUUID(spec.RequestID)
 	inv, err := s.inventory(ctx)
 	if err != nil {
 		return app.Machine{}, err
 	}
-	vm, err := s.findByUUID(ctx, uuid)
+	vm, err := s.earlierVM(ctx, inv, spec)
 	if err != nil {
 		return app.Machine{}, err
-	}
-	var folder *object.Folder
-	if vm == nil {
-		// The same name in the folder may be this request's VM with
-		// another instance UUID, or somebody else's VM.
-		if folder, err = inv.folder(ctx, spec.Folder, false); err != nil {
-			return app.Machine{}, err
-		}
-		if folder != nil {
-			if vm, err = s.namedVM(ctx, folder, spec); err != nil {
-				return app.Machine{}, err
-			}
-		}
 	}
 	adopted := vm != nil
 	if adopted {
@@ -160,25 +172,21 @@ func (s *conn) provision(ctx context.Context, spec app.MachineSpec, progress fun
 			return app.Machine{}, err
 		}
 	} else {
-		plan, err := s.plan(ctx, inv, spec, uuid)
+		plan, err := s.plan(ctx, inv, spec, InstanceUUID(spec.RequestID))
 		if err != nil {
 			return app.Machine{}, err
 		}
-		if folder == nil {
-			if folder, err = inv.folder(ctx, spec.Folder, true); err != nil {
-				return app.Machine{}, err
-			}
+		folder, err := inv.folder(ctx, spec.Folder, true)
+		if err != nil {
+			return app.Machine{}, err
 		}
 		if err := report(app.StageCloning); err != nil {
 			return app.Machine{}, err
 		}
-		var ref types.ManagedObjectReference
-		err = s.wait(ctx, func(ctx context.Context) (*object.Task, error) {
-			return plan.template.Clone(ctx, folder, spec.Name, plan.spec)
-		}, &ref)
+		ref, err := s.clone(ctx, plan, folder, spec)
 		if fault.Is(err, &types.DuplicateName{}) {
 			// A concurrent attempt may have made it just now.
-			if vm, _ = s.findByUUID(ctx, uuid); vm != nil {
+			if vm, _ = s.findRequestVM(ctx, spec.RequestID, "", ""); vm != nil {
 				adopted = true
 				err = nil
 			}
@@ -191,14 +199,152 @@ func (s *conn) provision(ctx context.Context, spec app.MachineSpec, progress fun
 			s.c.log.Info("cloned VM", slog.String("vm", spec.Name), slog.String("moref", ref.Value), slog.String("template", s.settings.Template))
 		}
 	}
-	return s.finish(ctx, vm, spec, adopted, report)
+	if err := s.tag(ctx, vm, spec); err != nil {
+		return app.Machine{}, err
+	}
+	return s.finish(ctx, inv, vm, spec, adopted, report)
+}
+
+// earlierVM finds the VM an earlier attempt made for spec's request: the
+// result of the clone task it recorded, then the VM with the request's
+// instance UUID or request id, then a VM of that name in the folder that
+// carries the request id. A VM of that name that was made for another
+// request, or not by dvmm, is a permanent fault.
+func (s *conn) earlierVM(ctx context.Context, inv *inventory, spec app.MachineSpec) (*object.VirtualMachine, error) {
+	if spec.CloneTask != "" {
+		vm, err := s.taskVM(ctx, spec.CloneTask, spec.RequestID)
+		if err != nil || vm != nil {
+			return vm, err
+		}
+	}
+	vm, err := s.findRequestVM(ctx, spec.RequestID, "", "")
+	if err != nil || vm != nil {
+		return vm, err
+	}
+	folder, err := inv.folder(ctx, spec.Folder, false)
+	if err != nil || folder == nil {
+		return nil, err
+	}
+	return s.namedVM(ctx, folder, spec)
+}
+
+// taskVM returns the VM a clone task made for requestID, waiting for the
+// task if it still runs; nil when the task failed, vCenter no longer knows
+// it (it keeps tasks for a while only), its VM is gone or carries the id
+// of another request.
+func (s *conn) taskVM(ctx context.Context, id, requestID string) (*object.VirtualMachine, error) {
+	ref := types.ManagedObjectReference{Type: "Task", Value: id}
+	var mt mo.Task
+	err := property.DefaultCollector(s.vc).RetrieveOne(ctx, ref, []string{"info"}, &mt)
+	if isGone(err) {
+		s.c.log.Info("vCenter no longer knows the clone task of an earlier attempt", slog.String("task", id))
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	info := mt.Info
+	if info.State == types.TaskInfoStateQueued || info.State == types.TaskInfoStateRunning {
+		tctx, cancel := context.WithTimeout(ctx, s.c.opts.TaskTimeout)
+		defer cancel()
+		res, err := object.NewTask(s.vc, ref).WaitForResult(tctx)
+		var failed task.Error
+		if errors.As(err, &failed) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		info = *res
+	}
+	vmRef, ok := info.Result.(types.ManagedObjectReference)
+	if info.State != types.TaskInfoStateSuccess || !ok {
+		return nil, nil
+	}
+	var mvm mo.VirtualMachine
+	if err := property.DefaultCollector(s.vc).RetrieveOne(ctx, vmRef, []string{"config.extraConfig"}, &mvm); err != nil {
+		if isGone(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	if mvm.Config == nil {
+		return nil, nil
+	}
+	if owner := extraConfig(mvm.Config.ExtraConfig, RequestIDKey); owner != "" && owner != requestID {
+		s.c.log.Warn("the recorded clone task made the VM of another request", slog.String("task", id),
+			slog.String("moref", vmRef.Value), slog.String("request_id", requestID), slog.String("owner", owner))
+		return nil, nil
+	}
+	return object.NewVirtualMachine(s.vc, vmRef), nil
+}
+
+// clone starts the clone, has spec.CloneStarted record its task, and
+// waits for it.
+func (s *conn) clone(ctx context.Context, plan *clonePlan, folder *object.Folder, spec app.MachineSpec) (types.ManagedObjectReference, error) {
+	tctx, cancel := context.WithTimeout(ctx, s.c.opts.TaskTimeout)
+	defer cancel()
+	t, err := plan.template.Clone(tctx, folder, spec.Name, plan.spec)
+	if err != nil {
+		return types.ManagedObjectReference{}, err
+	}
+	// The task is recorded before it is waited for: should this process
+	// die now, the next attempt finds the clone through it, whatever
+	// vCenter made of the spec's instance UUID and extraConfig.
+	if spec.CloneStarted != nil {
+		if err := spec.CloneStarted(t.Reference().Value); err != nil {
+			// The task is not recorded, or this attempt is over, yet the
+			// clone goes on in vCenter. Unless this process is stopping,
+			// see it through and tag it, so that the next attempt finds it.
+			var ref types.ManagedObjectReference
+			if ctx.Err() == nil && s.waitTask(tctx, t, &ref) == nil {
+				if terr := s.tag(ctx, object.NewVirtualMachine(s.vc, ref), spec); terr != nil {
+					s.c.log.Warn("could not tag a clone whose task was not recorded", slog.String("moref", ref.Value), slog.String("error", terr.Error()))
+				}
+			}
+			return types.ManagedObjectReference{}, &stopped{err}
+		}
+	}
+	var ref types.ManagedObjectReference
+	err = s.waitTask(tctx, t, &ref)
+	return ref, err
+}
+
+// tag makes sure the VM carries the request id in its extraConfig. The
+// clone spec asks for it, but some vCenters drop or replace a clone spec's
+// extraConfig and instance UUID; the tag is then what lets a later
+// attempt find the VM.
+func (s *conn) tag(ctx context.Context, vm *object.VirtualMachine, spec app.MachineSpec) error {
+	var mvm mo.VirtualMachine
+	if err := vm.Properties(ctx, vm.Reference(), []string{"config.instanceUuid", "config.extraConfig"}, &mvm); err != nil {
+		return err
+	}
+	if mvm.Config == nil {
+		return &app.Fault{Code: app.FaultVsphere, Message: fmt.Sprintf("vCenter %s reports no configuration for VM %s", s.w.host, vm.Reference().Value)}
+	}
+	owner := extraConfig(mvm.Config.ExtraConfig, RequestIDKey)
+	if owner == spec.RequestID {
+		return nil
+	}
+	if owner != "" {
+		return &app.Fault{Code: app.FaultNameTaken,
+			Message: fmt.Sprintf("VM %s in vCenter %s belongs to request %s, not %s", vm.Reference().Value, s.w.host, owner, spec.RequestID)}
+	}
+	s.c.log.Warn("vCenter dropped the request id of the clone spec: tagging the VM", slog.String("vm", spec.Name),
+		slog.String("moref", vm.Reference().Value), slog.String("instance_uuid", mvm.Config.InstanceUuid),
+		slog.String("requested_uuid", InstanceUUID(spec.RequestID)))
+	change := types.VirtualMachineConfigSpec{ExtraConfig: []types.BaseOptionValue{
+		&types.OptionValue{Key: RequestIDKey, Value: spec.RequestID},
+		&types.OptionValue{Key: "dvmm.tenant", Value: spec.Tenant},
+	}}
+	return s.wait(ctx, func(ctx context.Context) (*object.Task, error) { return vm.Reconfigure(ctx, change) })
 }
 
 // finish makes sure a cloned or adopted VM has its size, is powered on
 // and has an IP, or the IP deadline passed.
-func (s *conn) finish(ctx context.Context, vm *object.VirtualMachine, spec app.MachineSpec, adopted bool, report func(app.Stage) error) (app.Machine, error) {
+func (s *conn) finish(ctx context.Context, inv *inventory, vm *object.VirtualMachine, spec app.MachineSpec, adopted bool, report func(app.Stage) error) (app.Machine, error) {
 	var mvm mo.VirtualMachine
-	if err := vm.Properties(ctx, vm.Reference(), []string{"config.hardware", "runtime.powerState", "guest.ipAddress"}, &mvm); err != nil {
+	if err := vm.Properties(ctx, vm.Reference(), []string{"config.hardware", "runtime.powerState", "guest.ipAddress", "guest.net"}, &mvm); err != nil {
 		return app.Machine{}, err
 	}
 	if mvm.Config == nil {
@@ -225,7 +371,13 @@ func (s *conn) finish(ctx context.Context, vm *object.VirtualMachine, spec app.M
 			return app.Machine{}, err
 		}
 	}
-	if mvm.Guest == nil || mvm.Guest.IpAddress == "" || !adopted {
+	nics := s.requestedNICs(ctx, inv, spec, object.VirtualDeviceList(mvm.Config.Hardware.Device))
+	var guestNet []types.GuestNicInfo
+	var guestIP string
+	if mvm.Guest != nil {
+		guestNet, guestIP = mvm.Guest.Net, mvm.Guest.IpAddress
+	}
+	if !adopted || !poweredOn || guestAddress(guestNet, guestIP, nics).IPv4 == "" {
 		if err := report(app.StageWaitingNetwork); err != nil {
 			return app.Machine{}, err
 		}
@@ -234,7 +386,7 @@ func (s *conn) finish(ctx context.Context, vm *object.VirtualMachine, spec app.M
 			timeout = app.DefaultIPTimeout
 		}
 		ipctx, cancel := context.WithTimeout(ctx, timeout)
-		_, err := vm.WaitForIP(ipctx, true)
+		err := s.waitAddress(ipctx, vm, nics)
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil || ipctx.Err() == nil {
@@ -243,7 +395,7 @@ func (s *conn) finish(ctx context.Context, vm *object.VirtualMachine, spec app.M
 			s.c.log.Info("no IP before the deadline: the VM is ready with its IP pending", slog.String("vm", spec.Name), slog.Duration("waited", timeout))
 		}
 	}
-	m, err := s.machine(ctx, vm, adopted)
+	m, err := s.machine(ctx, vm, adopted, nics)
 	if err != nil {
 		return app.Machine{}, err
 	}
@@ -252,6 +404,43 @@ func (s *conn) finish(ctx context.Context, vm *object.VirtualMachine, spec app.M
 		m.Folder = spec.Folder
 	}
 	return m, nil
+}
+
+// requestedNICs are the VM's NICs on the network spec asks for (all its
+// NICs when none is, or the network cannot be looked up).
+func (s *conn) requestedNICs(ctx context.Context, inv *inventory, spec app.MachineSpec, devices object.VirtualDeviceList) []nicID {
+	name := spec.Network
+	if name == "" {
+		name = s.settings.Network
+	}
+	var ref *types.ManagedObjectReference
+	if n, err := inv.network(ctx, name); err == nil {
+		r := n.Reference()
+		ref = &r
+	}
+	return vmNICs(devices, name, ref)
+}
+
+// waitAddress waits until the guest reports a global unicast IPv4
+// address on one of nics.
+func (s *conn) waitAddress(ctx context.Context, vm *object.VirtualMachine, nics []nicID) error {
+	var guestNet []types.GuestNicInfo
+	var guestIP string
+	return property.Wait(ctx, property.DefaultCollector(s.vc), vm.Reference(), []string{"guest.net", "guest.ipAddress"},
+		func(changes []types.PropertyChange) bool {
+			for _, c := range changes {
+				switch c.Name {
+				case "guest.net":
+					guestNet = nil
+					if a, ok := c.Val.(types.ArrayOfGuestNicInfo); ok {
+						guestNet = a.GuestNicInfo
+					}
+				case "guest.ipAddress":
+					guestIP, _ = c.Val.(string)
+				}
+			}
+			return guestAddress(guestNet, guestIP, nics).IPv4 != ""
+		})
 }
 
 // resize returns the reconfiguration that gives hw the size of spec, or
@@ -290,7 +479,26 @@ func coresPerSocket(hw types.VirtualHardware, cpus int) *int32 {
 	return nil
 }
 
-// growDisk edits the first disk to diskGB when it is smaller.
+// diskKB is the capacity of the first disk, the one a clone grows.
+func diskKB(devices object.VirtualDeviceList) int64 {
+	disks := devices.SelectByType((*types.VirtualDisk)(nil))
+	if len(disks) == 0 {
+		return 0
+	}
+	disk := disks[0].(*types.VirtualDisk)
+	if disk.CapacityInBytes > 0 {
+		return disk.CapacityInBytes / 1024
+	}
+	return disk.CapacityInKB
+}
+
+// gbString writes a capacity in KB as GB: "20 GB", "20.5 GB".
+func gbString(kb int64) string {
+	return strconv.FormatFloat(float64(kb)/(1024*1024), 'f', -1, 64) + " GB"
+}
+
+// growDisk edits the first disk to diskGB when it is smaller; it never
+// shrinks one (plan refuses a template whose disk is larger).
 func growDisk(devices object.VirtualDeviceList, diskGB int) types.BaseVirtualDeviceConfigSpec {
 	disks := devices.SelectByType((*types.VirtualDisk)(nil))
 	if len(disks) == 0 || diskGB <= 0 {
@@ -298,11 +506,7 @@ func growDisk(devices object.VirtualDeviceList, diskGB int) types.BaseVirtualDev
 	}
 	disk := disks[0].(*types.VirtualDisk)
 	want := int64(diskGB) * 1024 * 1024
-	have := disk.CapacityInKB
-	if disk.CapacityInBytes > 0 {
-		have = disk.CapacityInBytes / 1024
-	}
-	if have >= want {
+	if diskKB(devices) >= want {
 		return nil
 	}
 	disk.CapacityInKB = want
@@ -369,6 +573,13 @@ func (s *conn) plan(ctx context.Context, inv *inventory, spec app.MachineSpec, u
 		},
 	}
 	hw := tvm.Config.Hardware
+	devices := object.VirtualDeviceList(hw.Device)
+	if have := diskKB(devices); spec.DiskGB > 0 && have > int64(spec.DiskGB)*1024*1024 {
+		// vSphere cannot shrink a disk: refuse before anything is made.
+		return nil, &app.Fault{Code: app.FaultTemplateDiskTooLarge,
+			Message: fmt.Sprintf("the disk of template %q (%s) is larger than the %d GB the size gives: choose a larger size or a template with a smaller disk",
+				set.Template, gbString(have), spec.DiskGB)}
+	}
 	if spec.CPUs > 0 {
 		config.NumCPUs = int32(spec.CPUs)
 		config.NumCoresPerSocket = coresPerSocket(hw, spec.CPUs)
@@ -376,7 +587,6 @@ func (s *conn) plan(ctx context.Context, inv *inventory, spec app.MachineSpec, u
 	if spec.MemoryMB > 0 {
 		config.MemoryMB = int64(spec.MemoryMB)
 	}
-	devices := object.VirtualDeviceList(hw.Device)
 	if nics := devices.SelectByType((*types.VirtualEthernetCard)(nil)); len(nics) > 0 {
 		nic := nics[0]
 		card := nic.(types.BaseVirtualEthernetCard).GetVirtualEthernetCard()
@@ -498,14 +708,43 @@ func (s *conn) findByUUID(ctx context.Context, uuid string) (*object.VirtualMach
 	return vm, nil
 }
 
-// findRequestVM finds the VM of a request by instance UUID or, should
-// vCenter have changed that, by the request id in the extraConfig of the
-// VMs below the configured folder.
-func (s *conn) findRequestVM(ctx context.Context, requestID string) (*object.VirtualMachine, error) {
-	vm, err := s.findByUUID(ctx, InstanceUUID(requestID))
-	if err != nil || vm != nil {
-		return vm, err
+// findRequestVM finds the VM of a request by what was recorded of it
+// (moref, instance UUID; either may be ""), then by the request's
+// instance UUID, then, should vCenter have dropped or changed that, by the
+// request id in the extraConfig of the VMs below the configured folder. It
+// returns nil when there is none.
+func (s *conn) findRequestVM(ctx context.Context, requestID, moref, instanceUUID string) (*object.VirtualMachine, error) {
+	uuid := InstanceUUID(requestID)
+	if moref != "" {
+		ref := types.ManagedObjectReference{Type: "VirtualMachine", Value: moref}
+		var mvm mo.VirtualMachine
+		err := property.DefaultCollector(s.vc).RetrieveOne(ctx, ref, []string{"config.instanceUuid", "config.extraConfig"}, &mvm)
+		if err != nil && !isGone(err) {
+			return nil, err
+		}
+		// A moref names an object in one vCenter only: it is this
+		// request's VM when the VM says so.
+		if err == nil && mvm.Config != nil && (extraConfig(mvm.Config.ExtraConfig, RequestIDKey) == requestID ||
+			mvm.Config.InstanceUuid == uuid || instanceUUID != "" && mvm.Config.InstanceUuid == instanceUUID) {
+			return object.NewVirtualMachine(s.vc, ref), nil
+		}
 	}
+	uuids := []string{uuid}
+	if instanceUUID != "" && instanceUUID != uuid {
+		uuids = []string{instanceUUID, uuid}
+	}
+	for _, u := range uuids {
+		vm, err := s.findByUUID(ctx, u)
+		if err != nil || vm != nil {
+			return vm, err
+		}
+	}
+	return s.findTagged(ctx, requestID)
+}
+
+// findTagged finds the VM that carries requestID in its extraConfig below
+// the configured folder.
+func (s *conn) findTagged(ctx context.Context, requestID string) (*object.VirtualMachine, error) {
 	inv, err := s.inventory(ctx)
 	if err != nil {
 		return nil, err
@@ -538,14 +777,20 @@ func (s *conn) findRequestVM(ctx context.Context, requestID string) (*object.Vir
 	return nil, nil
 }
 
+// isGone reports vCenter saying an object does not exist (any more).
+func isGone(err error) bool {
+	return err != nil && fault.Is(err, &types.ManagedObjectNotFound{})
+}
+
 // machine reads what vCenter says of a VM now, and with withFolder where
-// in the inventory it is.
-func (s *conn) machine(ctx context.Context, vm *object.VirtualMachine, withFolder bool) (app.Machine, error) {
+// in the inventory it is. Its addresses are those of nics (nil: any of
+// its NICs).
+func (s *conn) machine(ctx context.Context, vm *object.VirtualMachine, withFolder bool, nics []nicID) (app.Machine, error) {
 	var mvm mo.VirtualMachine
 	if err := property.DefaultCollector(s.vc).RetrieveOne(ctx, vm.Reference(), machineProps, &mvm); err != nil {
 		return app.Machine{}, err
 	}
-	m := toMachine(mvm)
+	m := toMachine(mvm, nics)
 	if !withFolder {
 		return m, nil
 	}
@@ -567,20 +812,169 @@ func (s *conn) machine(ctx context.Context, vm *object.VirtualMachine, withFolde
 func (s *conn) wait(ctx context.Context, start func(context.Context) (*object.Task, error), result ...*types.ManagedObjectReference) error {
 	tctx, cancel := context.WithTimeout(ctx, s.c.opts.TaskTimeout)
 	defer cancel()
-	task, err := start(tctx)
+	t, err := start(tctx)
 	if err != nil {
 		return err
 	}
-	info, err := task.WaitForResult(tctx)
-	if err != nil {
-		return err
-	}
+	var ref *types.ManagedObjectReference
 	if len(result) > 0 {
+		ref = result[0]
+	}
+	return s.waitTask(tctx, t, ref)
+}
+
+// waitTask waits for a started task; with a result pointer it stores the
+// task's result there.
+func (s *conn) waitTask(ctx context.Context, t *object.Task, result *types.ManagedObjectReference) error {
+	info, err := t.WaitForResult(ctx)
+	if err != nil {
+		return err
+	}
+	if result != nil {
 		ref, ok := info.Result.(types.ManagedObjectReference)
 		if !ok {
 			return &app.Fault{Code: app.FaultVsphere, Message: fmt.Sprintf("vCenter %s task %s returned no object", s.w.host, info.Name)}
 		}
-		*result[0] = ref
+		*result = ref
 	}
 	return nil
+}
+
+// nicID names one NIC of a VM as the guest reports it: its MAC and the
+// name of the network it is on.
+type nicID struct{ MAC, Network string }
+
+// address is where a VM can be reached: its global unicast addresses on
+// one NIC. MAC is "" when they come from guest.ipAddress, which does not
+// say which NIC holds it.
+type address struct{ IPv4, IPv6, MAC string }
+
+// guestAddress picks the addresses of the first of nics (in order of
+// preference) that has a global unicast IPv4 address in the guest's
+// per-NIC data (guest.net), matched by MAC or else by network name. The
+// guest lists loopback, link-local and other interfaces' addresses too (a
+// Docker bridge is often first, and is then what guest.ipAddress holds),
+// so those never count. Only a guest that reports no per-NIC data at all
+// falls back to guest.ipAddress.
+func guestAddress(net []types.GuestNicInfo, ipAddress string, nics []nicID) address {
+	if len(net) == 0 {
+		var a address
+		if ip := usableIP(ipAddress); ip != nil {
+			if ip.To4() != nil {
+				a.IPv4 = ip.String()
+			} else {
+				a.IPv6 = ip.String()
+			}
+		}
+		return a
+	}
+	var best address
+	for _, nic := range nics {
+		for _, g := range guestNICs(net, nic) {
+			a := address{MAC: strings.ToLower(g.MacAddress)}
+			if a.MAC == "" {
+				a.MAC = strings.ToLower(nic.MAC)
+			}
+			for _, s := range nicIPs(g) {
+				ip := usableIP(s)
+				switch {
+				case ip == nil:
+				case ip.To4() != nil && a.IPv4 == "":
+					a.IPv4 = ip.String()
+				case ip.To4() == nil && a.IPv6 == "":
+					a.IPv6 = ip.String()
+				}
+			}
+			if a.IPv4 != "" {
+				return a
+			}
+			if best.IPv6 == "" && a.IPv6 != "" {
+				best = a
+			}
+		}
+	}
+	return best
+}
+
+// guestNICs are the entries of guest.net that are nic: by MAC, or, when
+// no entry has its MAC, by network name.
+func guestNICs(net []types.GuestNicInfo, nic nicID) []types.GuestNicInfo {
+	var out []types.GuestNicInfo
+	if nic.MAC != "" {
+		for _, g := range net {
+			if strings.EqualFold(g.MacAddress, nic.MAC) {
+				out = append(out, g)
+			}
+		}
+		if len(out) > 0 {
+			return out
+		}
+	}
+	if nic.Network != "" {
+		for _, g := range net {
+			if g.Network == nic.Network {
+				out = append(out, g)
+			}
+		}
+	}
+	return out
+}
+
+// nicIPs lists a guest NIC's addresses: its ipAddress list, then those of
+// its IP configuration.
+func nicIPs(g types.GuestNicInfo) []string {
+	ips := slices.Clone(g.IpAddress)
+	if g.IpConfig != nil {
+		for _, a := range g.IpConfig.IpAddress {
+			ips = append(ips, a.IpAddress)
+		}
+	}
+	return ips
+}
+
+// usableIP parses an address a guest reports ("10.0.0.5",
+// "fe80::1%eth0", "2001:db8::5/64") and returns it when it is global
+// unicast: not loopback, link-local, multicast or unspecified.
+func usableIP(s string) net.IP {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexAny(s, "%/"); i >= 0 {
+		s = s[:i]
+	}
+	ip := net.ParseIP(s)
+	if ip == nil || !ip.IsGlobalUnicast() {
+		return nil
+	}
+	return ip
+}
+
+// vmNICs lists a VM's virtual NICs in device order, those on network
+// first (by moref when netRef is set, else by name).
+func vmNICs(devices object.VirtualDeviceList, networkName string, netRef *types.ManagedObjectReference) []nicID {
+	var on, others []nicID
+	for _, d := range devices.SelectByType((*types.VirtualEthernetCard)(nil)) {
+		card := d.(types.BaseVirtualEthernetCard).GetVirtualEthernetCard()
+		id := nicID{MAC: card.MacAddress}
+		match := false
+		switch b := card.Backing.(type) {
+		case *types.VirtualEthernetCardNetworkBackingInfo:
+			id.Network = b.DeviceName
+			match = netRef != nil && b.Network != nil && b.Network.Value == netRef.Value ||
+				netRef == nil && networkName != "" && b.DeviceName == networkName
+		case *types.VirtualEthernetCardDistributedVirtualPortBackingInfo:
+			match = netRef != nil && b.Port.PortgroupKey == netRef.Value
+		case *types.VirtualEthernetCardOpaqueNetworkBackingInfo:
+			match = netRef == nil && networkName != "" && b.OpaqueNetworkId == networkName
+		}
+		if match {
+			id.Network = networkName
+			on = append(on, id)
+		} else {
+			others = append(others, id)
+		}
+	}
+	if len(on) > 0 {
+		// Only the NIC on the requested network may give the VM's address.
+		return on
+	}
+	return others
 }

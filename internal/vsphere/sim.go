@@ -19,6 +19,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -59,6 +60,22 @@ type SimOptions struct {
 	IPDelay time.Duration
 	// CloneDelay makes each CloneVM_Task call that much slower.
 	CloneDelay time.Duration
+	// CloneTaskDelay makes each clone task run that much longer after
+	// vCenter accepted it and returned the task, as a real clone does. It
+	// sets vcsim's task delay, which is process-wide: a simulator with it
+	// must be the only one in its process (simproc runs each in its own).
+	CloneTaskDelay time.Duration
+	// DockerBridge makes each guest report its NICs as a guest running
+	// Docker does: a docker0 bridge first in guest.net (and its address
+	// as guest.ipAddress), and link-local addresses before the leased
+	// ones on the real NIC.
+	DockerBridge bool
+	// DropCloneIdentity makes the simulator ignore the instance UUID and
+	// extraConfig of a clone spec, as some vCenters do: the clone gets an
+	// instance UUID of vCenter's choosing and no request id.
+	DropCloneIdentity bool
+	// TemplateDiskGB is the size of the template's disk; default 20.
+	TemplateDiskGB int
 	// Dir holds the CA file; default a temporary directory removed by Close.
 	Dir string
 	// Logger receives the simulator's own lines; default none.
@@ -90,6 +107,9 @@ type Simulator struct {
 	callsMu sync.Mutex
 	calls   map[string]int // SOAP calls received, by method
 
+	counted     bool // in running
+	taskDelayed bool // set vcsim's task delay
+
 	closeOnce sync.Once
 }
 
@@ -98,6 +118,13 @@ type Simulator struct {
 // one, a data race when two simulators start at once. Running ones do not
 // share state.
 var createMu sync.Mutex
+
+// Under createMu: how many simulators run in this process, and whether
+// one of them set vcsim's process-wide task delay.
+var (
+	running     int
+	taskDelayed bool
+)
 
 // StartSimulator builds the inventory, creates the template and starts
 // serving. Close stops it.
@@ -154,6 +181,19 @@ func StartSimulator(ctx context.Context, o SimOptions) (sim *Simulator, err erro
 		m.DelayConfig.MethodDelay = map[string]int{"CloneVM_Task": int(o.CloneDelay / time.Millisecond)}
 	}
 	createMu.Lock()
+	if o.CloneTaskDelay > 0 && running > 0 || taskDelayed {
+		createMu.Unlock()
+		return nil, errors.New("a simulator with a clone task delay must be the only one in its process")
+	}
+	if o.CloneTaskDelay > 0 {
+		// "LockHandoff" 0: the task takes the template's lock after its
+		// delay, not before, so vCenter can be read while it clones.
+		simulator.TaskDelay.MethodDelay = map[string]int{"CloneVm": int(o.CloneTaskDelay / time.Millisecond), "LockHandoff": 0}
+		taskDelayed = true
+		s.taskDelayed = true
+	}
+	running++
+	s.counted = true
 	err = m.Create()
 	createMu.Unlock()
 	if err != nil {
@@ -166,6 +206,9 @@ func StartSimulator(ctx context.Context, o SimOptions) (sim *Simulator, err erro
 		s.callsMu.Lock()
 		s.calls[method.Name]++
 		s.callsMu.Unlock()
+		if o.DropCloneIdentity {
+			dropCloneIdentity(method)
+		}
 		return nil, nil
 	}
 
@@ -173,11 +216,14 @@ func StartSimulator(ctx context.Context, o SimOptions) (sim *Simulator, err erro
 	if err != nil {
 		return nil, err
 	}
-	if err := s.createTemplate(ctx); err != nil {
+	if o.TemplateDiskGB <= 0 {
+		o.TemplateDiskGB = 20
+	}
+	if err := s.createTemplate(ctx, o.TemplateDiskGB); err != nil {
 		return nil, fmt.Errorf("simulator template: %w", err)
 	}
 	if o.IPDelay > 0 {
-		s.dhcp = newDHCP(s.local, o.IPDelay, o.Logger)
+		s.dhcp = newDHCP(m.Map(), o.IPDelay, o.DockerBridge, o.Logger)
 		m.Map().AddHandler(s.dhcp)
 	}
 
@@ -288,7 +334,7 @@ func (s *Simulator) ListVMs(ctx context.Context, folder string) ([]app.Machine, 
 		if mvm.Config != nil && mvm.Config.Template {
 			continue
 		}
-		m := toMachine(mvm)
+		m := toMachine(mvm, nil)
 		m.Folder = strings.TrimPrefix(path.Dir(paths[mvm.Self]), "/"+SimDatacenter+"/vm/")
 		out = append(out, m)
 	}
@@ -315,6 +361,15 @@ func (s *Simulator) Close() {
 		if s.model != nil {
 			s.model.Remove()
 		}
+		createMu.Lock()
+		if s.counted {
+			running--
+		}
+		if s.taskDelayed {
+			simulator.TaskDelay.MethodDelay = nil
+			taskDelayed = false
+		}
+		createMu.Unlock()
 		if s.tmpDir != "" {
 			_ = os.RemoveAll(s.tmpDir)
 		}
@@ -322,9 +377,9 @@ func (s *Simulator) Close() {
 }
 
 // createTemplate makes the VM template clones are made from: 2 vCPU,
-// 2 GB, a 20 GB thin disk on a paravirtual SCSI controller and a vmxnet3
-// NIC on the VM Network.
-func (s *Simulator) createTemplate(ctx context.Context) error {
+// 2 GB, a thin disk of diskGB on a paravirtual SCSI controller and a
+// vmxnet3 NIC on the VM Network.
+func (s *Simulator) createTemplate(ctx context.Context, diskGB int) error {
 	f := find.NewFinder(s.local, false)
 	dc, err := f.Datacenter(ctx, SimDatacenter)
 	if err != nil {
@@ -362,7 +417,7 @@ func (s *Simulator) createTemplate(ctx context.Context) error {
 	}
 	devices = append(devices, scsi)
 	disk := devices.CreateDisk(scsi.(types.BaseVirtualController), ds.Reference(), ds.Path(SimTemplate+"/"+SimTemplate+".vmdk"))
-	disk.CapacityInKB = 20 * 1024 * 1024
+	disk.CapacityInKB = int64(diskGB) * 1024 * 1024
 	devices = append(devices, disk)
 	nic, err := devices.CreateEthernetCard("vmxnet3", backing)
 	if err != nil {
@@ -390,18 +445,31 @@ func (s *Simulator) createTemplate(ctx context.Context) error {
 	return vm.MarkAsTemplate(ctx)
 }
 
+// dropCloneIdentity removes the instance UUID and extraConfig from a
+// CloneVM_Task's spec before vcsim sees it.
+func dropCloneIdentity(method *simulator.Method) {
+	req, ok := method.Body.(*types.CloneVM_Task)
+	if !ok || req.Spec.Config == nil {
+		return
+	}
+	req.Spec.Config.InstanceUuid = ""
+	req.Spec.Config.ExtraConfig = nil
+}
+
 // dhcp is the simulator's DHCP server: it watches the inventory through
 // the registry's own change handlers and, when a VM powers on, gives it
-// an IP address (and a host name) after a delay, as VMware Tools would
-// report them. It sets them with vcsim's documented SET.guest.* extraConfig.
+// addresses (and a host name) after a delay, as VMware Tools would report
+// them: per NIC in guest.net, where the first NIC gets an IPv4 and an
+// IPv6 address, and in guest.ipAddress.
 type dhcp struct {
-	self  types.ManagedObjectReference
-	local *vim25.Client
-	delay time.Duration
-	log   *slog.Logger
+	self   types.ManagedObjectReference
+	reg    *simulator.Registry
+	delay  time.Duration
+	docker bool
+	log    *slog.Logger
 
 	mu      sync.Mutex
-	leases  map[types.ManagedObjectReference]string
+	leases  map[types.ManagedObjectReference]int
 	next    int
 	stopped bool
 	wg      sync.WaitGroup
@@ -409,12 +477,12 @@ type dhcp struct {
 	cancel  context.CancelFunc
 }
 
-func newDHCP(local *vim25.Client, delay time.Duration, log *slog.Logger) *dhcp {
+func newDHCP(reg *simulator.Registry, delay time.Duration, docker bool, log *slog.Logger) *dhcp {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &dhcp{
-		self:  types.ManagedObjectReference{Type: "DvmmDHCP", Value: "dhcp-0"},
-		local: local, delay: delay, log: log,
-		leases: map[types.ManagedObjectReference]string{}, next: 10,
+		self: types.ManagedObjectReference{Type: "DvmmDHCP", Value: "dhcp-0"},
+		reg:  reg, delay: delay, docker: docker, log: log,
+		leases: map[types.ManagedObjectReference]int{}, next: 10,
 		ctx: ctx, cancel: cancel,
 	}
 }
@@ -449,11 +517,11 @@ func (d *dhcp) schedule(ref types.ManagedObjectReference, name string) {
 	if d.stopped {
 		return
 	}
-	ip, ok := d.leases[ref]
+	n, ok := d.leases[ref]
 	if !ok {
-		ip = fmt.Sprintf("10.0.%d.%d", d.next/250, d.next%250+1)
+		n = d.next
 		d.next++
-		d.leases[ref] = ip
+		d.leases[ref] = n
 	}
 	d.wg.Add(1)
 	go func() {
@@ -463,30 +531,65 @@ func (d *dhcp) schedule(ref types.ManagedObjectReference, name string) {
 			return
 		case <-time.After(d.delay):
 		}
-		d.lease(ref, name, ip)
+		d.lease(ref, name, n)
 	}()
 }
 
-// lease sets the guest IP of a VM that is still powered on.
-func (d *dhcp) lease(ref types.ManagedObjectReference, name, ip string) {
-	ctx, cancel := context.WithTimeout(d.ctx, 10*time.Second)
-	defer cancel()
-	var vm mo.VirtualMachine
-	if err := property.DefaultCollector(d.local).RetrieveOne(ctx, ref, []string{"runtime.powerState"}, &vm); err != nil {
+// leaseIPs are the addresses of lease n: 10.0.0.11, 2001:db8::b, …
+func leaseIPs(n int) (v4, v6 string) {
+	return fmt.Sprintf("10.0.%d.%d", n/250, n%250+1), fmt.Sprintf("2001:db8::%x", n+1)
+}
+
+// Docker's default bridge, as a guest running Docker reports it.
+const (
+	dockerMAC = "02:42:ac:11:00:01"
+	dockerIP  = "172.17.0.1"
+)
+
+// lease sets the guest addresses of a VM that is still powered on. It
+// changes the VM in the registry, under the VM's lock, as vcsim's own
+// handlers do: guest.net cannot be set through the API.
+func (d *dhcp) lease(ref types.ManagedObjectReference, name string, n int) {
+	vm, ok := d.reg.Get(ref).(*simulator.VirtualMachine)
+	if !ok {
 		return // destroyed meanwhile
 	}
-	if vm.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOn {
-		return
+	v4, v6 := leaseIPs(n)
+	sctx := &simulator.Context{Context: d.ctx, Map: d.reg}
+	leased := false
+	d.reg.WithLock(sctx, vm, func() {
+		if vm.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOn || vm.Guest == nil {
+			return
+		}
+		var nets []types.GuestNicInfo
+		primary := v4
+		if d.docker {
+			nets = append(nets, types.GuestNicInfo{Network: "", MacAddress: dockerMAC, Connected: true, DeviceConfigId: -1,
+				IpAddress: []string{dockerIP, "fe80::42:acff:fe11:1"}})
+			primary = dockerIP
+		}
+		for i, g := range vm.Guest.Net {
+			g.IpAddress, g.IpConfig = nil, nil
+			if i == 0 {
+				g.IpAddress = []string{v4, v6}
+				if d.docker {
+					g.IpAddress = []string{"fe80::250:56ff:fe00:" + strconv.FormatInt(int64(n), 16), "169.254.7.9", v4, v6}
+				}
+			}
+			nets = append(nets, g)
+		}
+		d.reg.Update(sctx, vm, []types.PropertyChange{
+			{Name: "guest.net", Val: nets},
+			{Name: "guest.ipAddress", Val: primary},
+			{Name: "summary.guest.ipAddress", Val: primary},
+			{Name: "guest.hostName", Val: name},
+			{Name: "summary.guest.hostName", Val: name},
+		})
+		leased = true
+	})
+	if leased {
+		d.log.Debug("simulated DHCP lease", slog.String("vm", name), slog.String("ip", v4), slog.String("ipv6", v6))
 	}
-	spec := types.VirtualMachineConfigSpec{ExtraConfig: []types.BaseOptionValue{
-		&types.OptionValue{Key: "SET.guest.ipAddress", Value: ip},
-		&types.OptionValue{Key: "SET.guest.hostName", Value: name},
-	}}
-	if _, err := object.NewVirtualMachine(d.local, ref).Reconfigure(ctx, spec); err != nil {
-		d.log.Warn("simulated DHCP could not set an IP", slog.String("vm", name), slog.String("error", err.Error()))
-		return
-	}
-	d.log.Debug("simulated DHCP lease", slog.String("vm", name), slog.String("ip", ip))
 }
 
 func (d *dhcp) stop() {

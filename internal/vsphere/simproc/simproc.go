@@ -26,7 +26,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"sync"
 	"time"
 
@@ -43,6 +42,18 @@ type StartOrder struct {
 	Password   string        `json:"password,omitempty"`
 	IPDelay    time.Duration `json:"ip_delay,omitempty"`
 	CloneDelay time.Duration `json:"clone_delay,omitempty"`
+
+	CloneTaskDelay    time.Duration `json:"clone_task_delay,omitempty"`
+	DockerBridge      bool          `json:"docker_bridge,omitempty"`
+	DropCloneIdentity bool          `json:"drop_clone_identity,omitempty"`
+	TemplateDiskGB    int           `json:"template_disk_gb,omitempty"`
+}
+
+// Options is the simulator's options as a start order.
+func (o StartOrder) Options() vsphere.SimOptions {
+	return vsphere.SimOptions{Listen: o.Listen, Username: o.Username, Password: o.Password,
+		IPDelay: o.IPDelay, CloneDelay: o.CloneDelay, CloneTaskDelay: o.CloneTaskDelay, DockerBridge: o.DockerBridge,
+		DropCloneIdentity: o.DropCloneIdentity, TemplateDiskGB: o.TemplateDiskGB}
 }
 
 // Order is one later line: something to do to the running simulator.
@@ -140,9 +151,11 @@ var (
 // binary builds vcsimd once per process, without -race.
 func binary() (string, error) {
 	buildOnce.Do(func() {
+		// 'go test' puts the go command of its toolchain first on PATH.
 		goBin, err := exec.LookPath("go")
 		if err != nil {
-			goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+			buildErr = fmt.Errorf("building the simulator: %w", err)
+			return
 		}
 		if buildDir, buildErr = os.MkdirTemp("", "dvmm-vcsimd-"); buildErr != nil {
 			return
@@ -164,8 +177,8 @@ func Cleanup() {
 	}
 }
 
-// Start starts a simulator in a child process. Of o, Listen, Username,
-// Password, IPDelay and CloneDelay are honoured.
+// Start starts a simulator in a child process. Of o, all but Dir and
+// Logger are honoured.
 func Start(ctx context.Context, o vsphere.SimOptions) (*Sim, error) {
 	bin, err := binary()
 	if err != nil {
@@ -187,7 +200,8 @@ func Start(ctx context.Context, o vsphere.SimOptions) (*Sim, error) {
 	s := &Sim{cmd: cmd, in: in, out: bufio.NewReader(outPipe), exited: make(chan struct{})}
 	go func() { _ = cmd.Wait(); close(s.exited) }()
 	r, err := s.send(ctx, StartOrder{Listen: o.Listen, Username: o.Username, Password: o.Password,
-		IPDelay: o.IPDelay, CloneDelay: o.CloneDelay})
+		IPDelay: o.IPDelay, CloneDelay: o.CloneDelay, CloneTaskDelay: o.CloneTaskDelay, DockerBridge: o.DockerBridge,
+		DropCloneIdentity: o.DropCloneIdentity, TemplateDiskGB: o.TemplateDiskGB})
 	if err == nil && r.Started == nil {
 		err = errors.New("the simulator process did not say where it listens")
 	}

@@ -41,10 +41,7 @@ func run(in io.Reader, out io.Writer) error {
 	if err := json.Unmarshal(line, &start); err != nil {
 		return fmt.Errorf("start order: %w", err)
 	}
-	sim, err := vsphere.StartSimulator(ctx, vsphere.SimOptions{
-		Listen: start.Listen, Username: start.Username, Password: start.Password,
-		IPDelay: start.IPDelay, CloneDelay: start.CloneDelay,
-	})
+	sim, err := vsphere.StartSimulator(ctx, start.Options())
 	if err != nil {
 		return enc.Encode(simproc.Reply{Error: err.Error()})
 	}
