@@ -14,7 +14,6 @@ import (
 
 	"github.com/dvmm/dvmm/internal/app"
 	"github.com/dvmm/dvmm/internal/secret"
-	"github.com/dvmm/dvmm/internal/store"
 )
 
 // Check outcomes: a failure makes doctor exit 6; a warning does not.
@@ -124,7 +123,13 @@ func (c *cli) diagnose(ctx context.Context, timeout time.Duration) []doctorCheck
 	} else {
 		add("database", checkOK, "%s (mode %04o)", dbPath, perm)
 	}
-	checks = append(checks, databaseChecks(ctx, c.db)...)
+	for _, ch := range a.StoreHealth(ctx) {
+		status := checkOK
+		if !ch.OK {
+			status = checkFail
+		}
+		add(ch.Name, status, "%s", ch.Detail)
+	}
 
 	// tenants: needed to judge the secret key
 	tenants, err := a.Tenants(ctx)
@@ -176,37 +181,6 @@ func (c *cli) diagnose(ctx context.Context, timeout time.Duration) []doctorCheck
 	wg.Wait()
 	for _, r := range results {
 		checks = append(checks, r...)
-	}
-	return checks
-}
-
-// databaseChecks look inside an open database.
-func databaseChecks(ctx context.Context, db *store.DB) []doctorCheck {
-	var checks []doctorCheck
-	add := func(name, status, format string, args ...any) {
-		checks = append(checks, doctorCheck{Name: name, Status: status, Detail: fmt.Sprintf(format, args...)})
-	}
-	latest, err := store.LatestSchemaVersion()
-	if err != nil {
-		add("schema", checkFail, "%s", app.ErrorMessage(err))
-	} else if v, err := db.SchemaVersion(ctx); err != nil {
-		add("schema", checkFail, "%s", app.ErrorMessage(err))
-	} else if v != latest {
-		add("schema", checkFail, "version %d, this dvmm expects %d", v, latest)
-	} else {
-		add("schema", checkOK, "version %d, the latest", v)
-	}
-	if err := db.IntegrityCheck(ctx); err != nil {
-		add("integrity", checkFail, "%s", app.ErrorMessage(err))
-	} else {
-		add("integrity", checkOK, "integrity_check found nothing wrong")
-	}
-	if mode, err := db.JournalMode(ctx); err != nil {
-		add("journal", checkFail, "%s", app.ErrorMessage(err))
-	} else if mode != "wal" {
-		add("journal", checkFail, "journal mode is %s, not wal: is the file on a network file system?", mode)
-	} else {
-		add("journal", checkOK, "WAL")
 	}
 	return checks
 }

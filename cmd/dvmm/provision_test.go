@@ -72,7 +72,7 @@ func (f *flow) request(name string) app.RequestView {
 
 func (f *flow) vmEvents(requestID string, eventType string) int {
 	f.t.Helper()
-	events, err := f.db.LoadEvents(f.ctx, app.StreamVM, app.VMID(requestID))
+	events, err := f.db.LoadStream(f.ctx, app.StreamVM, app.VMID(requestID))
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -61,3 +61,11 @@ func (a *App) QueueBacklog(ctx context.Context, tenant string) (Backlog, error) 
 	}
 	return b, nil
 }
+
+// StoreHealth is what the store reports of its own health, if it checks any.
+func (a *App) StoreHealth(ctx context.Context) []Check {
+	if h, ok := a.Store.(HealthChecker); ok {
+		return h.HealthChecks(ctx)
+	}
+	return nil
+}

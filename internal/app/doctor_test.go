@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/app/apptest"
 )
 
 // commandsOnly is a Store that holds a fixed queue and nothing else.
@@ -32,7 +33,7 @@ func TestQueueBacklog(t *testing.T) {
 		{Status: app.CommandFailed},
 		{Status: app.CommandDone},
 	}}, nil, nil)
-	a.Now = func() time.Time { return now }
+	a.Clock = apptest.NewClock(now)
 	b, err := a.QueueBacklog(context.Background(), "acme")
 	if err != nil {
 		t.Fatal(err)

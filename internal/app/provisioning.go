@@ -64,7 +64,7 @@ func (a *App) Approve(ctx context.Context, actor Actor, idPrefix string, expecte
 		}
 		cmd := ProvisionVm{RequestID: r.ID(), TenantID: actor.Tenant, VmSpec: r.Spec(network), Attempt: 1}
 		key = provisionKey(r.ID(), 1)
-		return a.enqueue(ctx, tx, key, CmdProvisionVm, actor, r.ID(), cmd, tx.Now())
+		return a.enqueue(ctx, tx, key, CmdProvisionVm, actor, r.ID(), cmd, a.Now())
 	})
 	if err != nil {
 		return view, err
@@ -100,7 +100,7 @@ func (a *App) Retry(ctx context.Context, actor Actor, idPrefix string) (RequestV
 		}
 		key = provisionKey(r.ID(), attempt)
 		cmd := ProvisionVm{RequestID: r.ID(), TenantID: actor.Tenant, VmSpec: r.Spec(network), Attempt: attempt}
-		return a.enqueue(ctx, tx, key, CmdProvisionVm, actor, r.ID(), cmd, tx.Now())
+		return a.enqueue(ctx, tx, key, CmdProvisionVm, actor, r.ID(), cmd, a.Now())
 	})
 	if err != nil {
 		return view, err
@@ -109,8 +109,8 @@ func (a *App) Retry(ctx context.Context, actor Actor, idPrefix string) (RequestV
 }
 
 // defaultNetwork is the tenant's network, or "" before VMware is set.
-func defaultNetwork(ctx context.Context, tx Tx, tenant string) (string, error) {
-	t, err := loadTenant(ctx, tx, tenant)
+func defaultNetwork(ctx context.Context, log EventLog, tenant string) (string, error) {
+	t, err := loadTenant(ctx, log, tenant)
 	if err != nil || t.Vmware() == nil {
 		return "", err
 	}
@@ -124,20 +124,20 @@ func statusOf(r *Request, vm *VM) Status {
 	return r.Status()
 }
 
-func (a *App) enqueue(ctx context.Context, tx Tx, key, typ string, actor Actor, requestID string, payload any, at time.Time) error {
+func (a *App) enqueue(ctx context.Context, q CommandQueue, key, typ string, actor Actor, requestID string, payload any, at time.Time) error {
 	data, err := json.Marshal(payload)
 	if err != nil {
 		return err
 	}
-	_, err = tx.Enqueue(ctx, Command{Key: key, Type: typ, Tenant: actor.Tenant, RequestID: requestID, Payload: data,
-		Status: CommandPending, NextRunAt: at, Correlation: actor.CorrelationID, CreatedAt: tx.Now()})
+	_, err = q.Enqueue(ctx, Command{Key: key, Type: typ, Tenant: actor.Tenant, RequestID: requestID, Payload: data,
+		Status: CommandPending, NextRunAt: at, Correlation: actor.CorrelationID, CreatedAt: a.Now()})
 	return err
 }
 
 // handleProvisionVmNow runs the ProvisionVm handler right after the
 // approval committed. If this process dies first, serve runs it instead.
 func (a *App) handleProvisionVmNow(ctx context.Context, actor Actor, requestID, key string) (RequestView, error) {
-	cmd, ok, err := a.Store.ClaimByKey(ctx, key, "approve", a.Now(), time.Minute)
+	cmd, ok, err := a.Store.Claim(ctx, Claim{Worker: "approve", Key: key, Now: a.Now(), Lease: time.Minute})
 	if err != nil {
 		return RequestView{}, err
 	}
@@ -160,9 +160,7 @@ func (a *App) RunCommand(ctx context.Context, cmd Command, worker string) error 
 	case CmdCreateVm:
 		return a.handleCreateVm(ctx, cmd, worker)
 	}
-	return a.Store.Update(ctx, func(tx Tx) error {
-		return tx.FinishCommand(ctx, cmd.ID, CommandFailed, "unknown command type "+clip(cmd.Type, 40))
-	})
+	return a.finish(ctx, cmd.ID, Outcome{Status: CommandFailed, Error: "unknown command type " + clip(cmd.Type, 40)})
 }
 
 // handleProvisionVm is the process manager's handler: it starts the VM
@@ -171,9 +169,7 @@ func (a *App) RunCommand(ctx context.Context, cmd Command, worker string) error 
 func (a *App) handleProvisionVm(ctx context.Context, cmd Command) error {
 	var p ProvisionVm
 	if err := json.Unmarshal(cmd.Payload, &p); err != nil {
-		return a.Store.Update(ctx, func(tx Tx) error {
-			return tx.FinishCommand(ctx, cmd.ID, CommandFailed, "bad payload: "+err.Error())
-		})
+		return a.finish(ctx, cmd.ID, Outcome{Status: CommandFailed, Error: "bad payload: " + err.Error()})
 	}
 	actor := Actor{User: "dvmm", Tenant: p.TenantID, CorrelationID: cmd.Correlation}
 	meta := Metadata{Actor: "dvmm", CorrelationID: cmd.Correlation, CausationID: cmd.Key}
@@ -194,18 +190,18 @@ func (a *App) handleProvisionVm(ctx context.Context, cmd Command) error {
 					Message: "VMware is not configured for tenant " + p.TenantID + ": an admin runs 'dvmm vmware set', then 'dvmm request retry'", Attempt: p.Attempt})
 			} else {
 				work := CreateVm{RequestID: p.RequestID, TenantID: p.TenantID, Attempt: p.Attempt}
-				if err := a.enqueue(ctx, tx, CreateVmKey(p.RequestID, p.Attempt), CmdCreateVm, actor, p.RequestID, work, tx.Now()); err != nil {
+				if err := a.enqueue(ctx, tx, CreateVmKey(p.RequestID, p.Attempt), CmdCreateVm, actor, p.RequestID, work, a.Now()); err != nil {
 					return err
 				}
 			}
 			if _, err := a.record(ctx, tx, p.TenantID, StreamVM, VMID(p.RequestID), vm.Version(), meta, started...); err != nil {
 				return err
 			}
-			return tx.FinishCommand(ctx, cmd.ID, CommandDone, "")
+			return tx.Finish(ctx, cmd.ID, Outcome{Status: CommandDone, At: a.Now()})
 		}
 		// Already handled: by another process, or by this one before a
 		// crash. Finishing again is harmless; a finished command stays so.
-		if err := tx.FinishCommand(ctx, cmd.ID, CommandDone, ""); err != nil && ErrorKind(err) != KindConflict {
+		if err := tx.Finish(ctx, cmd.ID, Outcome{Status: CommandDone, At: a.Now()}); err != nil && ErrorKind(err) != KindConflict {
 			return err
 		}
 		return nil
@@ -254,30 +250,31 @@ func MachineSpecFor(t Target, requestID string, spec VmSpec) MachineSpec {
 }
 
 // handleCreateVm does the vSphere work of one attempt: find or clone the
-// VM, size it, power it on and wait for its IP, recording each stage.
+// VM, size it, power it on and wait for its IP, recording each stage. It
+// is the shell around DecideCreateVm: it does the I/O, the decision what
+// the result means is made there.
 func (a *App) handleCreateVm(ctx context.Context, cmd Command, worker string) error {
 	var p CreateVm
 	if err := json.Unmarshal(cmd.Payload, &p); err != nil {
-		return a.Store.Update(ctx, func(tx Tx) error {
-			return tx.FinishCommand(ctx, cmd.ID, CommandFailed, "bad payload: "+err.Error())
-		})
+		return a.finish(ctx, cmd.ID, Outcome{Status: CommandFailed, Error: "bad payload: " + err.Error()})
 	}
 	log := a.Log.With(slog.String("request_id", p.RequestID), slog.String("correlation_id", cmd.Correlation),
 		slog.String("command", cmd.Key), slog.Int("attempt", cmd.Attempts+1))
 	meta := Metadata{Actor: "dvmm", CorrelationID: cmd.Correlation, CausationID: cmd.Key}
 	vmID := VMID(p.RequestID)
 
-	events, err := a.Store.LoadEvents(ctx, StreamVM, vmID)
+	events, err := a.Store.LoadStream(ctx, StreamVM, vmID)
 	if err != nil {
 		return err
 	}
 	vm := NewVM(p.RequestID, events)
 	if !vm.Running(p.Attempt) {
 		log.Info("nothing to do: the attempt is no longer running", slog.String("status", string(vm.Status())))
-		return a.Store.Update(ctx, func(tx Tx) error { return tx.FinishCommand(ctx, cmd.ID, CommandDone, "") })
+		return a.finish(ctx, cmd.ID, Outcome{Status: CommandDone})
 	}
-	// appendVM records events on the VM stream if this attempt still runs.
-	appendVM := func(finish func(Tx) error, payloads ...Payload) error {
+	// appendVM records events on the VM stream if this attempt still runs,
+	// and settles the command in the same transaction when o is given.
+	appendVM := func(o *Outcome, payloads ...Payload) error {
 		return a.Store.Update(ctx, func(tx Tx) error {
 			evs, err := tx.LoadStream(ctx, StreamVM, vmID)
 			if err != nil {
@@ -290,8 +287,9 @@ func (a *App) handleCreateVm(ctx context.Context, cmd Command, worker string) er
 			if _, err := a.record(ctx, tx, p.TenantID, StreamVM, vmID, cur.Version(), meta, payloads...); err != nil {
 				return err
 			}
-			if finish != nil {
-				return finish(tx)
+			if o != nil {
+				o.At = a.Now()
+				return tx.Finish(ctx, cmd.ID, *o)
 			}
 			return nil
 		})
@@ -316,56 +314,48 @@ func (a *App) handleCreateVm(ctx context.Context, cmd Command, worker string) er
 		})
 	}
 	if errors.Is(err, errAttemptOver) {
-		return a.Store.Update(ctx, func(tx Tx) error { return tx.FinishCommand(ctx, cmd.ID, CommandDone, "") })
+		return a.finish(ctx, cmd.ID, Outcome{Status: CommandDone})
 	}
-	if err == nil {
-		log.Info("ready", slog.String("moref", machine.MoRef), slog.String("ip", machine.IP))
-		err = appendVM(func(tx Tx) error { return tx.FinishCommand(ctx, cmd.ID, CommandDone, "") },
-			VmProvisioned{VCenterName: machine.Name, MoRef: machine.MoRef, InstanceUUID: machine.InstanceUUID,
-				IP: machine.IP, Hostname: machine.Hostname, Adopted: machine.Adopted, Attempt: p.Attempt})
-		return ignoreAttemptOver(err)
-	}
-	if ctx.Err() != nil {
+	if err != nil && ctx.Err() != nil {
 		// Shutting down: the lease runs out and another worker takes over.
 		return ctx.Err()
 	}
-	f := AsFault(err)
-	if f.Transient && f.Code == FaultUnreachable {
-		// vCenter is down, not this command at fault: wait in the queue
-		// without spending an attempt, and say so once on the timeline.
-		delay := a.Retries.Wait
-		log.Warn("vCenter unreachable, waiting", slog.String("error", f.Message), slog.Duration("in", delay))
-		var payloads []Payload
-		if !vm.Waiting() {
-			payloads = append(payloads, VmWaitingForVCenter{Reason: f.Message})
-		}
-		reschedule := func(tx Tx) error { return tx.RescheduleCommand(ctx, cmd.ID, tx.Now().Add(delay), false, f.Message) }
-		if len(payloads) == 0 {
-			return a.Store.Update(ctx, reschedule)
-		}
-		return ignoreAttemptOver(appendVM(reschedule, payloads...))
-	}
-	attemptsSpent := cmd.Attempts + 1
-	if f.Transient && attemptsSpent < a.Retries.MaxAttempts {
-		delay := a.Retries.Delay(attemptsSpent + 1)
-		log.Warn("transient failure, retrying", slog.String("code", f.Code), slog.String("error", f.Message), slog.Duration("in", delay))
-		err = appendVM(func(tx Tx) error {
-			return tx.RescheduleCommand(ctx, cmd.ID, tx.Now().Add(delay), true, f.Message)
-		}, VmRetryScheduled{Attempt: attemptsSpent + 1, MaxAttempts: a.Retries.MaxAttempts, DelaySeconds: int(delay / time.Second), Reason: f.Message})
-		return ignoreAttemptOver(err)
-	}
-	log.Error("provisioning failed", slog.String("code", f.Code), slog.String("error", f.Message))
-	var payloads []Payload
-	if target.Password != "" || f.Code != FaultVmwareNotConfigured {
-		if removed, rerr := a.removePartial(ctx, target, p.RequestID); rerr != nil {
-			log.Warn("could not remove the partial VM", slog.String("error", AsFault(rerr).Message))
-		} else if removed != "" {
-			payloads = append(payloads, VmRemoved{MoRef: removed, Reason: "cleaned up after the failure"})
+	d := DecideCreateVm(CreateVmResult{Attempt: p.Attempt, Runs: cmd.Attempts, Waiting: vm.Waiting(),
+		Machine: machine, Err: err, Policy: a.Retries})
+	payloads := d.Events
+	switch d.Next {
+	case NextDone:
+		log.Info("ready", slog.String("moref", machine.MoRef), slog.String("ip", machine.IP))
+	case NextWait:
+		log.Warn("vCenter unreachable, waiting", slog.String("error", d.Error), slog.Duration("in", d.Delay))
+	case NextRetry:
+		log.Warn("transient failure, retrying", slog.String("error", d.Error), slog.Duration("in", d.Delay))
+	case NextFail:
+		log.Error("provisioning failed", slog.String("error", d.Error))
+		if d.RemovePartial && target.Password != "" {
+			if removed, rerr := a.removePartial(ctx, target, p.RequestID); rerr != nil {
+				log.Warn("could not remove the partial VM", slog.String("error", AsFault(rerr).Message))
+			} else if removed != "" {
+				payloads = append([]Payload{VmRemoved{MoRef: removed, Reason: "cleaned up after the failure"}}, payloads...)
+			}
 		}
 	}
-	payloads = append(payloads, VmProvisioningFailed{Code: f.Code, Message: f.Message, Attempt: p.Attempt, Transient: f.Transient})
-	err = appendVM(func(tx Tx) error { return tx.FinishCommand(ctx, cmd.ID, CommandFailed, f.Message) }, payloads...)
-	return ignoreAttemptOver(err)
+	o := d.Outcome(a.Now())
+	if len(payloads) == 0 {
+		return a.finish(ctx, cmd.ID, o)
+	}
+	return ignoreAttemptOver(appendVM(&o, payloads...))
+}
+
+// finish settles a command in a transaction of its own.
+func (a *App) finish(ctx context.Context, id int64, o Outcome) error {
+	return a.Store.Update(ctx, func(tx Tx) error {
+		o.At = a.Now()
+		if o.Status == CommandPending && o.RunAt.IsZero() {
+			o.RunAt = o.At
+		}
+		return tx.Finish(ctx, id, o)
+	})
 }
 
 // removePartial deletes a VM a failed attempt left behind; it returns its moref.
@@ -391,6 +381,9 @@ func ignoreAttemptOver(err error) error {
 	}
 	return err
 }
+
+// drivePoll is how often Drive looks again while the work is not its to run.
+const drivePoll = 200 * time.Millisecond
 
 // Drive runs the vSphere work of a request inline until the request is
 // READY or FAILED, as 'approve --wait' does. It claims the request's
@@ -418,7 +411,7 @@ func (a *App) Drive(ctx context.Context, actor Actor, requestID string, lease ti
 			ok  bool
 		)
 		if v.VM != nil && v.Status == StatusProvisioning {
-			cmd, ok, err = a.Store.ClaimByKey(ctx, CreateVmKey(requestID, v.VM.Attempt), worker, a.Now(), lease)
+			cmd, ok, err = a.Store.Claim(ctx, Claim{Worker: worker, Key: CreateVmKey(requestID, v.VM.Attempt), Now: a.Now(), Lease: lease})
 			if err != nil {
 				return v, err
 			}
@@ -436,7 +429,7 @@ func (a *App) Drive(ctx context.Context, actor Actor, requestID string, lease ti
 		select {
 		case <-ctx.Done():
 			return v, Errorf(KindUnavailable, "stopped waiting; provisioning goes on in 'dvmm serve'")
-		case <-time.After(200 * time.Millisecond):
+		case <-a.Clock.After(drivePoll):
 		}
 	}
 }
@@ -448,16 +441,14 @@ func (a *App) keepLease(ctx context.Context, id int64, worker string, lease time
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
-		t := time.NewTicker(lease / 3)
-		defer t.Stop()
 		for {
 			select {
 			case <-done:
 				return
 			case <-ctx.Done():
 				return
-			case <-t.C:
-				err := a.Store.Renew(ctx, id, worker, a.Now().Add(lease))
+			case <-a.Clock.After(lease / 3):
+				err := a.Store.Renew(ctx, id, worker, a.Now(), a.Now().Add(lease))
 				if ErrorKind(err) == KindConflict {
 					a.Log.Error("lease lost: stopping this worker's copy of the command", slog.Int64("command_id", id), slog.String("error", err.Error()))
 					cancel()

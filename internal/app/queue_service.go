@@ -75,10 +75,7 @@ func (a *App) RetryCommand(ctx context.Context, actor Actor, idText string) (Que
 				return it, err
 			}
 		default:
-			err := a.Store.Update(ctx, func(tx Tx) error {
-				return tx.RescheduleCommand(ctx, id, tx.Now(), false, it.LastError)
-			})
-			if err != nil {
+			if err := a.finish(ctx, id, Outcome{Status: CommandPending, Error: it.LastError}); err != nil {
 				return it, err
 			}
 		}

@@ -14,7 +14,7 @@ type App struct {
 	Store      Store
 	Hypervisor Hypervisor // nil when no vSphere work can run here
 	Secrets    SecretBox  // nil when no secret can be sealed or opened
-	Now        Clock
+	Clock      Clock
 	NewID      func() string
 	Retries    RetryPolicy
 	Log        *slog.Logger
@@ -22,9 +22,13 @@ type App struct {
 
 // New returns an App with the default clock, ids and retry policy.
 func New(store Store, hv Hypervisor, secrets SecretBox) *App {
-	return &App{Store: store, Hypervisor: hv, Secrets: secrets, Now: func() time.Time { return time.Now().UTC() },
+	return &App{Store: store, Hypervisor: hv, Secrets: secrets, Clock: SystemClock{},
 		NewID: NewID, Retries: DefaultRetryPolicy(), Log: slog.New(slog.DiscardHandler)}
 }
+
+// Now is the App's clock reading in UTC; every time dvmm keeps or compares
+// comes from here.
+func (a *App) Now() time.Time { return a.Clock.Now().UTC().Round(0) }
 
 // Actor is who runs a command, in which tenant.
 type Actor struct {
@@ -49,9 +53,10 @@ func (a *App) record(ctx context.Context, tx Tx, tenant, streamType, streamID st
 	if len(payloads) == 0 {
 		return nil, nil
 	}
+	at := a.Now()
 	events := make([]Event, len(payloads))
 	for i, p := range payloads {
-		events[i] = Event{TenantID: tenant, StreamType: streamType, StreamID: streamID, Type: p.EventType(), Data: p, Meta: meta}
+		events[i] = Event{TenantID: tenant, StreamType: streamType, StreamID: streamID, Type: p.EventType(), Data: p, Meta: meta, At: at}
 	}
 	stored, err := tx.Append(ctx, expected, events)
 	if err != nil {
@@ -65,14 +70,21 @@ func (a *App) record(ctx context.Context, tx Tx, tenant, streamType, streamID st
 	return stored, nil
 }
 
+// ReadModels are the read and write sides of the read models, as a
+// projection needs them.
+type ReadModels interface {
+	Queries
+	Projections
+}
+
 // Project updates the read models for one stored event. Rebuild uses it too.
-func Project(ctx context.Context, tx Tx, e Event) error {
+func Project(ctx context.Context, tx ReadModels, e Event) error {
 	switch e.StreamType {
 	case StreamTenant:
 		var v TenantView
 		if _, created := e.Data.(TenantCreated); !created {
 			var err error
-			if v, err = tx.GetTenant(ctx, e.StreamID); err != nil {
+			if v, err = tx.Tenant(ctx, e.StreamID); err != nil {
 				return err
 			}
 		}
@@ -92,7 +104,7 @@ func Project(ctx context.Context, tx Tx, e Event) error {
 		var v RequestView
 		if _, created := e.Data.(RequestCreated); !created {
 			var err error
-			if v, err = tx.GetRequest(ctx, requestID); err != nil {
+			if v, err = tx.Request(ctx, requestID); err != nil {
 				return err
 			}
 		}
@@ -111,8 +123,8 @@ func (a *App) meta(actor Actor) Metadata {
 	return Metadata{Actor: actor.User, CorrelationID: actor.CorrelationID}
 }
 
-func loadTenant(ctx context.Context, tx Tx, name string) (*Tenant, error) {
-	events, err := tx.LoadStream(ctx, StreamTenant, name)
+func loadTenant(ctx context.Context, log EventLog, name string) (*Tenant, error) {
+	events, err := log.LoadStream(ctx, StreamTenant, name)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +163,7 @@ func (a *App) CreateTenant(ctx context.Context, actor Actor, name, admin string)
 		if _, err := a.record(ctx, tx, name, StreamTenant, name, t.Version(), a.meta(actor), payloads...); err != nil {
 			return err
 		}
-		view, err = tx.GetTenant(ctx, name)
+		view, err = tx.Tenant(ctx, name)
 		return err
 	})
 	return view, err
@@ -175,7 +187,7 @@ func (a *App) AddMember(ctx context.Context, actor Actor, tenant, user string, r
 		if _, err := a.record(ctx, tx, tenant, StreamTenant, tenant, t.Version(), a.meta(actor), payloads...); err != nil {
 			return err
 		}
-		view, err = tx.GetTenant(ctx, tenant)
+		view, err = tx.Tenant(ctx, tenant)
 		return err
 	})
 	return view, err
@@ -194,11 +206,10 @@ func (a *App) memberOf(ctx context.Context, actor Actor) (*Tenant, error) {
 	if err := needUser(actor); err != nil {
 		return nil, err
 	}
-	events, err := a.Store.LoadEvents(ctx, StreamTenant, actor.Tenant)
+	t, err := loadTenant(ctx, a.Store, actor.Tenant)
 	if err != nil {
 		return nil, err
 	}
-	t := NewTenant(actor.Tenant, events)
 	return t, t.RequireMember(actor.User)
 }
 
@@ -234,7 +245,7 @@ func (a *App) CreateRequest(ctx context.Context, actor Actor, in NewRequestInput
 		if _, err := a.record(ctx, tx, actor.Tenant, StreamRequest, id, 0, a.meta(actor), payloads...); err != nil {
 			return err
 		}
-		view, err = tx.GetRequest(ctx, id)
+		view, err = tx.Request(ctx, id)
 		return err
 	})
 	return view, err
@@ -242,8 +253,8 @@ func (a *App) CreateRequest(ctx context.Context, actor Actor, in NewRequestInput
 
 // loadRequestFor loads a request of the actor's tenant inside tx; a request
 // of another tenant is not found, exactly like an unknown one.
-func loadRequestFor(ctx context.Context, tx Tx, actor Actor, id string) (*Request, error) {
-	events, err := tx.LoadStream(ctx, StreamRequest, id)
+func loadRequestFor(ctx context.Context, log EventLog, actor Actor, id string) (*Request, error) {
+	events, err := log.LoadStream(ctx, StreamRequest, id)
 	if err != nil {
 		return nil, err
 	}
@@ -302,7 +313,7 @@ func (a *App) decideRequest(ctx context.Context, actor Actor, idPrefix string, d
 				return err
 			}
 		}
-		view, err = tx.GetRequest(ctx, id)
+		view, err = tx.Request(ctx, id)
 		return err
 	})
 	return view, err
@@ -359,7 +370,33 @@ func (a *App) ListRequests(ctx context.Context, actor Actor, f RequestFilter) ([
 	return a.Store.ListRequests(ctx, f)
 }
 
-// Rebuild drops the read models and derives them again from the event log.
+// rebuildPage bounds how many events a rebuild holds in memory at once.
+const rebuildPage = 1000
+
+// Rebuild drops the read models and derives them again from the event
+// log, in one transaction: readers see the old models until it commits,
+// never a half-built one. Secrets and the command queue are not derived
+// from events and stay as they are.
 func (a *App) Rebuild(ctx context.Context) error {
-	return a.Store.Rebuild(ctx, Project)
+	return a.Store.Update(ctx, func(tx Tx) error {
+		if err := tx.ResetReadModels(ctx); err != nil {
+			return err
+		}
+		var after int64
+		for {
+			page, err := tx.ReadLog(ctx, after, rebuildPage)
+			if err != nil {
+				return err
+			}
+			for _, e := range page {
+				if err := Project(ctx, tx, e); err != nil {
+					return err
+				}
+				after = e.Seq
+			}
+			if len(page) < rebuildPage {
+				return nil
+			}
+		}
+	})
 }

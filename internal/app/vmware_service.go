@@ -31,7 +31,7 @@ func (a *App) SetVmware(ctx context.Context, actor Actor, s VmwareSettings, pass
 		if err != nil {
 			return Errorf(KindUnavailable, "cannot seal the vCenter password: %v", err)
 		}
-		if err := tx.PutSecret(ctx, actor.Tenant, SecretPassword, sealed); err != nil {
+		if err := tx.PutSecret(ctx, actor.Tenant, SecretPassword, sealed, a.Now()); err != nil {
 			return err
 		}
 		_, err = a.record(ctx, tx, actor.Tenant, StreamTenant, actor.Tenant, t.Version(), a.meta(actor), payloads...)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/dvmm/dvmm/internal/app"
 )
@@ -35,8 +36,8 @@ func (tx *Tx) PutRequest(ctx context.Context, v app.RequestView) error {
 	return err
 }
 
-// GetRequest reads a request's read model as this transaction sees it.
-func (tx *Tx) GetRequest(ctx context.Context, id string) (app.RequestView, error) {
+// Request reads a request's read model as this transaction sees it.
+func (tx *Tx) Request(ctx context.Context, id string) (app.RequestView, error) {
 	return getRequest(ctx, tx, id)
 }
 
@@ -68,8 +69,17 @@ func requestNotFound(id string) error {
 // LiveRequestNamed finds a request of the tenant's project that holds the
 // name: one neither rejected nor cancelled.
 func (tx *Tx) LiveRequestNamed(ctx context.Context, tenant, project, name string) (string, bool, error) {
+	return liveRequestNamed(ctx, tx, tenant, project, name)
+}
+
+// LiveRequestNamed finds a live request of that name outside a transaction.
+func (db *DB) LiveRequestNamed(ctx context.Context, tenant, project, name string) (string, bool, error) {
+	return liveRequestNamed(ctx, db, tenant, project, name)
+}
+
+func liveRequestNamed(ctx context.Context, q queryer, tenant, project, name string) (string, bool, error) {
 	var id string
-	err := tx.queryRow(ctx, `SELECT id FROM requests WHERE tenant = ? AND project = ? AND name = ? AND status NOT IN (?, ?) LIMIT 1`,
+	err := q.queryRow(ctx, `SELECT id FROM requests WHERE tenant = ? AND project = ? AND name = ? AND status NOT IN (?, ?) LIMIT 1`,
 		tenant, project, name, string(app.StatusRejected), string(app.StatusCancelled)).Scan(&id)
 	if isNoRows(err) {
 		return "", false, nil
@@ -79,7 +89,7 @@ func (tx *Tx) LiveRequestNamed(ctx context.Context, tenant, project, name string
 
 // ResolveRequestID finds the one request of the tenant whose id starts
 // with prefix. An exact id wins over longer ones it prefixes.
-func (db *DB) ResolveRequestID(ctx context.Context, tenant, prefix string) (string, error) {
+func resolveRequestIDOf(ctx context.Context, db queryer, tenant, prefix string) (string, error) {
 	if prefix == "" {
 		return "", app.Errorf(app.KindInvalid, "a request id is required")
 	}
@@ -126,7 +136,7 @@ func prefixEnd(prefix string) (string, bool) {
 // ListRequests lists requests newest first. Every filter is an equality
 // on a leading index column, so the cost follows the rows returned, not
 // the size of the log.
-func (db *DB) ListRequests(ctx context.Context, f app.RequestFilter) ([]app.RequestView, error) {
+func listRequestsOf(ctx context.Context, db queryer, f app.RequestFilter) ([]app.RequestView, error) {
 	var (
 		where []string
 		args  []any
@@ -186,7 +196,7 @@ func (tx *Tx) AddTimeline(ctx context.Context, e app.TimelineEntry) error {
 }
 
 // Timeline returns a request's timeline, oldest first.
-func (db *DB) Timeline(ctx context.Context, requestID string) ([]app.TimelineEntry, error) {
+func timelineOf(ctx context.Context, db queryer, requestID string) ([]app.TimelineEntry, error) {
 	rows, err := db.query(ctx, `SELECT seq, at, actor, text FROM timeline WHERE request_id = ? ORDER BY seq`, requestID)
 	if err != nil {
 		return nil, err
@@ -223,8 +233,8 @@ func (tx *Tx) PutTenant(ctx context.Context, v app.TenantView) error {
 	return err
 }
 
-// GetTenant reads a tenant's read model as this transaction sees it.
-func (tx *Tx) GetTenant(ctx context.Context, name string) (app.TenantView, error) {
+// Tenant reads a tenant's read model as this transaction sees it.
+func (tx *Tx) Tenant(ctx context.Context, name string) (app.TenantView, error) {
 	return getTenant(ctx, tx, name)
 }
 
@@ -250,7 +260,7 @@ func getTenant(ctx context.Context, q queryer, name string) (app.TenantView, err
 }
 
 // Tenants lists every tenant by name.
-func (db *DB) Tenants(ctx context.Context) ([]app.TenantView, error) {
+func tenantsOf(ctx context.Context, db queryer) ([]app.TenantView, error) {
 	rows, err := db.query(ctx, `SELECT view FROM tenants ORDER BY name`)
 	if err != nil {
 		return nil, err
@@ -283,7 +293,7 @@ func (tx *Tx) PutVmwareSettings(ctx context.Context, tenant string, s app.Vmware
 }
 
 // VmwareSettings reads a tenant's VMware settings.
-func (db *DB) VmwareSettings(ctx context.Context, tenant string) (app.VmwareSettings, error) {
+func vmwareSettingsOf(ctx context.Context, db queryer, tenant string) (app.VmwareSettings, error) {
 	var data string
 	err := db.queryRow(ctx, `SELECT settings FROM vmware_settings WHERE tenant = ?`, tenant).Scan(&data)
 	if isNoRows(err) {
@@ -300,18 +310,23 @@ func (db *DB) VmwareSettings(ctx context.Context, tenant string) (app.VmwareSett
 }
 
 // PutSecret stores a sealed secret, replacing an older one of that name.
-func (tx *Tx) PutSecret(ctx context.Context, tenant, name string, sealed []byte) error {
+func (tx *Tx) PutSecret(ctx context.Context, tenant, name string, sealed []byte, at time.Time) error {
 	if sealed == nil {
 		sealed = []byte{}
 	}
 	_, err := tx.exec(ctx, `INSERT INTO secrets (tenant, name, sealed, updated_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (tenant, name) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at`,
-		tenant, name, sealed, formatTime(tx.now))
+		tenant, name, sealed, formatTime(at))
 	return err
 }
 
+// PutSecret stores a sealed secret in a transaction of its own.
+func (db *DB) PutSecret(ctx context.Context, tenant, name string, sealed []byte, at time.Time) error {
+	return db.update(ctx, func(tx *Tx) error { return tx.PutSecret(ctx, tenant, name, sealed, at) })
+}
+
 // Secret reads a sealed secret.
-func (db *DB) Secret(ctx context.Context, tenant, name string) ([]byte, error) {
+func secretOf(ctx context.Context, db queryer, tenant, name string) ([]byte, error) {
 	var sealed []byte
 	err := db.queryRow(ctx, `SELECT sealed FROM secrets WHERE tenant = ? AND name = ?`, tenant, name).Scan(&sealed)
 	if isNoRows(err) {
@@ -333,4 +348,64 @@ func scanStrings(rows *sql.Rows) ([]string, error) {
 		out = append(out, s)
 	}
 	return out, dbError(rows.Err())
+}
+
+// ResolveRequestID reads outside a transaction.
+func (db *DB) ResolveRequestID(ctx context.Context, tenant, prefix string) (string, error) {
+	return resolveRequestIDOf(ctx, db, tenant, prefix)
+}
+
+// ResolveRequestID reads as this transaction sees it.
+func (tx *Tx) ResolveRequestID(ctx context.Context, tenant, prefix string) (string, error) {
+	return resolveRequestIDOf(ctx, tx, tenant, prefix)
+}
+
+// ListRequests reads outside a transaction.
+func (db *DB) ListRequests(ctx context.Context, f app.RequestFilter) ([]app.RequestView, error) {
+	return listRequestsOf(ctx, db, f)
+}
+
+// ListRequests reads as this transaction sees it.
+func (tx *Tx) ListRequests(ctx context.Context, f app.RequestFilter) ([]app.RequestView, error) {
+	return listRequestsOf(ctx, tx, f)
+}
+
+// Timeline reads outside a transaction.
+func (db *DB) Timeline(ctx context.Context, requestID string) ([]app.TimelineEntry, error) {
+	return timelineOf(ctx, db, requestID)
+}
+
+// Timeline reads as this transaction sees it.
+func (tx *Tx) Timeline(ctx context.Context, requestID string) ([]app.TimelineEntry, error) {
+	return timelineOf(ctx, tx, requestID)
+}
+
+// Tenants reads outside a transaction.
+func (db *DB) Tenants(ctx context.Context) ([]app.TenantView, error) {
+	return tenantsOf(ctx, db)
+}
+
+// Tenants reads as this transaction sees it.
+func (tx *Tx) Tenants(ctx context.Context) ([]app.TenantView, error) {
+	return tenantsOf(ctx, tx)
+}
+
+// VmwareSettings reads outside a transaction.
+func (db *DB) VmwareSettings(ctx context.Context, tenant string) (app.VmwareSettings, error) {
+	return vmwareSettingsOf(ctx, db, tenant)
+}
+
+// VmwareSettings reads as this transaction sees it.
+func (tx *Tx) VmwareSettings(ctx context.Context, tenant string) (app.VmwareSettings, error) {
+	return vmwareSettingsOf(ctx, tx, tenant)
+}
+
+// Secret reads outside a transaction.
+func (db *DB) Secret(ctx context.Context, tenant, name string) ([]byte, error) {
+	return secretOf(ctx, db, tenant, name)
+}
+
+// Secret reads as this transaction sees it.
+func (tx *Tx) Secret(ctx context.Context, tenant, name string) ([]byte, error) {
+	return secretOf(ctx, tx, tenant, name)
 }

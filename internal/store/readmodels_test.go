@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/store"
 )
 
 func TestResolveRequestID(t *testing.T) {
@@ -77,11 +78,11 @@ func TestReadModelsNotFound(t *testing.T) {
 		{"Tenant", func() error { _, err := db.Tenant(ctx, "nope"); return err }},
 		{"VmwareSettings", func() error { _, err := db.VmwareSettings(ctx, "nope"); return err }},
 		{"Secret", func() error { _, err := db.Secret(ctx, "nope", app.SecretPassword); return err }},
-		{"TxGetRequest", func() error {
-			return db.Update(ctx, func(tx app.Tx) error { _, err := tx.GetRequest(ctx, "nope"); return err })
+		{"TxRequest", func() error {
+			return db.Update(ctx, func(tx app.Tx) error { _, err := tx.Request(ctx, "nope"); return err })
 		}},
-		{"TxGetTenant", func() error {
-			return db.Update(ctx, func(tx app.Tx) error { _, err := tx.GetTenant(ctx, "nope"); return err })
+		{"TxTenant", func() error {
+			return db.Update(ctx, func(tx app.Tx) error { _, err := tx.Tenant(ctx, "nope"); return err })
 		}},
 	} {
 		t.Run("Err"+c.name, func(t *testing.T) { wantKind(t, c.call(), app.KindNotFound) })
@@ -212,10 +213,7 @@ func TestTimeline(t *testing.T) {
 }
 
 // snapshot is everything the read models answer, as JSON.
-func snapshot(t *testing.T, db interface {
-	app.Queries
-	app.Queue
-}) string {
+func snapshot(t *testing.T, db app.Store) string {
 	ctx := context.Background()
 	requests, err := db.ListRequests(ctx, app.RequestFilter{})
 	must(t, err)
@@ -280,7 +278,7 @@ func TestRebuild(t *testing.T) {
 		t.Fatal("damage did not show")
 	}
 
-	must(t, db.Rebuild(ctx, app.Project))
+	must(t, app.New(db, nil, nil).Rebuild(ctx))
 	if after := snapshot(t, db); after != before {
 		t.Errorf("read models differ after rebuild:\nbefore %s\nafter %s", before, after)
 	}
@@ -292,13 +290,7 @@ func TestRebuild(t *testing.T) {
 
 	t.Run("ErrProjectionRollsBack", func(t *testing.T) {
 		boom := app.Errorf(app.KindInternal, "boom")
-		n := 0
-		err := db.Rebuild(ctx, func(ctx context.Context, tx app.Tx, e app.Event) error {
-			if n++; n == 5 {
-				return boom
-			}
-			return app.Project(ctx, tx, e)
-		})
+		err := app.New(failingStore{DB: db, failAt: 5, err: boom}, nil, nil).Rebuild(ctx)
 		if err != boom {
 			t.Fatalf("Rebuild returned %v, want the projection's error", err)
 		}
@@ -318,4 +310,31 @@ func equalStrings(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// failingStore makes the failAt-th write of a read model fail with err,
+// as a broken projection would.
+type failingStore struct {
+	*store.DB
+	failAt int
+	err    error
+}
+
+func (s failingStore) Update(ctx context.Context, fn func(app.Tx) error) error {
+	n := 0
+	return s.DB.Update(ctx, func(tx app.Tx) error { return fn(&failingTx{Tx: tx, n: &n, at: s.failAt, err: s.err}) })
+}
+
+type failingTx struct {
+	app.Tx
+	n   *int
+	at  int
+	err error
+}
+
+func (tx *failingTx) PutRequest(ctx context.Context, v app.RequestView) error {
+	if *tx.n++; *tx.n == tx.at {
+		return tx.err
+	}
+	return tx.Tx.PutRequest(ctx, v)
 }
