@@ -13,28 +13,16 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/contract"
 	"github.com/dvmm/dvmm/internal/secret"
 )
 
 // Check outcomes: a failure makes doctor exit 6; a warning does not.
 const (
-	checkOK   = "ok"
-	checkWarn = "warn"
-	checkFail = "fail"
+	checkOK   = contract.CheckOK
+	checkWarn = contract.CheckWarn
+	checkFail = contract.CheckFail
 )
-
-// doctorCheck is one line of 'dvmm doctor'.
-type doctorCheck struct {
-	Name   string `json:"name"`
-	Status string `json:"status"` // ok, warn or fail
-	Detail string `json:"detail"`
-}
-
-// doctorReport is what 'dvmm doctor -o json' prints.
-type doctorReport struct {
-	OK     bool          `json:"ok"`
-	Checks []doctorCheck `json:"checks"`
-}
 
 // overdue is how long due work may wait before doctor asks whether serve runs.
 const overdue = 5 * time.Minute
@@ -83,10 +71,10 @@ change the exit code.`,
 
 // diagnose runs every check in order; a check that cannot run because an
 // earlier one failed is left out.
-func (c *cli) diagnose(ctx context.Context, timeout time.Duration) []doctorCheck {
-	var checks []doctorCheck
+func (c *cli) diagnose(ctx context.Context, timeout time.Duration) []contract.Check {
+	var checks []contract.Check
 	add := func(name, status, format string, args ...any) {
-		checks = append(checks, doctorCheck{Name: name, Status: status, Detail: fmt.Sprintf(format, args...)})
+		checks = append(checks, contract.Check{Name: name, Status: status, Detail: fmt.Sprintf(format, args...)})
 	}
 
 	// config
@@ -166,7 +154,7 @@ func (c *cli) diagnose(ctx context.Context, timeout time.Duration) []doctorCheck
 	}
 
 	// each tenant's vCenter and queue, at the same time
-	results := make([][]doctorCheck, len(tenants))
+	results := make([][]contract.Check, len(tenants))
 	var wg sync.WaitGroup
 	limit := make(chan struct{}, 8)
 	for i, t := range tenants {
@@ -186,11 +174,11 @@ func (c *cli) diagnose(ctx context.Context, timeout time.Duration) []doctorCheck
 }
 
 // tenantChecks check one tenant's vCenter settings and its queue.
-func tenantChecks(ctx context.Context, a *app.App, t app.TenantView, keyOK bool, timeout time.Duration) []doctorCheck {
-	var checks []doctorCheck
+func tenantChecks(ctx context.Context, a *app.App, t app.TenantView, keyOK bool, timeout time.Duration) []contract.Check {
+	var checks []contract.Check
 	prefix := "tenant " + t.Name + ": "
 	add := func(name, status, detail string) {
-		checks = append(checks, doctorCheck{Name: prefix + name, Status: status, Detail: detail})
+		checks = append(checks, contract.Check{Name: prefix + name, Status: status, Detail: detail})
 	}
 	switch {
 	case !t.Vmware:
@@ -202,7 +190,7 @@ func tenantChecks(ctx context.Context, a *app.App, t app.TenantView, keyOK bool,
 		vc, err := a.DiagnoseVmware(cctx, t.Name)
 		cancel()
 		if err != nil {
-			add("vmware", checkFail, app.ErrorMessage(err))
+			add("vmware", checkFail, errorText(err))
 			break
 		}
 		for _, ch := range vc {
@@ -210,12 +198,12 @@ func tenantChecks(ctx context.Context, a *app.App, t app.TenantView, keyOK bool,
 			if !ch.OK {
 				status = checkFail
 			}
-			add(ch.Name, status, ch.Detail)
+			add(ch.Name, status, withHint(ch.Detail, ch.Code))
 		}
 	}
 	b, err := a.QueueBacklog(ctx, t.Name)
 	if err != nil {
-		add("queue", checkFail, app.ErrorMessage(err))
+		add("queue", checkFail, errorText(err))
 		return checks
 	}
 	detail := fmt.Sprintf("%d due, %d running, %d waiting for a retry, %d failed", b.Due, b.Running, b.Waiting, b.Failed)
@@ -230,7 +218,7 @@ func tenantChecks(ctx context.Context, a *app.App, t app.TenantView, keyOK bool,
 }
 
 // printChecks prints one line per check and fails if any check failed.
-func (c *cli) printChecks(checks []doctorCheck) error {
+func (c *cli) printChecks(checks []contract.Check) error {
 	failed, warned := 0, 0
 	for _, ch := range checks {
 		switch ch.Status {
@@ -241,7 +229,7 @@ func (c *cli) printChecks(checks []doctorCheck) error {
 		}
 	}
 	if c.structured() {
-		if err := c.printer.data(doctorReport{OK: failed == 0, Checks: checks}); err != nil {
+		if err := c.printer.data(contract.DoctorReport{OK: failed == 0, Checks: checks}); err != nil {
 			return err
 		}
 	} else {

@@ -59,7 +59,7 @@ func reportError(w io.Writer, err error) int {
 		return ee.code
 	}
 	kind := app.ErrorKind(err)
-	msg := app.ErrorMessage(err)
+	msg := errorText(err)
 	if kind == app.KindInternal {
 		msg = "internal error: " + err.Error()
 	}

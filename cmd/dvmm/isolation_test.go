@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/contract"
 	"github.com/dvmm/dvmm/internal/vsphere"
 )
 
@@ -190,7 +191,7 @@ func TestTenantIsolation(t *testing.T) {
 		t.Errorf("initech's queue: exit %d, %s", r.code, r.out)
 	}
 	// globex's VM named like an acme request is globex's own.
-	var st vmStatusJSON
+	var st contract.VMStatus
 	decode(t, h.must(in("globex", "gus", "vm", "status", "web-02", "-o", "json")...), &st)
 	if st.RequestID != gReady || st.Live == nil || st.Recorded == nil || st.Live.InstanceUUID != st.Recorded.InstanceUUID {
 		t.Errorf("globex's vm status web-02: %+v, want request %s as its vCenter sees it", st, gReady)

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/contract"
 )
 
 func newQueueListCmd(c *cli) *cobra.Command {
@@ -30,7 +31,7 @@ the last error.`,
 				if items == nil {
 					items = []app.QueueItem{}
 				}
-				return c.printer.data(items)
+				return c.printer.data(contract.NewQueueItems(items))
 			}
 			c.printer.table(queueRows(items, c.wide()))
 			return nil

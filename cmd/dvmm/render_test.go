@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/contract"
 )
 
 // frameOf is a watch frame of a request in a given status with the given
@@ -25,7 +26,7 @@ func frameOf(status app.Status, texts ...string) frame {
 	for _, e := range tl {
 		log = append(log, logLine(p, e))
 	}
-	return frame{view: v, data: newRequestJSON(v, tl), log: log,
+	return frame{view: v, data: contract.NewRequestWithTimeline(v, tl), log: log,
 		draw: func(p *printer) { renderRequest(p, v, tl, false) }}
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/contract"
 )
 
 func newRequestCmd(c *cli) *cobra.Command {
@@ -17,26 +18,13 @@ or rejects it; approval starts provisioning at once.`,
 		newRequestRetryCmd(c), newRequestListCmd(c), newRequestShowCmd(c))
 }
 
-// requestJSON is the stable JSON of one request with its timeline.
-type requestJSON struct {
-	app.RequestView
-	Timeline []app.TimelineEntry `json:"timeline"`
-}
-
 // printRequest shows a request and its timeline.
 func (c *cli) printRequest(v app.RequestView, tl []app.TimelineEntry) error {
 	if c.structured() {
-		return c.printer.data(newRequestJSON(v, tl))
+		return c.printer.data(contract.NewRequestWithTimeline(v, tl))
 	}
 	renderRequest(c.printer, v, tl, c.wide())
 	return nil
-}
-
-func newRequestJSON(v app.RequestView, tl []app.TimelineEntry) requestJSON {
-	if tl == nil {
-		tl = []app.TimelineEntry{}
-	}
-	return requestJSON{RequestView: v, Timeline: tl}
 }
 
 // renderRequest draws a request's fields and timeline; wide adds the
@@ -67,7 +55,7 @@ func renderRequest(p *printer, v app.RequestView, tl []app.TimelineEntry, wide b
 			{"MoRef", vm.MoRef},
 			{"IP", vm.IP},
 			{"Stage", string(vm.Stage)},
-			{"Error", vm.Error},
+			{"Error", withHint(vm.Error, vm.ErrorCode)},
 		}...)
 		if wide {
 			pairs = append(pairs, [][2]string{

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/contract"
 )
 
 func newTenantListCmd(c *cli) *cobra.Command {
@@ -29,7 +30,7 @@ func newTenantListCmd(c *cli) *cobra.Command {
 				if ts == nil {
 					ts = []app.TenantView{}
 				}
-				return c.printer.data(ts)
+				return c.printer.data(contract.NewTenants(ts))
 			}
 			c.printer.table(tenantRows(ts, c.wide()))
 			return nil

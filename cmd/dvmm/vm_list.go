@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/contract"
 )
 
 func newVMListCmd(c *cli) *cobra.Command {
@@ -25,9 +26,9 @@ func newVMListCmd(c *cli) *cobra.Command {
 				return err
 			}
 			if c.structured() {
-				out := make([]vmStatusJSON, 0, len(vs))
+				out := make([]contract.VMStatus, 0, len(vs))
 				for _, v := range vs {
-					out = append(out, newVMStatusJSON(v, nil))
+					out = append(out, contract.NewVMStatus(v, nil))
 				}
 				return c.printer.data(out)
 			}

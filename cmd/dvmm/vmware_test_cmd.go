@@ -29,9 +29,10 @@ exit 6 if any fails.`,
 				return err
 			}
 			failed := 0
-			for _, ch := range checks {
+			for i, ch := range checks {
 				if !ch.OK {
 					failed++
+					checks[i].Detail = withHint(ch.Detail, ch.Code)
 				}
 			}
 			if c.structured() {

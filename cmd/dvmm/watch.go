@@ -195,7 +195,7 @@ func outcomeError(v app.RequestView) error {
 	case app.StatusFailed:
 		msg := "provisioning failed"
 		if v.VM != nil && v.VM.Error != "" {
-			msg += ": " + v.VM.Error
+			msg += ": " + withHint(v.VM.Error, v.VM.ErrorCode)
 		}
 		return &exitError{code: ExitFailed, msg: msg}
 	case app.StatusRejected:

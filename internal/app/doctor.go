@@ -17,7 +17,7 @@ func (a *App) DiagnoseVmware(ctx context.Context, tenant string) ([]Check, error
 	}
 	t, err := a.target(ctx, tenant)
 	if err != nil {
-		return []Check{{Name: "password", OK: false, Detail: ErrorMessage(err)}}, nil
+		return []Check{{Name: "password", OK: false, Detail: ErrorMessage(err), Code: ErrorCode(err)}}, nil
 	}
 	if a.Hypervisor == nil {
 		return nil, Errorf(KindUnavailable, "no hypervisor is wired into this process")

@@ -214,6 +214,9 @@ type Check struct {
 	Name   string `json:"name"`
 	OK     bool   `json:"ok"`
 	Detail string `json:"detail"`
+	// Code is a failed check's error code, for the advice an edge adds;
+	// it is not part of the output contract.
+	Code string `json:"-"`
 }
 
 // Hypervisor is the port to vCenter. Errors are *Fault values, classified

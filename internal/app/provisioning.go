@@ -187,7 +187,7 @@ func (a *App) handleProvisionVm(ctx context.Context, cmd Command) error {
 			}
 			if t.Vmware() == nil {
 				started = append(started, VmProvisioningFailed{Code: FaultVmwareNotConfigured,
-					Message: "VMware is not configured for tenant " + p.TenantID + ": an admin runs 'dvmm vmware set', then 'dvmm request retry'", Attempt: p.Attempt})
+					Message: "VMware is not configured for tenant " + p.TenantID, Attempt: p.Attempt})
 			} else {
 				work := CreateVm{RequestID: p.RequestID, TenantID: p.TenantID, Attempt: p.Attempt}
 				if err := a.enqueue(ctx, tx, CreateVmKey(p.RequestID, p.Attempt), CmdCreateVm, actor, p.RequestID, work, a.Now()); err != nil {
@@ -220,7 +220,7 @@ func (a *App) target(ctx context.Context, tenant string) (Target, error) {
 	t := Target{Tenant: tenant, Settings: s}
 	sealed, err := a.Store.Secret(ctx, tenant, SecretPassword)
 	if ErrorKind(err) == KindNotFound {
-		return Target{}, &Fault{Code: FaultBadCredentials, Message: "no vCenter password is stored for tenant " + tenant + ": run 'dvmm vmware set' again"}
+		return Target{}, &Fault{Code: FaultBadCredentials, Message: "no vCenter password is stored for tenant " + tenant}
 	}
 	if err != nil {
 		return Target{}, err
@@ -230,7 +230,7 @@ func (a *App) target(ctx context.Context, tenant string) (Target, error) {
 	}
 	pw, err := a.Secrets.Open(sealed)
 	if err != nil {
-		return Target{}, &Fault{Code: FaultBadCredentials, Message: "the stored vCenter password cannot be opened with this secret key: run 'dvmm vmware set' again"}
+		return Target{}, &Fault{Code: FaultBadCredentials, Message: "the stored vCenter password cannot be opened with this secret key"}
 	}
 	t.Password = string(pw)
 	return t, nil
@@ -428,7 +428,7 @@ func (a *App) Drive(ctx context.Context, actor Actor, requestID string, lease ti
 		}
 		select {
 		case <-ctx.Done():
-			return v, Errorf(KindUnavailable, "stopped waiting; provisioning goes on in 'dvmm serve'")
+			return v, Coded(KindUnavailable, CodeStoppedWaiting, "stopped waiting")
 		case <-a.Clock.After(drivePoll):
 		}
 	}

@@ -55,7 +55,7 @@ func (a *App) RetryCommand(ctx context.Context, actor Actor, idText string) (Que
 	}
 	id, err := strconv.ParseInt(idText, 10, 64)
 	if err != nil || id <= 0 {
-		return QueueItem{}, Errorf(KindInvalid, "invalid command id %s: use the number 'dvmm queue list' shows", quote(idText, 20))
+		return QueueItem{}, Coded(KindInvalid, CodeBadCommandID, "invalid command id %s", quote(idText, 20))
 	}
 	items, err := a.ListQueue(ctx, actor)
 	if err != nil {

@@ -131,7 +131,7 @@ func (r *Request) decide(tenant *Tenant, actor, verb string, expected int) error
 		return Errorf(KindConflict, "request %s is %s, not pending: it cannot be %s", short(r.id), r.status, pastTense(verb))
 	}
 	if expected > 0 && expected != r.version {
-		return Errorf(KindConflict, "request %s changed since you saw it (version %d, now %d): look at it again with 'dvmm request show'", short(r.id), expected, r.version)
+		return Coded(KindConflict, CodeStaleVersion, "request %s changed since you saw it (version %d, now %d)", short(r.id), expected, r.version)
 	}
 	return nil
 }

@@ -133,14 +133,14 @@ func loadTenant(ctx context.Context, log EventLog, name string) (*Tenant, error)
 
 func needTenant(actor Actor) error {
 	if actor.Tenant == "" {
-		return Errorf(KindInvalid, "no tenant given: use --tenant or set DVMM_TENANT")
+		return Coded(KindInvalid, CodeNoTenant, "no tenant given")
 	}
 	return ValidateSlug("tenant", actor.Tenant)
 }
 
 func needUser(actor Actor) error {
 	if actor.User == "" {
-		return Errorf(KindInvalid, "no user given: use --user or set DVMM_USER")
+		return Coded(KindInvalid, CodeNoUser, "no user given")
 	}
 	return ValidateSlug("user", actor.User)
 }
@@ -265,7 +265,7 @@ func loadRequestFor(ctx context.Context, log EventLog, actor Actor, id string) (
 }
 
 func notFound(id string) error {
-	return Errorf(KindNotFound, "request %s not found in your tenant: list them with 'dvmm request list'", clip(id, 30))
+	return Coded(KindNotFound, CodeRequestNotFound, "request %s not found in your tenant", clip(id, 30))
 }
 
 // resolve turns a user-given id prefix into a request id of the actor's tenant.
@@ -351,6 +351,13 @@ func (a *App) ShowRequest(ctx context.Context, actor Actor, idPrefix string) (Re
 	}
 	tl, err := a.Store.Timeline(ctx, id)
 	return v, tl, err
+}
+
+// RequestTimeline returns the timeline of a request of the actor's
+// tenant, for those who follow it while its work runs.
+func (a *App) RequestTimeline(ctx context.Context, actor Actor, idPrefix string) ([]TimelineEntry, error) {
+	_, tl, err := a.ShowRequest(ctx, actor, idPrefix)
+	return tl, err
 }
 
 // ListRequests lists the actor's tenant's requests, newest first.

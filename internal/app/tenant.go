@@ -98,7 +98,7 @@ func (t *Tenant) Role(user string) Role { return t.members[user] }
 // RequireMember fails unless user belongs to the tenant.
 func (t *Tenant) RequireMember(user string) error {
 	if !t.Exists() {
-		return Errorf(KindNotFound, "tenant %q not found: create it with 'dvmm tenant create'", t.name)
+		return Coded(KindNotFound, CodeTenantNotFound, "tenant %q not found", t.name)
 	}
 	if t.members[user] == "" {
 		return Errorf(KindForbidden, "%s is not a member of tenant %s: ask a tenant admin to add you", user, t.name)

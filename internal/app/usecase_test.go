@@ -691,6 +691,13 @@ func TestShowAndListUseCases(t *testing.T) {
 	if v.ID != r1.ID || len(tl) != 1 || tl[0].Actor != "bob" || tl[0].Text != "Request created" {
 		t.Fatalf("show %+v %+v", v, tl)
 	}
+	tl, err = w.app.RequestTimeline(w.ctx, w.carol, r1.ID[:6])
+	w.must(err)
+	if len(tl) != 1 || tl[0].Text != "Request created" {
+		t.Fatalf("timeline %+v", tl)
+	}
+	_, err = w.app.RequestTimeline(w.ctx, w.zed, r1.ID)
+	w.wantKind(err, app.KindNotFound)
 	_, _, err = w.app.ShowRequest(w.ctx, w.bob, "aaaa")
 	w.wantKind(err, app.KindInvalid)
 	_, _, err = w.app.ShowRequest(w.ctx, w.zed, r1.ID)

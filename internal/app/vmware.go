@@ -48,7 +48,7 @@ func (s VmwareSettings) Validate() error {
 		return Errorf(KindInvalid, "vCenter URL must use https, not %s", quote(u.Scheme, 10))
 	}
 	if u.User != nil {
-		return Errorf(KindInvalid, "put the user in --username, not in the vCenter URL")
+		return Coded(KindInvalid, CodeUserInURL, "the vCenter URL names a user")
 	}
 	required := []struct{ name, v string }{
 		{"username", s.Username}, {"datacenter", s.Datacenter}, {"datastore", s.Datastore},
@@ -72,13 +72,13 @@ func (s VmwareSettings) Validate() error {
 		}
 	}
 	if tls > 1 {
-		return Errorf(KindInvalid, "give only one of a CA file, a thumbprint or --insecure")
+		return Coded(KindInvalid, CodeTrustConflict, "more than one way to trust vCenter is given")
 	}
 	if s.IPTimeoutSec < 0 || s.IPTimeoutSec > 24*3600 {
 		return Errorf(KindInvalid, "IP timeout must be between 0 and 24h")
 	}
 	if !s.HasPassword {
-		return Errorf(KindInvalid, "a password is required: give --password-file, --password-env or --password-stdin")
+		return Coded(KindInvalid, CodePasswordRequired, "a password is required")
 	}
 	return nil
 }

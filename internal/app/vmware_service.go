@@ -47,7 +47,7 @@ func (a *App) ShowVmware(ctx context.Context, actor Actor) (VmwareSettings, erro
 	}
 	s, err := a.Store.VmwareSettings(ctx, actor.Tenant)
 	if ErrorKind(err) == KindNotFound {
-		return s, Errorf(KindNotFound, "VMware is not configured for tenant %s: an admin runs 'dvmm vmware set'", actor.Tenant)
+		return s, Coded(KindNotFound, CodeVmwareNotConfigured, "VMware is not configured for tenant %s", actor.Tenant)
 	}
 	return s, err
 }
@@ -59,7 +59,7 @@ func (a *App) TestVmware(ctx context.Context, actor Actor) ([]Check, error) {
 	}
 	t, err := a.target(ctx, actor.Tenant)
 	if err != nil {
-		return []Check{{Name: "password", OK: false, Detail: ErrorMessage(err)}}, nil
+		return []Check{{Name: "password", OK: false, Detail: ErrorMessage(err), Code: ErrorCode(err)}}, nil
 	}
 	if a.Hypervisor == nil {
 		return nil, Errorf(KindUnavailable, "no hypervisor is wired into this process")
@@ -123,7 +123,7 @@ func (a *App) resolveVM(ctx context.Context, actor Actor, ref string) (string, e
 			return "", Errorf(KindInvalid, "%d VMs are named %s: give the request id instead", len(match), ref)
 		}
 	}
-	return "", Errorf(KindNotFound, "VM %s not found in your tenant: list them with 'dvmm vm list'", clip(ref, 30))
+	return "", Coded(KindNotFound, CodeVMNotFound, "VM %s not found in your tenant", clip(ref, 30))
 }
 
 // ListVMs lists the requests of the actor's tenant that have a VM.

@@ -51,7 +51,7 @@ type DB struct {
 // if it does not exist, and applies pending schema migrations.
 func Open(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
-		return nil, app.Errorf(app.KindInvalid, "no database path given: use --db or set DVMM_DB")
+		return nil, app.Coded(app.KindInvalid, app.CodeNoDatabasePath, "no database path given")
 	}
 	if err := prepareFile(path); err != nil {
 		return nil, err

@@ -63,7 +63,7 @@ func getRequest(ctx context.Context, q queryer, id string) (app.RequestView, err
 }
 
 func requestNotFound(id string) error {
-	return app.Errorf(app.KindNotFound, "request %s not found in your tenant: list them with 'dvmm request list'", clip(id, 30))
+	return app.Coded(app.KindNotFound, app.CodeRequestNotFound, "request %s not found in your tenant", clip(id, 30))
 }
 
 // LiveRequestNamed finds a request of the tenant's project that holds the
@@ -247,7 +247,7 @@ func getTenant(ctx context.Context, q queryer, name string) (app.TenantView, err
 	var view string
 	err := q.queryRow(ctx, `SELECT view FROM tenants WHERE name = ?`, name).Scan(&view)
 	if isNoRows(err) {
-		return app.TenantView{}, app.Errorf(app.KindNotFound, "tenant %q not found: create it with 'dvmm tenant create'", clip(name, 70))
+		return app.TenantView{}, app.Coded(app.KindNotFound, app.CodeTenantNotFound, "tenant %q not found", clip(name, 70))
 	}
 	if err != nil {
 		return app.TenantView{}, err
@@ -297,7 +297,7 @@ func vmwareSettingsOf(ctx context.Context, db queryer, tenant string) (app.Vmwar
 	var data string
 	err := db.queryRow(ctx, `SELECT settings FROM vmware_settings WHERE tenant = ?`, tenant).Scan(&data)
 	if isNoRows(err) {
-		return app.VmwareSettings{}, app.Errorf(app.KindNotFound, "VMware is not configured for tenant %s: an admin runs 'dvmm vmware set'", clip(tenant, 70))
+		return app.VmwareSettings{}, app.Coded(app.KindNotFound, app.CodeVmwareNotConfigured, "VMware is not configured for tenant %s", clip(tenant, 70))
 	}
 	if err != nil {
 		return app.VmwareSettings{}, err
