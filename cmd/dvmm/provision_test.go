@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/contract"
 	"github.com/dvmm/dvmm/internal/secret"
 	"github.com/dvmm/dvmm/internal/store"
 	"github.com/dvmm/dvmm/internal/vsphere"
@@ -174,7 +175,7 @@ func TestVMFromEarlierAttemptIsAdopted(t *testing.T) {
 	}
 	var lines []string
 	for _, e := range tl {
-		lines = append(lines, e.Text)
+		lines = append(lines, contract.TimelineText(e))
 	}
 	all := strings.Join(lines, "\n")
 	if !strings.Contains(all, "Found the VM of an earlier attempt") || !strings.Contains(all, "adopted") {

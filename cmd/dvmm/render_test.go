@@ -19,7 +19,8 @@ func frameOf(status app.Status, texts ...string) frame {
 	var tl []app.TimelineEntry
 	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	for i, t := range texts {
-		tl = append(tl, app.TimelineEntry{Seq: int64(i + 1), At: at, Text: t})
+		// A step without data shows as its type: here, the text wanted.
+		tl = append(tl, app.TimelineEntry{Seq: int64(i + 1), At: at, Type: t})
 	}
 	var log []string
 	p := makePrinter(&bytes.Buffer{}, "table", false, true)

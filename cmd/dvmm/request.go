@@ -81,11 +81,11 @@ func renderRequest(p *printer, v app.RequestView, tl []app.TimelineEntry, wide b
 func timelineLines(p *printer, tl []app.TimelineEntry) []string {
 	width := 0
 	for _, e := range tl {
-		width = max(width, len(e.Text))
+		width = max(width, len(contract.TimelineText(e)))
 	}
 	out := make([]string, 0, len(tl))
 	for _, e := range tl {
-		out = append(out, fmt.Sprintf("  %s  %-*s  %s", p.dim(formatTime(e.At)), width, e.Text, p.dim(e.Actor)))
+		out = append(out, fmt.Sprintf("  %s  %-*s  %s", p.dim(formatTime(e.At)), width, contract.TimelineText(e), p.dim(e.Actor)))
 	}
 	return out
 }

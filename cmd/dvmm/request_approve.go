@@ -164,7 +164,7 @@ func (g *progress) poll(ctx context.Context) {
 			continue
 		}
 		g.spin.Println(line)
-		g.spin.Set(e.Text)
+		g.spin.Set(contract.TimelineText(e))
 	}
 	g.seen = max(g.seen, len(tl))
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/contract"
 	"github.com/dvmm/dvmm/internal/store"
 	"github.com/dvmm/dvmm/internal/vsphere"
 )
@@ -53,7 +54,7 @@ func (f *flow) timeline(id string) string {
 	}
 	var lines []string
 	for _, e := range tl {
-		lines = append(lines, e.Text)
+		lines = append(lines, contract.TimelineText(e))
 	}
 	return strings.Join(lines, "\n")
 }

@@ -244,35 +244,12 @@ func TestPayloadRoundTrip(t *testing.T) {
 		if string(again) != string(data) {
 			t.Errorf("%s: %s != %s", typ, again, data)
 		}
-		if app.Timeline(app.Event{Data: back}) == "" && typ != app.EvTenantCreated && typ != app.EvTenantMemberAdded && typ != app.EvVmwareConfigured {
-			t.Errorf("%s adds no timeline line", typ)
-		}
 	}
 	if _, err := app.DecodePayload("no.such", []byte("{}")); err == nil {
 		t.Error("unknown type decoded")
 	}
 	if _, err := app.DecodePayload(app.EvRequestCreated, []byte("{garbage")); err == nil {
 		t.Error("garbage decoded")
-	}
-}
-
-func TestTimelineLines(t *testing.T) {
-	for _, tc := range []struct {
-		p    app.Payload
-		want string
-	}{
-		{created, "Request created"},
-		{app.RequestApproved{By: "alice"}, "Approved by alice"},
-		{app.RequestRejected{By: "alice", Reason: "no budget"}, "Rejected by alice: no budget"},
-		{app.VmProvisioningStarted{Attempt: 1}, "Provisioning started"},
-		{app.VmProvisioningFailed{Code: app.FaultVmwareNotConfigured}, "VMware not configured"},
-		{app.VmProvisioned{IP: "10.0.0.5"}, "VM ready (IP 10.0.0.5)"},
-		{app.VmProvisioned{}, "VM ready (IP pending)"},
-		{app.VmRetryScheduled{Attempt: 2, MaxAttempts: 5, DelaySeconds: 20, Reason: "timeout"}, "Retry 2/5 in 20s: timeout"},
-	} {
-		if got := app.Timeline(app.Event{Data: tc.p}); got != tc.want {
-			t.Errorf("Timeline(%T) = %q, want %q", tc.p, got, tc.want)
-		}
 	}
 }
 

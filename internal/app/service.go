@@ -112,9 +112,9 @@ func Project(ctx context.Context, tx ReadModels, e Event) error {
 		if err := tx.PutRequest(ctx, v); err != nil {
 			return err
 		}
-		if text := Timeline(e); text != "" {
-			return tx.AddTimeline(ctx, TimelineEntry{Seq: e.Seq, RequestID: requestID, At: e.At, Actor: e.Meta.Actor, Text: text})
-		}
+		// Every event of a request's or its VM's stream is a step of the
+		// request's history.
+		return tx.AddTimeline(ctx, TimelineEntry{Seq: e.Seq, RequestID: requestID, At: e.At, Actor: e.Meta.Actor, Type: e.Type, Data: e.Data})
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dvmm/dvmm/internal/app"
 	"github.com/dvmm/dvmm/internal/app/apptest"
+	"github.com/dvmm/dvmm/internal/contract"
 	"github.com/dvmm/dvmm/internal/store/memstore"
 	"github.com/dvmm/dvmm/internal/store/storetest"
 )
@@ -91,7 +92,7 @@ func (w *world) timeline(id string) []string {
 	w.must(err)
 	var out []string
 	for _, e := range tl {
-		out = append(out, e.Text)
+		out = append(out, contract.TimelineText(e))
 	}
 	return out
 }
@@ -688,12 +689,12 @@ func TestShowAndListUseCases(t *testing.T) {
 	w.create(w.carol, "web-02")
 	v, tl, err := w.app.ShowRequest(w.ctx, w.bob, r1.ID)
 	w.must(err)
-	if v.ID != r1.ID || len(tl) != 1 || tl[0].Actor != "bob" || tl[0].Text != "Request created" {
+	if v.ID != r1.ID || len(tl) != 1 || tl[0].Actor != "bob" || contract.TimelineText(tl[0]) != "Request created" {
 		t.Fatalf("show %+v %+v", v, tl)
 	}
 	tl, err = w.app.RequestTimeline(w.ctx, w.carol, r1.ID[:6])
 	w.must(err)
-	if len(tl) != 1 || tl[0].Text != "Request created" {
+	if len(tl) != 1 || contract.TimelineText(tl[0]) != "Request created" {
 		t.Fatalf("timeline %+v", tl)
 	}
 	_, err = w.app.RequestTimeline(w.ctx, w.zed, r1.ID)

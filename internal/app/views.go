@@ -1,9 +1,6 @@
 package app
 
-import (
-	"fmt"
-	"time"
-)
+import "time"
 
 // RequestView is the read model of a request and its VM, as list and show
 // present it. Version is the request stream's version: the one approve and
@@ -47,13 +44,16 @@ type VMView struct {
 	Error        string `json:"error,omitempty"`
 }
 
-// TimelineEntry is one human line of a request's history.
+// TimelineEntry is one step of a request's history, kept as data: the
+// event's type and fields, when and by whom. Each edge words it for its
+// readers (contract.TimelineText).
 type TimelineEntry struct {
-	Seq       int64     `json:"seq"`
-	RequestID string    `json:"-"`
-	At        time.Time `json:"at"`
-	Actor     string    `json:"actor,omitempty"`
-	Text      string    `json:"text"`
+	Seq       int64
+	RequestID string
+	At        time.Time
+	Actor     string
+	Type      string
+	Data      Payload
 }
 
 // Member of a tenant.
@@ -69,67 +69,6 @@ type TenantView struct {
 	Version   int       `json:"version"`
 	CreatedAt time.Time `json:"created_at"`
 	Vmware    bool      `json:"vmware_configured"`
-}
-
-// Timeline returns the human line an event adds to its request's
-// timeline, or "" when it adds none.
-func Timeline(e Event) string {
-	switch p := e.Data.(type) {
-	case RequestCreated:
-		return "Request created"
-	case RequestApproved:
-		return "Approved by " + p.By
-	case RequestRejected:
-		return fmt.Sprintf("Rejected by %s: %s", p.By, p.Reason)
-	case RequestCancelled:
-		return "Cancelled by " + p.By
-	case RequestRetryRequested:
-		return "Retry requested by " + p.By
-	case VmProvisioningStarted:
-		if p.Attempt > 1 {
-			return fmt.Sprintf("Provisioning started (attempt %d)", p.Attempt)
-		}
-		return "Provisioning started"
-	case VmProvisioningProgressed:
-		return stageLine(p.Stage)
-	case VmProvisioned:
-		ip := p.IP
-		if ip == "" {
-			ip = "pending"
-		}
-		if p.Adopted {
-			return fmt.Sprintf("VM ready (IP %s), adopted from an earlier attempt", ip)
-		}
-		return fmt.Sprintf("VM ready (IP %s)", ip)
-	case VmProvisioningFailed:
-		if p.Code == FaultVmwareNotConfigured {
-			return "VMware not configured"
-		}
-		return "Provisioning failed: " + p.Message
-	case VmRetryScheduled:
-		return fmt.Sprintf("Retry %d/%d in %ds: %s", p.Attempt, p.MaxAttempts, p.DelaySeconds, p.Reason)
-	case VmWaitingForVCenter:
-		return "Waiting for vCenter: " + p.Reason
-	case VmRemoved:
-		return "Partial VM removed: " + p.Reason
-	}
-	return ""
-}
-
-func stageLine(s Stage) string {
-	switch s {
-	case StageCloning:
-		return "Cloning template"
-	case StageConfiguring:
-		return "Configuring CPU, memory and disk"
-	case StagePoweringOn:
-		return "Powering on"
-	case StageWaitingNetwork:
-		return "Waiting for network"
-	case StageAdopting:
-		return "Found the VM of an earlier attempt"
-	}
-	return string(s)
 }
 
 // ProjectRequest folds an event of a request's or VM's stream into the

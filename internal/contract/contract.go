@@ -177,7 +177,7 @@ func newVM(v *app.VMView) *VM {
 func NewRequestWithTimeline(v app.RequestView, tl []app.TimelineEntry) RequestWithTimeline {
 	out := RequestWithTimeline{Request: NewRequest(v), Timeline: make([]TimelineEntry, 0, len(tl))}
 	for _, e := range tl {
-		out.Timeline = append(out.Timeline, TimelineEntry{Seq: e.Seq, At: e.At, Actor: e.Actor, Text: e.Text})
+		out.Timeline = append(out.Timeline, TimelineEntry{Seq: e.Seq, At: e.At, Actor: e.Actor, Text: TimelineText(e)})
 	}
 	return out
 }

@@ -47,7 +47,9 @@ func TestShapes(t *testing.T) {
 		Status: app.StatusPending, Version: 1, CreatedAt: at, UpdatedAt: at}
 	live := &app.Machine{Name: "web-01", Folder: "dvmm/acme/shop", MoRef: "vm-42", InstanceUUID: "u-1", IP: "10.0.0.5", Hostname: "web-01",
 		CPUs: 2, MemoryMB: 4096, PowerState: "poweredOn", Adopted: true}
-	tl := []app.TimelineEntry{{Seq: 1, RequestID: "abcd", At: at, Actor: "bob", Text: "Request created"}, {Seq: 2, At: at, Text: "no actor"}}
+	// The second step is of a type this release has no words for: its type shows.
+	tl := []app.TimelineEntry{{Seq: 1, RequestID: "abcd", At: at, Actor: "bob", Type: app.EvRequestCreated, Data: app.RequestCreated{}},
+		{Seq: 2, At: at, Type: "no actor"}}
 	cmd := app.Command{ID: 7, Key: "CreateVm:abcd:1", Type: "CreateVm", Tenant: "acme", RequestID: "abcd", Payload: []byte(`{"request_id":"abcd"}`),
 		Status: app.CommandPending, Attempts: 1, NextRunAt: at, ClaimedBy: "w1", LeaseUntil: at.Add(time.Minute), LastError: "busy",
 		Correlation: "corr", CreatedAt: at}

@@ -1,23 +1,17 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/contract"
 )
-
-// shownRequest is the part of an older release's 'request show -o json'
-// that a migrated database must reproduce.
-type shownRequest struct {
-	app.RequestView
-	Timeline []app.TimelineEntry `json:"timeline"`
-}
 
 // openFixture opens a copy of a database an older release wrote.
 func openFixture(t *testing.T, name string) string {
@@ -33,13 +27,15 @@ func openFixture(t *testing.T, name string) string {
 	return path
 }
 
-func fixtureRequests(t *testing.T, name string) map[string]shownRequest {
+// fixtureShows maps each request's 'request show -o json' file of an
+// older release to the request's id.
+func fixtureShows(t *testing.T, name string) map[string]string {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join("testdata", name, "*.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]shownRequest{}
+	out := map[string]string{}
 	for _, f := range files {
 		if strings.HasSuffix(f, "-list.json") || strings.HasSuffix(f, "-vms.json") || strings.HasSuffix(f, "tenants.json") {
 			continue
@@ -48,11 +44,11 @@ func fixtureRequests(t *testing.T, name string) map[string]shownRequest {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var r shownRequest
-		if err := json.Unmarshal(data, &r); err != nil {
+		var r struct{ ID string }
+		if err := json.Unmarshal(data, &r); err != nil || r.ID == "" {
 			t.Fatalf("%s: %v", f, err)
 		}
-		out[filepath.Base(f)] = r
+		out[f] = r.ID
 	}
 	if len(out) < 9 {
 		t.Fatalf("fixture %s has %d requests, want every state", name, len(out))
@@ -60,33 +56,47 @@ func fixtureRequests(t *testing.T, name string) map[string]shownRequest {
 	return out
 }
 
+func showJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
 // TestFixtureV1 opens a database written before the timeline was stored
-// as data; it must migrate and show every request and timeline as that
-// release did, before and after a rebuild.
+// as data: it migrates, and every request shows, timeline included, byte
+// for byte as that release showed it, before and after a rebuild.
 func TestFixtureV1(t *testing.T) {
 	ctx := context.Background()
 	db := MustOpenPath(t, openFixture(t, "v1"))
-	want := fixtureRequests(t, "v1")
+	shows := fixtureShows(t, "v1")
 	check := func(t *testing.T) {
-		for name, w := range want {
-			v, err := db.Request(ctx, w.ID)
+		for file, id := range shows {
+			v, err := db.Request(ctx, id)
 			if err != nil {
-				t.Fatalf("%s: %v", name, err)
+				t.Fatalf("%s: %v", file, err)
 			}
-			if !reflect.DeepEqual(v, w.RequestView) {
-				t.Errorf("%s: request\n got %+v\nwant %+v", name, v, w.RequestView)
-			}
-			tl, err := db.Timeline(ctx, w.ID)
+			tl, err := db.Timeline(ctx, id)
 			if err != nil {
-				t.Fatalf("%s: %v", name, err)
+				t.Fatalf("%s: %v", file, err)
 			}
-			for i := range tl {
-				tl[i].RequestID = ""
+			want, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if !reflect.DeepEqual(tl, w.Timeline) {
-				t.Errorf("%s: timeline\n got %+v\nwant %+v", name, tl, w.Timeline)
+			if got := showJSON(t, contract.NewRequestWithTimeline(v, tl)); !bytes.Equal(got, want) {
+				t.Errorf("%s:\n got %s\nwant %s", file, got, want)
 			}
 		}
+	}
+	v, err := db.SchemaVersion(ctx)
+	must(t, err)
+	if v < 2 {
+		t.Fatalf("schema version %d after open, want the structured timeline's", v)
 	}
 	t.Run("Migrated", check)
 	must(t, app.New(db, nil, nil).Rebuild(ctx))

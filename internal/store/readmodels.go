@@ -188,16 +188,23 @@ func listRequestsOf(ctx context.Context, db queryer, f app.RequestFilter) ([]app
 
 // Timeline
 
-// AddTimeline adds one line to a request's timeline.
+// AddTimeline adds one step to a request's timeline.
 func (tx *Tx) AddTimeline(ctx context.Context, e app.TimelineEntry) error {
-	_, err := tx.exec(ctx, `INSERT INTO timeline (request_id, seq, at, actor, text) VALUES (?, ?, ?, ?, ?)`,
-		e.RequestID, e.Seq, formatTime(e.At), e.Actor, e.Text)
+	if e.Data == nil || e.Type != e.Data.EventType() {
+		return internal("timeline of %s: step %d has no data of its type %q", e.RequestID, e.Seq, e.Type)
+	}
+	data, err := app.EncodePayload(e.Data)
+	if err != nil {
+		return internal("timeline of %s: %v", e.RequestID, err)
+	}
+	_, err = tx.exec(ctx, `INSERT INTO timeline (request_id, seq, at, actor, type, data) VALUES (?, ?, ?, ?, ?, ?)`,
+		e.RequestID, e.Seq, formatTime(e.At), e.Actor, e.Type, string(data))
 	return err
 }
 
-// Timeline returns a request's timeline, oldest first.
+// timelineOf returns a request's timeline, oldest first.
 func timelineOf(ctx context.Context, db queryer, requestID string) ([]app.TimelineEntry, error) {
-	rows, err := db.query(ctx, `SELECT seq, at, actor, text FROM timeline WHERE request_id = ? ORDER BY seq`, requestID)
+	rows, err := db.query(ctx, `SELECT seq, at, actor, type, data FROM timeline WHERE request_id = ? ORDER BY seq`, requestID)
 	if err != nil {
 		return nil, err
 	}
@@ -205,12 +212,15 @@ func timelineOf(ctx context.Context, db queryer, requestID string) ([]app.Timeli
 	out := []app.TimelineEntry{}
 	for rows.Next() {
 		e := app.TimelineEntry{RequestID: requestID}
-		var at string
-		if err := rows.Scan(&e.Seq, &at, &e.Actor, &e.Text); err != nil {
+		var at, data string
+		if err := rows.Scan(&e.Seq, &at, &e.Actor, &e.Type, &data); err != nil {
 			return nil, dbError(err)
 		}
 		if e.At, err = parseTime(at); err != nil {
 			return nil, err
+		}
+		if e.Data, err = app.DecodePayload(e.Type, []byte(data)); err != nil {
+			return nil, internal("timeline of %s, step %d: %v", requestID, e.Seq, err)
 		}
 		out = append(out, e)
 	}

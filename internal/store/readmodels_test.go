@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/contract"
 	"github.com/dvmm/dvmm/internal/store"
 )
 
@@ -199,7 +200,7 @@ func TestTimeline(t *testing.T) {
 	must(t, err)
 	var texts []string
 	for i, e := range tl {
-		texts = append(texts, e.Text)
+		texts = append(texts, contract.TimelineText(e))
 		if i > 0 && e.Seq <= tl[i-1].Seq {
 			t.Errorf("timeline not oldest first at %d", i)
 		}

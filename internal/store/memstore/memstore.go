@@ -321,6 +321,9 @@ func (t *tx) PutRequest(_ context.Context, v app.RequestView) error {
 }
 
 func (t *tx) AddTimeline(_ context.Context, e app.TimelineEntry) error {
+	if e.Data == nil || e.Type != e.Data.EventType() {
+		return internal("timeline of %s: step %d has no data of its type %q", e.RequestID, e.Seq, e.Type)
+	}
 	for _, old := range t.s.timeline[e.RequestID] {
 		if old.Seq == e.Seq {
 			return internal("timeline of %s has seq %d already", e.RequestID, e.Seq)

@@ -449,9 +449,7 @@ func fold(tb testing.TB, s app.Store) folded {
 			v := f.requests[id]
 			app.ProjectRequest(&v, e)
 			f.requests[id] = v
-			if line := app.Timeline(e); line != "" {
-				f.timeline[id] = append(f.timeline[id], fmt.Sprintf("%d %s %s %s", e.Seq, e.At.Format(time.RFC3339Nano), e.Meta.Actor, line))
-			}
+			f.timeline[id] = append(f.timeline[id], fmt.Sprintf("%d %s %s %s %#v", e.Seq, e.At.Format(time.RFC3339Nano), e.Meta.Actor, e.Type, e.Data))
 		}
 	}
 	return f
@@ -477,7 +475,7 @@ func checkModels(tb testing.TB, s app.Store, when string) {
 		must(tb, err)
 		var lines []string
 		for _, e := range tl {
-			lines = append(lines, fmt.Sprintf("%d %s %s %s", e.Seq, e.At.Format(time.RFC3339Nano), e.Actor, e.Text))
+			lines = append(lines, fmt.Sprintf("%d %s %s %s %#v", e.Seq, e.At.Format(time.RFC3339Nano), e.Actor, e.Type, e.Data))
 		}
 		if !reflect.DeepEqual(lines, want.timeline[id]) {
 			tb.Fatalf("%s: timeline of %s\n got %q\nwant %q", when, id, lines, want.timeline[id])

@@ -1,0 +1,70 @@
+package contract
+
+import (
+	"fmt"
+
+	"github.com/dvmm/dvmm/internal/app"
+)
+
+// TimelineText words one step of a request's history, as the timeline of
+// 'request show' has it. The store keeps the event's data, not these
+// words, so they can change (or be translated) without a migration.
+func TimelineText(e app.TimelineEntry) string {
+	switch p := e.Data.(type) {
+	case app.RequestCreated:
+		return "Request created"
+	case app.RequestApproved:
+		return "Approved by " + p.By
+	case app.RequestRejected:
+		return fmt.Sprintf("Rejected by %s: %s", p.By, p.Reason)
+	case app.RequestCancelled:
+		return "Cancelled by " + p.By
+	case app.RequestRetryRequested:
+		return "Retry requested by " + p.By
+	case app.VmProvisioningStarted:
+		if p.Attempt > 1 {
+			return fmt.Sprintf("Provisioning started (attempt %d)", p.Attempt)
+		}
+		return "Provisioning started"
+	case app.VmProvisioningProgressed:
+		return stageLine(p.Stage)
+	case app.VmProvisioned:
+		ip := p.IP
+		if ip == "" {
+			ip = "pending"
+		}
+		if p.Adopted {
+			return fmt.Sprintf("VM ready (IP %s), adopted from an earlier attempt", ip)
+		}
+		return fmt.Sprintf("VM ready (IP %s)", ip)
+	case app.VmProvisioningFailed:
+		if p.Code == app.FaultVmwareNotConfigured {
+			return "VMware not configured"
+		}
+		return "Provisioning failed: " + p.Message
+	case app.VmRetryScheduled:
+		return fmt.Sprintf("Retry %d/%d in %ds: %s", p.Attempt, p.MaxAttempts, p.DelaySeconds, p.Reason)
+	case app.VmWaitingForVCenter:
+		return "Waiting for vCenter: " + p.Reason
+	case app.VmRemoved:
+		return "Partial VM removed: " + p.Reason
+	}
+	// A step this release has no words for yet still shows.
+	return e.Type
+}
+
+func stageLine(s app.Stage) string {
+	switch s {
+	case app.StageCloning:
+		return "Cloning template"
+	case app.StageConfiguring:
+		return "Configuring CPU, memory and disk"
+	case app.StagePoweringOn:
+		return "Powering on"
+	case app.StageWaitingNetwork:
+		return "Waiting for network"
+	case app.StageAdopting:
+		return "Found the VM of an earlier attempt"
+	}
+	return string(s)
+}
