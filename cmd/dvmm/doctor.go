@@ -147,7 +147,7 @@ func (c *cli) diagnose(ctx context.Context, timeout time.Duration) []contract.Ch
 	default:
 		if _, err := secret.LoadOrCreate(keyPath); err != nil {
 			keyOK = false
-			add("secret key", checkFail, "%s", oneLine(err.Error()))
+			add("secret key", checkFail, "%s", app.FirstLine(err.Error()))
 		} else {
 			add("secret key", checkOK, "%s (mode %04o)", keyPath, kfi.Mode().Perm())
 		}

@@ -101,7 +101,7 @@ func (c *cli) requestRows(vs []app.RequestView) (headers []string, rows [][]stri
 	rows = make([][]string, 0, len(vs))
 	for _, v := range vs {
 		if !wide {
-			rows = append(rows, []string{shortID(v.ID), v.Name, v.Project, v.Size, c.printer.status(v.Status),
+			rows = append(rows, []string{app.ShortID(v.ID), v.Name, v.Project, v.Size, c.printer.status(v.Status),
 				strconv.Itoa(v.Version), v.Requester, formatTime(v.CreatedAt)})
 			continue
 		}
@@ -114,11 +114,4 @@ func (c *cli) requestRows(vs []app.RequestView) (headers []string, rows [][]stri
 			formatTime(v.CreatedAt), formatTime(v.UpdatedAt)})
 	}
 	return headers, rows
-}
-
-func shortID(id string) string {
-	if len(id) > 8 {
-		return id[:8]
-	}
-	return id
 }

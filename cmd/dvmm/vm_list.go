@@ -53,7 +53,7 @@ func vmRows(p *printer, vs []app.RequestView, wide bool) (headers []string, rows
 			vm = &app.VMView{}
 		}
 		if !wide {
-			rows = append(rows, []string{shortID(v.ID), v.Name, p.status(v.Status), vm.MoRef, vm.IP,
+			rows = append(rows, []string{app.ShortID(v.ID), v.Name, p.status(v.Status), vm.MoRef, vm.IP,
 				strconv.Itoa(vm.CPUs), strconv.Itoa(vm.MemoryGB) + " GB", vm.PowerState})
 			continue
 		}

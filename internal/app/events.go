@@ -173,40 +173,41 @@ func (VmRetryScheduled) EventType() string         { return EvVmRetryScheduled }
 func (VmWaitingForVCenter) EventType() string      { return EvVmWaitingForVCenter }
 func (VmRemoved) EventType() string                { return EvVmRemoved }
 
-// DecodePayload turns a stored event back into its typed payload. This
-// switch is the one place that maps stored type names to Go types.
+// eventTypes is the one table of event types, in the order they were
+// introduced: each stored name and how its payload is decoded. Decoding,
+// the list of types and the tests all read it.
+func eventTypes() []struct {
+	name   string
+	decode func([]byte) (Payload, error)
+} {
+	return []struct {
+		name   string
+		decode func([]byte) (Payload, error)
+	}{
+		{EvTenantCreated, decodeAs[TenantCreated]},
+		{EvTenantMemberAdded, decodeAs[TenantMemberAdded]},
+		{EvVmwareConfigured, decodeAs[VmwareConfigured]},
+		{EvRequestCreated, decodeAs[RequestCreated]},
+		{EvRequestApproved, decodeAs[RequestApproved]},
+		{EvRequestRejected, decodeAs[RequestRejected]},
+		{EvRequestCancelled, decodeAs[RequestCancelled]},
+		{EvRequestRetryRequested, decodeAs[RequestRetryRequested]},
+		{EvVmProvisioningStarted, decodeAs[VmProvisioningStarted]},
+		{EvVmProvisioningProgress, decodeAs[VmProvisioningProgressed]},
+		{EvVmProvisioned, decodeAs[VmProvisioned]},
+		{EvVmProvisioningFailed, decodeAs[VmProvisioningFailed]},
+		{EvVmRetryScheduled, decodeAs[VmRetryScheduled]},
+		{EvVmWaitingForVCenter, decodeAs[VmWaitingForVCenter]},
+		{EvVmRemoved, decodeAs[VmRemoved]},
+	}
+}
+
+// DecodePayload turns a stored event back into its typed payload.
 func DecodePayload(eventType string, data []byte) (Payload, error) {
-	switch eventType {
-	case EvTenantCreated:
-		return decodeAs[TenantCreated](data)
-	case EvTenantMemberAdded:
-		return decodeAs[TenantMemberAdded](data)
-	case EvVmwareConfigured:
-		return decodeAs[VmwareConfigured](data)
-	case EvRequestCreated:
-		return decodeAs[RequestCreated](data)
-	case EvRequestApproved:
-		return decodeAs[RequestApproved](data)
-	case EvRequestRejected:
-		return decodeAs[RequestRejected](data)
-	case EvRequestCancelled:
-		return decodeAs[RequestCancelled](data)
-	case EvRequestRetryRequested:
-		return decodeAs[RequestRetryRequested](data)
-	case EvVmProvisioningStarted:
-		return decodeAs[VmProvisioningStarted](data)
-	case EvVmProvisioningProgress:
-		return decodeAs[VmProvisioningProgressed](data)
-	case EvVmProvisioned:
-		return decodeAs[VmProvisioned](data)
-	case EvVmProvisioningFailed:
-		return decodeAs[VmProvisioningFailed](data)
-	case EvVmRetryScheduled:
-		return decodeAs[VmRetryScheduled](data)
-	case EvVmWaitingForVCenter:
-		return decodeAs[VmWaitingForVCenter](data)
-	case EvVmRemoved:
-		return decodeAs[VmRemoved](data)
+	for _, t := range eventTypes() {
+		if t.name == eventType {
+			return t.decode(data)
+		}
 	}
 	return nil, fmt.Errorf("unknown event type %s", quote(eventType, 60))
 }
@@ -221,10 +222,11 @@ func decodeAs[T Payload](data []byte) (Payload, error) {
 
 // EventTypes lists every known event type (for tests and tools).
 func EventTypes() []string {
-	return []string{EvTenantCreated, EvTenantMemberAdded, EvVmwareConfigured, EvRequestCreated,
-		EvRequestApproved, EvRequestRejected, EvRequestCancelled, EvRequestRetryRequested,
-		EvVmProvisioningStarted, EvVmProvisioningProgress, EvVmProvisioned, EvVmProvisioningFailed,
-		EvVmRetryScheduled, EvVmWaitingForVCenter, EvVmRemoved}
+	var out []string
+	for _, t := range eventTypes() {
+		out = append(out, t.name)
+	}
+	return out
 }
 
 // EncodePayload turns a payload into the JSON stored in the log.

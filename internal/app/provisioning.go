@@ -87,7 +87,7 @@ func (a *App) Retry(ctx context.Context, actor Actor, idPrefix string) (RequestV
 		}
 		vm := NewVM(r.ID(), vmEvents)
 		if vm.Status() != StatusFailed {
-			return Errorf(KindConflict, "request %s is %s: only a failed request can be retried", short(r.ID()), statusOf(r, vm))
+			return Errorf(KindConflict, "request %s is %s: only a failed request can be retried", ShortID(r.ID()), statusOf(r, vm))
 		}
 		attempt := vm.Attempt() + 1
 		if _, err := a.record(ctx, tx, actor.Tenant, StreamRequest, r.ID(), r.Version(), a.meta(actor),
@@ -160,7 +160,7 @@ func (a *App) RunCommand(ctx context.Context, cmd Command, worker string) error 
 	case CmdCreateVm:
 		return a.handleCreateVm(ctx, cmd, worker)
 	}
-	return a.finish(ctx, cmd.ID, Outcome{Status: CommandFailed, Error: "unknown command type " + clip(cmd.Type, 40)})
+	return a.finish(ctx, cmd.ID, Outcome{Status: CommandFailed, Error: "unknown command type " + Clip(cmd.Type, 40)})
 }
 
 // handleProvisionVm is the process manager's handler: it starts the VM

@@ -240,7 +240,7 @@ func (a *App) CreateRequest(ctx context.Context, actor Actor, in NewRequestInput
 		if other, found, err := tx.LiveRequestNamed(ctx, actor.Tenant, c.Project, c.Name); err != nil {
 			return err
 		} else if found {
-			return Errorf(KindConflict, "name %q is already used by request %s in project %s: choose another name", c.Name, short(other), c.Project)
+			return Errorf(KindConflict, "name %q is already used by request %s in project %s: choose another name", c.Name, ShortID(other), c.Project)
 		}
 		if _, err := a.record(ctx, tx, actor.Tenant, StreamRequest, id, 0, a.meta(actor), payloads...); err != nil {
 			return err
@@ -265,7 +265,7 @@ func loadRequestFor(ctx context.Context, log EventLog, actor Actor, id string) (
 }
 
 func notFound(id string) error {
-	return Coded(KindNotFound, CodeRequestNotFound, "request %s not found in your tenant", clip(id, 30))
+	return Coded(KindNotFound, CodeRequestNotFound, "request %s not found in your tenant", Clip(id, 30))
 }
 
 // resolve turns a user-given id prefix into a request id of the actor's tenant.

@@ -88,13 +88,13 @@ func (s VmwareSettings) Validate() error {
 func showURL(raw string) string {
 	at := strings.LastIndex(raw, "@")
 	if at < 0 {
-		return clip(raw, 80)
+		return Clip(raw, 80)
 	}
 	from := 0
 	if i := strings.Index(raw[:at], "://"); i >= 0 {
 		from = i + 3
 	}
-	return clip(raw[:from]+"…@"+raw[at+1:], 80)
+	return Clip(raw[:from]+"…@"+raw[at+1:], 80)
 }
 
 // validPort accepts no port, or one from 1 to 65535.

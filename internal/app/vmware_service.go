@@ -123,7 +123,7 @@ func (a *App) resolveVM(ctx context.Context, actor Actor, ref string) (string, e
 			return "", Errorf(KindInvalid, "%d VMs are named %s: give the request id instead", len(match), ref)
 		}
 	}
-	return "", Coded(KindNotFound, CodeVMNotFound, "VM %s not found in your tenant", clip(ref, 30))
+	return "", Coded(KindNotFound, CodeVMNotFound, "VM %s not found in your tenant", Clip(ref, 30))
 }
 
 // ListVMs lists the requests of the actor's tenant that have a VM.

@@ -40,7 +40,7 @@ func (db *DB) IntegrityCheck(ctx context.Context) error {
 		return dbError(err)
 	}
 	if len(problems) > 0 {
-		return internal("integrity check failed: %s", oneLine(strings.Join(problems, "; ")))
+		return internal("integrity check failed: %s", app.FirstLine(strings.Join(problems, "; ")))
 	}
 	return nil
 }

@@ -83,7 +83,7 @@ func (db *DB) migrate(ctx context.Context) error {
 			}
 			// Not a prepared statement: a migration is a script of many.
 			if _, err := tx.sql.ExecContext(ctx, m.sql); err != nil {
-				return internal("migration %s failed: %s", m.name, oneLine(err.Error()))
+				return internal("migration %s failed: %s", m.name, app.FirstLine(err.Error()))
 			}
 			// When the schema changed is the file's own bookkeeping, read
 			// by no rule: it happens at Open, before any App and its clock.

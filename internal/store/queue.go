@@ -107,7 +107,7 @@ func (tx *Tx) Renew(ctx context.Context, id int64, worker string, now, until tim
 	res, err := tx.exec(ctx, `UPDATE commands SET lease_until = ?, updated_at = ?
 		WHERE id = ? AND claimed_by = ? AND status = 'pending' AND lease_until IS NOT NULL`,
 		formatTime(until), formatTime(now), id, worker)
-	return tx.expectOne(ctx, res, err, id, "is not leased to "+clip(worker, 40))
+	return tx.expectOne(ctx, res, err, id, "is not leased to "+app.Clip(worker, 40))
 }
 
 // Renew extends a lease in a transaction of its own.
@@ -121,7 +121,7 @@ func (tx *Tx) Release(ctx context.Context, id int64, worker string, now time.Tim
 	res, err := tx.exec(ctx, `UPDATE commands SET claimed_by = NULL, lease_until = NULL, updated_at = ?
 		WHERE id = ? AND claimed_by = ? AND status = 'pending' AND lease_until IS NOT NULL`,
 		formatTime(now), id, worker)
-	return tx.expectOne(ctx, res, err, id, "is not leased to "+clip(worker, 40))
+	return tx.expectOne(ctx, res, err, id, "is not leased to "+app.Clip(worker, 40))
 }
 
 // Release gives a lease back in a transaction of its own.

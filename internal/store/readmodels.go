@@ -63,7 +63,7 @@ func getRequest(ctx context.Context, q queryer, id string) (app.RequestView, err
 }
 
 func requestNotFound(id string) error {
-	return app.Coded(app.KindNotFound, app.CodeRequestNotFound, "request %s not found in your tenant", clip(id, 30))
+	return app.Coded(app.KindNotFound, app.CodeRequestNotFound, "request %s not found in your tenant", app.Clip(id, 30))
 }
 
 // LiveRequestNamed finds a request of the tenant's project that holds the
@@ -117,7 +117,7 @@ func resolveRequestIDOf(ctx context.Context, db queryer, tenant, prefix string) 
 	case len(ids) == 1 || ids[0] == prefix || !strings.HasPrefix(ids[1], prefix):
 		return ids[0], nil
 	}
-	return "", app.Errorf(app.KindInvalid, "id prefix %s is ambiguous: give more characters", clip(prefix, 30))
+	return "", app.Errorf(app.KindInvalid, "id prefix %s is ambiguous: give more characters", app.Clip(prefix, 30))
 }
 
 // prefixEnd is the least string greater than every string starting with
@@ -257,7 +257,7 @@ func getTenant(ctx context.Context, q queryer, name string) (app.TenantView, err
 	var view string
 	err := q.queryRow(ctx, `SELECT view FROM tenants WHERE name = ?`, name).Scan(&view)
 	if isNoRows(err) {
-		return app.TenantView{}, app.Coded(app.KindNotFound, app.CodeTenantNotFound, "tenant %q not found", clip(name, 70))
+		return app.TenantView{}, app.Coded(app.KindNotFound, app.CodeTenantNotFound, "tenant %q not found", app.Clip(name, 70))
 	}
 	if err != nil {
 		return app.TenantView{}, err
@@ -307,7 +307,7 @@ func vmwareSettingsOf(ctx context.Context, db queryer, tenant string) (app.Vmwar
 	var data string
 	err := db.queryRow(ctx, `SELECT settings FROM vmware_settings WHERE tenant = ?`, tenant).Scan(&data)
 	if isNoRows(err) {
-		return app.VmwareSettings{}, app.Coded(app.KindNotFound, app.CodeVmwareNotConfigured, "VMware is not configured for tenant %s", clip(tenant, 70))
+		return app.VmwareSettings{}, app.Coded(app.KindNotFound, app.CodeVmwareNotConfigured, "VMware is not configured for tenant %s", app.Clip(tenant, 70))
 	}
 	if err != nil {
 		return app.VmwareSettings{}, err
@@ -340,7 +340,7 @@ func secretOf(ctx context.Context, db queryer, tenant, name string) ([]byte, err
 	var sealed []byte
 	err := db.queryRow(ctx, `SELECT sealed FROM secrets WHERE tenant = ? AND name = ?`, tenant, name).Scan(&sealed)
 	if isNoRows(err) {
-		return nil, app.Errorf(app.KindNotFound, "no secret %s is stored for tenant %s", clip(name, 40), clip(tenant, 70))
+		return nil, app.Errorf(app.KindNotFound, "no secret %s is stored for tenant %s", app.Clip(name, 40), app.Clip(tenant, 70))
 	}
 	return sealed, err
 }

@@ -242,16 +242,7 @@ type stopped struct{ err error }
 func (s *stopped) Error() string { return s.err.Error() }
 func (s *stopped) Unwrap() error { return s.err }
 
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	if len(s) > 300 {
-		s = s[:300] + "…"
-	}
-	return s
-}
+func firstLine(s string) string { return app.Clip(app.FirstLine(s), 300) }
 
 // scrub removes a password from a message, should anything have echoed it.
 func scrub(msg, password string) string {

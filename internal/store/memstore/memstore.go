@@ -215,7 +215,7 @@ func copyRequest(v app.RequestView) app.RequestView {
 func (t *tx) Request(_ context.Context, id string) (app.RequestView, error) {
 	v, ok := t.s.requests[id]
 	if !ok {
-		return app.RequestView{}, app.Errorf(app.KindNotFound, "request %s not found", clip(id))
+		return app.RequestView{}, app.Errorf(app.KindNotFound, "request %s not found", app.Clip(id, 40))
 	}
 	return copyRequest(v), nil
 }
@@ -236,11 +236,11 @@ func (t *tx) ResolveRequestID(_ context.Context, tenant, prefix string) (string,
 	}
 	switch len(found) {
 	case 0:
-		return "", app.Errorf(app.KindNotFound, "request %s not found", clip(prefix))
+		return "", app.Errorf(app.KindNotFound, "request %s not found", app.Clip(prefix, 40))
 	case 1:
 		return found[0], nil
 	}
-	return "", app.Errorf(app.KindInvalid, "id prefix %s is ambiguous", clip(prefix))
+	return "", app.Errorf(app.KindInvalid, "id prefix %s is ambiguous", app.Clip(prefix, 40))
 }
 
 func (t *tx) ListRequests(_ context.Context, f app.RequestFilter) ([]app.RequestView, error) {
@@ -282,7 +282,7 @@ func (t *tx) Timeline(_ context.Context, requestID string) ([]app.TimelineEntry,
 func (t *tx) Tenant(_ context.Context, name string) (app.TenantView, error) {
 	v, ok := t.s.tenants[name]
 	if !ok {
-		return app.TenantView{}, app.Errorf(app.KindNotFound, "tenant %q not found", clip(name))
+		return app.TenantView{}, app.Errorf(app.KindNotFound, "tenant %q not found", app.Clip(name, 40))
 	}
 	v.Members = append([]app.Member(nil), v.Members...)
 	return v, nil
@@ -305,7 +305,7 @@ func (t *tx) Tenants(ctx context.Context) ([]app.TenantView, error) {
 func (t *tx) VmwareSettings(_ context.Context, tenant string) (app.VmwareSettings, error) {
 	s, ok := t.s.vmware[tenant]
 	if !ok {
-		return app.VmwareSettings{}, app.Errorf(app.KindNotFound, "VMware is not configured for tenant %s", clip(tenant))
+		return app.VmwareSettings{}, app.Errorf(app.KindNotFound, "VMware is not configured for tenant %s", app.Clip(tenant, 40))
 	}
 	return s, nil
 }
@@ -366,7 +366,7 @@ func (t *tx) PutSecret(_ context.Context, tenant, name string, sealed []byte, _ 
 func (t *tx) Secret(_ context.Context, tenant, name string) ([]byte, error) {
 	b, ok := t.s.secrets[[2]string{tenant, name}]
 	if !ok {
-		return nil, app.Errorf(app.KindNotFound, "no secret %s is stored for tenant %s", clip(name), clip(tenant))
+		return nil, app.Errorf(app.KindNotFound, "no secret %s is stored for tenant %s", app.Clip(name, 40), app.Clip(tenant, 40))
 	}
 	return append([]byte{}, b...), nil
 }
@@ -438,7 +438,7 @@ func (t *tx) leased(id int64, worker string) (*app.Command, error) {
 		return nil, err
 	}
 	if c.ClaimedBy != worker || c.Status != app.CommandPending || c.LeaseUntil.IsZero() {
-		return nil, app.Errorf(app.KindConflict, "command %d is not leased to %s", id, clip(worker))
+		return nil, app.Errorf(app.KindConflict, "command %d is not leased to %s", id, app.Clip(worker, 40))
 	}
 	return c, nil
 }
@@ -503,13 +503,6 @@ func (t *tx) ListCommands(_ context.Context, tenant string) ([]app.Command, erro
 		}
 	}
 	return out, nil
-}
-
-func clip(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
-	}
-	return s
 }
 
 // The Store's ports outside a transaction: reads see the committed
