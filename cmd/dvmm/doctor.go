@@ -127,7 +127,7 @@ func (c *cli) diagnose(ctx context.Context, timeout time.Duration) []contract.Ch
 	}
 	configured := 0
 	for _, t := range tenants {
-		if t.Vmware {
+		if t.VMware {
 			configured++
 		}
 	}
@@ -181,13 +181,13 @@ func tenantChecks(ctx context.Context, a *app.App, t app.TenantView, keyOK bool,
 		checks = append(checks, contract.Check{Name: prefix + name, Status: status, Detail: detail})
 	}
 	switch {
-	case !t.Vmware:
+	case !t.VMware:
 		add("vmware", checkWarn, "not configured: approved requests fail until an admin runs 'dvmm vmware set'")
 	case !keyOK:
 		add("vmware", checkFail, "not checked: the secret key is not usable")
 	default:
 		cctx, cancel := context.WithTimeout(ctx, timeout)
-		vc, err := a.DiagnoseVmware(cctx, t.Name)
+		vc, err := a.DiagnoseVMware(cctx, t.Name)
 		cancel()
 		if err != nil {
 			add("vmware", checkFail, errorText(err))

@@ -30,10 +30,10 @@ func TestErrorText(t *testing.T) {
 // moved to the CLI carries it already.
 func TestWithHintOnceOnOldMessages(t *testing.T) {
 	old := "VMware is not configured for tenant globex: an admin runs 'dvmm vmware set', then 'dvmm request retry'"
-	if got := withHint(old, app.FaultVmwareNotConfigured); got != old {
+	if got := withHint(old, app.FaultVMwareNotConfigured); got != old {
 		t.Fatalf("%q", got)
 	}
-	if got := withHint("VMware is not configured for tenant globex", app.FaultVmwareNotConfigured); got != old {
+	if got := withHint("VMware is not configured for tenant globex", app.FaultVMwareNotConfigured); got != old {
 		t.Fatalf("%q, want %q", got, old)
 	}
 }

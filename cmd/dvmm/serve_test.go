@@ -136,7 +136,7 @@ func TestVCenterDownWaitsWithoutSpendingAttempts(t *testing.T) {
 	s := f.sim.Settings("dvmm")
 	s.Thumbprint, s.Insecure = "", true
 	u := f.sim.URL()
-	f.must(f.app.SetVmware(f.ctx, f.alice, s, f.sim.Password()))
+	f.must(f.app.SetVMware(f.ctx, f.alice, s, f.sim.Password()))
 	listen := strings.TrimSuffix(strings.TrimPrefix(u, "https://"), "/sdk")
 	password := f.sim.Password()
 	f.sim.Close()
@@ -152,7 +152,7 @@ func TestVCenterDownWaitsWithoutSpendingAttempts(t *testing.T) {
 	}
 	cmds, _ := f.db.ListCommands(f.ctx, "acme")
 	for _, c := range cmds {
-		if c.Type == app.CmdCreateVm && c.Attempts != 0 {
+		if c.Type == app.CmdCreateVM && c.Attempts != 0 {
 			t.Fatalf("%d attempts spent while vCenter was down", c.Attempts)
 		}
 	}
@@ -212,7 +212,7 @@ func TestTwoServersShareTheQueue(t *testing.T) {
 		if err != nil || v.Status != app.StatusReady {
 			t.Fatalf("request %s: %s %v", id, v.Status, err)
 		}
-		for typ, want := range map[string]int{app.EvVmProvisioningStarted: 1, app.EvVmProvisioned: 1, app.EvVmProvisioningProgress: 4} {
+		for typ, want := range map[string]int{app.EvVMProvisioningStarted: 1, app.EvVMProvisioned: 1, app.EvVMProvisioningProgress: 4} {
 			if n := f.vmEvents(id, typ); n != want {
 				t.Fatalf("request %s has %d %s events, want %d (a command ran twice?)", id, n, typ, want)
 			}

@@ -55,7 +55,7 @@ func tenantRows(ts []app.TenantView, wide bool) (headers []string, rows [][]stri
 				users = append(users, m.User)
 			}
 		}
-		row := []string{t.Name, strings.Join(admins, ","), strings.Join(users, ","), strconv.FormatBool(t.Vmware)}
+		row := []string{t.Name, strings.Join(admins, ","), strings.Join(users, ","), strconv.FormatBool(t.VMware)}
 		if wide {
 			row = append(row, strconv.Itoa(t.Version), formatTime(t.CreatedAt))
 		}

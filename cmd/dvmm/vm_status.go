@@ -45,7 +45,7 @@ or IP.`,
 				return err
 			}
 			if !watch {
-				v, live, err := a.VmStatus(cmd.Context(), c.actor(), args[0], timeout)
+				v, live, err := a.VMStatus(cmd.Context(), c.actor(), args[0], timeout)
 				if err != nil {
 					return err
 				}
@@ -59,7 +59,7 @@ or IP.`,
 			ref, last := args[0], ""
 			var log []string
 			return c.watch(cmd.Context(), interval, func(ctx context.Context) (frame, error) {
-				v, live, err := a.VmStatus(ctx, c.actor(), ref, timeout)
+				v, live, err := a.VMStatus(ctx, c.actor(), ref, timeout)
 				if err != nil {
 					return frame{}, err
 				}

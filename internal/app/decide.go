@@ -2,7 +2,7 @@ package app
 
 import "time"
 
-// Next is what happens to a CreateVm command after a run.
+// Next is what happens to a CreateVM command after a run.
 type Next string
 
 const (
@@ -12,8 +12,8 @@ const (
 	NextFail  Next = "fail"  // give up: the request fails
 )
 
-// CreateVmResult is what one run of the vSphere work found.
-type CreateVmResult struct {
+// CreateVMResult is what one run of the vSphere work found.
+type CreateVMResult struct {
 	Attempt int         // the provisioning attempt the command belongs to
 	Runs    int         // runs of this command that counted before this one
 	Waiting bool        // the timeline already says the VM waits for vCenter
@@ -22,8 +22,8 @@ type CreateVmResult struct {
 	Policy  RetryPolicy // how transient failures are retried
 }
 
-// CreateVmDecision is what to record and what becomes of the command.
-type CreateVmDecision struct {
+// CreateVMDecision is what to record and what becomes of the command.
+type CreateVMDecision struct {
 	Next   Next
 	Events []Payload     // for the VM stream, in order
 	Delay  time.Duration // with NextRetry and NextWait: from now to the next run
@@ -35,38 +35,38 @@ type CreateVmDecision struct {
 	RemovePartial bool
 }
 
-// DecideCreateVm turns the result of a run into events and the command's
+// DecideCreateVM turns the result of a run into events and the command's
 // fate. It is pure: every branch of provisioning's error handling is here,
-// and the shell (handleCreateVm) only carries it out.
-func DecideCreateVm(r CreateVmResult) CreateVmDecision {
+// and the shell (handleCreateVM) only carries it out.
+func DecideCreateVM(r CreateVMResult) CreateVMDecision {
 	if r.Err == nil {
 		m := r.Machine
-		return CreateVmDecision{Next: NextDone, Spent: true, Events: []Payload{VmProvisioned{VCenterName: m.Name, MoRef: m.MoRef,
+		return CreateVMDecision{Next: NextDone, Spent: true, Events: []Payload{VMProvisioned{VCenterName: m.Name, MoRef: m.MoRef,
 			InstanceUUID: m.InstanceUUID, IP: m.IP, Hostname: m.Hostname, Adopted: m.Adopted, Attempt: r.Attempt}}}
 	}
 	f := AsFault(r.Err)
 	if f.Transient && f.Code == FaultUnreachable {
 		// vCenter is down, not this command at fault: wait in the queue
 		// without spending an attempt, and say so once on the timeline.
-		d := CreateVmDecision{Next: NextWait, Delay: r.Policy.Wait, Error: f.Message, Code: f.Code}
+		d := CreateVMDecision{Next: NextWait, Delay: r.Policy.Wait, Error: f.Message, Code: f.Code}
 		if !r.Waiting {
-			d.Events = []Payload{VmWaitingForVCenter{Reason: f.Message}}
+			d.Events = []Payload{VMWaitingForVCenter{Reason: f.Message}}
 		}
 		return d
 	}
 	spent := r.Runs + 1
 	if f.Transient && spent < r.Policy.MaxAttempts {
 		delay := r.Policy.Delay(spent + 1)
-		return CreateVmDecision{Next: NextRetry, Delay: delay, Spent: true, Error: f.Message, Code: f.Code,
-			Events: []Payload{VmRetryScheduled{Attempt: spent + 1, MaxAttempts: r.Policy.MaxAttempts,
+		return CreateVMDecision{Next: NextRetry, Delay: delay, Spent: true, Error: f.Message, Code: f.Code,
+			Events: []Payload{VMRetryScheduled{Attempt: spent + 1, MaxAttempts: r.Policy.MaxAttempts,
 				DelaySeconds: int(delay / time.Second), Reason: f.Message}}}
 	}
-	return CreateVmDecision{Next: NextFail, Spent: true, Error: f.Message, Code: f.Code, RemovePartial: true,
-		Events: []Payload{VmProvisioningFailed{Code: f.Code, Message: f.Message, Attempt: r.Attempt, Transient: f.Transient}}}
+	return CreateVMDecision{Next: NextFail, Spent: true, Error: f.Message, Code: f.Code, RemovePartial: true,
+		Events: []Payload{VMProvisioningFailed{Code: f.Code, Message: f.Message, Attempt: r.Attempt, Transient: f.Transient}}}
 }
 
 // Outcome is the decision as the queue records it, for a run ending at now.
-func (d CreateVmDecision) Outcome(now time.Time) Outcome {
+func (d CreateVMDecision) Outcome(now time.Time) Outcome {
 	o := Outcome{At: now, Error: d.Error, Spent: d.Spent}
 	switch d.Next {
 	case NextDone:

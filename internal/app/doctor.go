@@ -9,10 +9,10 @@ import (
 // ('dvmm doctor'): they ask for no tenant membership, as whoever can read
 // the database file and its secret key can see all of it anyway.
 
-// DiagnoseVmware checks a tenant's vCenter settings as 'vmware test'
+// DiagnoseVMware checks a tenant's vCenter settings as 'vmware test'
 // does: log in, then look up each inventory object the settings name.
-func (a *App) DiagnoseVmware(ctx context.Context, tenant string) ([]Check, error) {
-	if _, err := a.Store.VmwareSettings(ctx, tenant); err != nil {
+func (a *App) DiagnoseVMware(ctx context.Context, tenant string) ([]Check, error) {
+	if _, err := a.Store.VMwareSettings(ctx, tenant); err != nil {
 		return nil, err
 	}
 	t, err := a.target(ctx, tenant)

@@ -53,7 +53,7 @@ const (
 	CodeTenantNotFound      = "tenant_not_found"
 	CodeVMNotFound          = "vm_not_found"
 	CodeStaleVersion        = "stale_version"
-	CodeVmwareNotConfigured = "vmware_not_configured"
+	CodeVMwareNotConfigured = "vmware_not_configured"
 	CodeBadCommandID        = "bad_command_id"
 	CodeStoppedWaiting      = "stopped_waiting"
 	CodeUserInURL           = "user_in_url"
@@ -124,7 +124,7 @@ func (f *Fault) Unwrap() error { return f.Err }
 
 // Fault codes the adapters and the process manager use.
 const (
-	FaultVmwareNotConfigured   = "VMWARE_NOT_CONFIGURED"
+	FaultVMwareNotConfigured   = "VMWARE_NOT_CONFIGURED"
 	FaultUnreachable           = "VCENTER_UNREACHABLE"
 	FaultTimeout               = "TIMEOUT"
 	FaultBusy                  = "VCENTER_BUSY"

@@ -37,7 +37,7 @@ type Queries interface {
 	Timeline(ctx context.Context, requestID string) ([]TimelineEntry, error)
 	Tenant(ctx context.Context, name string) (TenantView, error)
 	Tenants(ctx context.Context) ([]TenantView, error)
-	VmwareSettings(ctx context.Context, tenant string) (VmwareSettings, error)
+	VMwareSettings(ctx context.Context, tenant string) (VMwareSettings, error)
 }
 
 // Projections write the read models; only Project and Rebuild use them.
@@ -45,7 +45,7 @@ type Projections interface {
 	PutRequest(ctx context.Context, v RequestView) error
 	AddTimeline(ctx context.Context, e TimelineEntry) error
 	PutTenant(ctx context.Context, v TenantView) error
-	PutVmwareSettings(ctx context.Context, tenant string, s VmwareSettings) error
+	PutVMwareSettings(ctx context.Context, tenant string, s VMwareSettings) error
 	// ResetReadModels drops every read model, before a rebuild.
 	ResetReadModels(ctx context.Context) error
 }
@@ -139,8 +139,8 @@ const (
 
 // Command types.
 const (
-	CmdProvisionVm = "ProvisionVm"
-	CmdCreateVm    = "CreateVm"
+	CmdProvisionVM = "ProvisionVm"
+	CmdCreateVM    = "CreateVm"
 )
 
 // Command is a unit of queued work.
@@ -161,16 +161,16 @@ type Command struct {
 	CreatedAt   time.Time       `json:"created_at"`
 }
 
-// ProvisionVm is the command the process manager dispatches on approval.
-type ProvisionVm struct {
+// ProvisionVM is the command the process manager dispatches on approval.
+type ProvisionVM struct {
 	RequestID string `json:"request_id"`
 	TenantID  string `json:"tenant_id"`
-	VmSpec    VmSpec `json:"vm_spec"`
+	VMSpec    VMSpec `json:"vm_spec"`
 	Attempt   int    `json:"attempt"`
 }
 
-// CreateVm is the vSphere work of one provisioning attempt.
-type CreateVm struct {
+// CreateVM is the vSphere work of one provisioning attempt.
+type CreateVM struct {
 	RequestID string `json:"request_id"`
 	TenantID  string `json:"tenant_id"`
 	Attempt   int    `json:"attempt"`

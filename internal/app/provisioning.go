@@ -43,16 +43,16 @@ func (p RetryPolicy) Delay(n int) time.Duration {
 const SecretPassword = "vcenter-password"
 
 func provisionKey(requestID string, attempt int) string {
-	return CmdProvisionVm + ":" + requestID + ":" + strconv.Itoa(attempt)
+	return CmdProvisionVM + ":" + requestID + ":" + strconv.Itoa(attempt)
 }
 
-// CreateVmKey is the idempotency key of the vSphere work of one attempt.
-func CreateVmKey(requestID string, attempt int) string {
-	return CmdCreateVm + ":" + requestID + ":" + strconv.Itoa(attempt)
+// CreateVMKey is the idempotency key of the vSphere work of one attempt.
+func CreateVMKey(requestID string, attempt int) string {
+	return CmdCreateVM + ":" + requestID + ":" + strconv.Itoa(attempt)
 }
 
 // Approve approves a pending request and, in the same transaction, the
-// process manager dispatches ProvisionVm; its handler then runs at once.
+// process manager dispatches ProvisionVM; its handler then runs at once.
 func (a *App) Approve(ctx context.Context, actor Actor, idPrefix string, expected int) (RequestView, error) {
 	var key string
 	view, err := a.decideRequest(ctx, actor, idPrefix, func(r *Request, t *Tenant) ([]Payload, error) {
@@ -62,14 +62,14 @@ func (a *App) Approve(ctx context.Context, actor Actor, idPrefix string, expecte
 		if err != nil {
 			return err
 		}
-		cmd := ProvisionVm{RequestID: r.ID(), TenantID: actor.Tenant, VmSpec: r.Spec(network), Attempt: 1}
+		cmd := ProvisionVM{RequestID: r.ID(), TenantID: actor.Tenant, VMSpec: r.Spec(network), Attempt: 1}
 		key = provisionKey(r.ID(), 1)
-		return a.enqueue(ctx, tx, key, CmdProvisionVm, actor, r.ID(), cmd, a.Now())
+		return a.enqueue(ctx, tx, key, CmdProvisionVM, actor, r.ID(), cmd, a.Now())
 	})
 	if err != nil {
 		return view, err
 	}
-	return a.handleProvisionVmNow(ctx, actor, view.ID, key)
+	return a.handleProvisionVMNow(ctx, actor, view.ID, key)
 }
 
 // Retry starts a new provisioning attempt of a failed request.
@@ -99,22 +99,22 @@ func (a *App) Retry(ctx context.Context, actor Actor, idPrefix string) (RequestV
 			return err
 		}
 		key = provisionKey(r.ID(), attempt)
-		cmd := ProvisionVm{RequestID: r.ID(), TenantID: actor.Tenant, VmSpec: r.Spec(network), Attempt: attempt}
-		return a.enqueue(ctx, tx, key, CmdProvisionVm, actor, r.ID(), cmd, a.Now())
+		cmd := ProvisionVM{RequestID: r.ID(), TenantID: actor.Tenant, VMSpec: r.Spec(network), Attempt: attempt}
+		return a.enqueue(ctx, tx, key, CmdProvisionVM, actor, r.ID(), cmd, a.Now())
 	})
 	if err != nil {
 		return view, err
 	}
-	return a.handleProvisionVmNow(ctx, actor, view.ID, key)
+	return a.handleProvisionVMNow(ctx, actor, view.ID, key)
 }
 
 // defaultNetwork is the tenant's network, or "" before VMware is set.
 func defaultNetwork(ctx context.Context, log EventLog, tenant string) (string, error) {
 	t, err := loadTenant(ctx, log, tenant)
-	if err != nil || t.Vmware() == nil {
+	if err != nil || t.VMware() == nil {
 		return "", err
 	}
-	return t.Vmware().Network, nil
+	return t.VMware().Network, nil
 }
 
 func statusOf(r *Request, vm *VM) Status {
@@ -134,9 +134,9 @@ func (a *App) enqueue(ctx context.Context, q CommandQueue, key, typ string, acto
 	return err
 }
 
-// handleProvisionVmNow runs the ProvisionVm handler right after the
+// handleProvisionVMNow runs the ProvisionVM handler right after the
 // approval committed. If this process dies first, serve runs it instead.
-func (a *App) handleProvisionVmNow(ctx context.Context, actor Actor, requestID, key string) (RequestView, error) {
+func (a *App) handleProvisionVMNow(ctx context.Context, actor Actor, requestID, key string) (RequestView, error) {
 	cmd, ok, err := a.Store.Claim(ctx, Claim{Worker: "approve", Key: key, Now: a.Now(), Lease: time.Minute})
 	if err != nil {
 		return RequestView{}, err
@@ -155,19 +155,19 @@ func (a *App) handleProvisionVmNow(ctx context.Context, actor Actor, requestID, 
 // lease will run out.
 func (a *App) RunCommand(ctx context.Context, cmd Command, worker string) error {
 	switch cmd.Type {
-	case CmdProvisionVm:
-		return a.handleProvisionVm(ctx, cmd)
-	case CmdCreateVm:
-		return a.handleCreateVm(ctx, cmd, worker)
+	case CmdProvisionVM:
+		return a.handleProvisionVM(ctx, cmd)
+	case CmdCreateVM:
+		return a.handleCreateVM(ctx, cmd, worker)
 	}
 	return a.finish(ctx, cmd.ID, Outcome{Status: CommandFailed, Error: "unknown command type " + Clip(cmd.Type, 40)})
 }
 
-// handleProvisionVm is the process manager's handler: it starts the VM
+// handleProvisionVM is the process manager's handler: it starts the VM
 // aggregate's attempt, or fails it at once when the tenant has no VMware
 // settings. Running it twice changes nothing the second time.
-func (a *App) handleProvisionVm(ctx context.Context, cmd Command) error {
-	var p ProvisionVm
+func (a *App) handleProvisionVM(ctx context.Context, cmd Command) error {
+	var p ProvisionVM
 	if err := json.Unmarshal(cmd.Payload, &p); err != nil {
 		return a.finish(ctx, cmd.ID, Outcome{Status: CommandFailed, Error: "bad payload: " + err.Error()})
 	}
@@ -179,18 +179,18 @@ func (a *App) handleProvisionVm(ctx context.Context, cmd Command) error {
 			return err
 		}
 		vm := NewVM(p.RequestID, events)
-		started := vm.Start(p.VmSpec, p.Attempt)
+		started := vm.Start(p.VMSpec, p.Attempt)
 		if len(started) > 0 {
 			t, err := loadTenant(ctx, tx, p.TenantID)
 			if err != nil {
 				return err
 			}
-			if t.Vmware() == nil {
-				started = append(started, VmProvisioningFailed{Code: FaultVmwareNotConfigured,
+			if t.VMware() == nil {
+				started = append(started, VMProvisioningFailed{Code: FaultVMwareNotConfigured,
 					Message: "VMware is not configured for tenant " + p.TenantID, Attempt: p.Attempt})
 			} else {
-				work := CreateVm{RequestID: p.RequestID, TenantID: p.TenantID, Attempt: p.Attempt}
-				if err := a.enqueue(ctx, tx, CreateVmKey(p.RequestID, p.Attempt), CmdCreateVm, actor, p.RequestID, work, a.Now()); err != nil {
+				work := CreateVM{RequestID: p.RequestID, TenantID: p.TenantID, Attempt: p.Attempt}
+				if err := a.enqueue(ctx, tx, CreateVMKey(p.RequestID, p.Attempt), CmdCreateVM, actor, p.RequestID, work, a.Now()); err != nil {
 					return err
 				}
 			}
@@ -210,10 +210,10 @@ func (a *App) handleProvisionVm(ctx context.Context, cmd Command) error {
 
 // target builds the connection details of a tenant's vCenter, password included.
 func (a *App) target(ctx context.Context, tenant string) (Target, error) {
-	s, err := a.Store.VmwareSettings(ctx, tenant)
+	s, err := a.Store.VMwareSettings(ctx, tenant)
 	if err != nil {
 		if ErrorKind(err) == KindNotFound {
-			return Target{}, &Fault{Code: FaultVmwareNotConfigured, Message: "VMware is not configured for tenant " + tenant}
+			return Target{}, &Fault{Code: FaultVMwareNotConfigured, Message: "VMware is not configured for tenant " + tenant}
 		}
 		return Target{}, err
 	}
@@ -240,7 +240,7 @@ func (a *App) target(ctx context.Context, tenant string) (Target, error) {
 // Each tenant gets a folder below the configured one and each project a
 // folder below that, so the names that are unique per tenant and project
 // are unique per vCenter folder too.
-func MachineSpecFor(t Target, requestID string, spec VmSpec) MachineSpec {
+func MachineSpecFor(t Target, requestID string, spec VMSpec) MachineSpec {
 	return MachineSpec{
 		RequestID: requestID, Tenant: t.Tenant, Name: spec.Name,
 		Folder: t.Settings.Folder + "/" + t.Tenant + "/" + spec.Project,
@@ -249,12 +249,12 @@ func MachineSpecFor(t Target, requestID string, spec VmSpec) MachineSpec {
 	}
 }
 
-// handleCreateVm does the vSphere work of one attempt: find or clone the
+// handleCreateVM does the vSphere work of one attempt: find or clone the
 // VM, size it, power it on and wait for its IP, recording each stage. It
-// is the shell around DecideCreateVm: it does the I/O, the decision what
+// is the shell around DecideCreateVM: it does the I/O, the decision what
 // the result means is made there.
-func (a *App) handleCreateVm(ctx context.Context, cmd Command, worker string) error {
-	var p CreateVm
+func (a *App) handleCreateVM(ctx context.Context, cmd Command, worker string) error {
+	var p CreateVM
 	if err := json.Unmarshal(cmd.Payload, &p); err != nil {
 		return a.finish(ctx, cmd.ID, Outcome{Status: CommandFailed, Error: "bad payload: " + err.Error()})
 	}
@@ -310,7 +310,7 @@ func (a *App) handleCreateVm(ctx context.Context, cmd Command, worker string) er
 		log.Info("provisioning", slog.String("vcenter", target.Settings.URL), slog.String("vm", spec.Name))
 		machine, err = a.Hypervisor.Provision(ctx, target, spec, func(s Stage) error {
 			log.Info("stage", slog.String("stage", string(s)))
-			return appendVM(nil, VmProvisioningProgressed{Stage: s, Attempt: p.Attempt})
+			return appendVM(nil, VMProvisioningProgressed{Stage: s, Attempt: p.Attempt})
 		})
 	}
 	if errors.Is(err, errAttemptOver) {
@@ -320,7 +320,7 @@ func (a *App) handleCreateVm(ctx context.Context, cmd Command, worker string) er
 		// Shutting down: the lease runs out and another worker takes over.
 		return ctx.Err()
 	}
-	d := DecideCreateVm(CreateVmResult{Attempt: p.Attempt, Runs: cmd.Attempts, Waiting: vm.Waiting(),
+	d := DecideCreateVM(CreateVMResult{Attempt: p.Attempt, Runs: cmd.Attempts, Waiting: vm.Waiting(),
 		Machine: machine, Err: err, Policy: a.Retries})
 	payloads := d.Events
 	switch d.Next {
@@ -336,7 +336,7 @@ func (a *App) handleCreateVm(ctx context.Context, cmd Command, worker string) er
 			if removed, rerr := a.removePartial(ctx, target, p.RequestID); rerr != nil {
 				log.Warn("could not remove the partial VM", slog.String("error", AsFault(rerr).Message))
 			} else if removed != "" {
-				payloads = append([]Payload{VmRemoved{MoRef: removed, Reason: "cleaned up after the failure"}}, payloads...)
+				payloads = append([]Payload{VMRemoved{MoRef: removed, Reason: "cleaned up after the failure"}}, payloads...)
 			}
 		}
 	}
@@ -387,7 +387,7 @@ const drivePoll = 200 * time.Millisecond
 
 // Drive runs the vSphere work of a request inline until the request is
 // READY or FAILED, as 'approve --wait' does. It claims the request's
-// CreateVm command with a lease like any worker, so serve never runs it
+// CreateVM command with a lease like any worker, so serve never runs it
 // at the same time; it waits out retries scheduled in the queue.
 func (a *App) Drive(ctx context.Context, actor Actor, requestID string, lease time.Duration, onChange func(RequestView)) (RequestView, error) {
 	worker := "approve-" + a.NewID()[:6]
@@ -404,14 +404,14 @@ func (a *App) Drive(ctx context.Context, actor Actor, requestID string, lease ti
 		if v.Status != StatusProvisioning && v.Status != StatusApproved {
 			return v, nil
 		}
-		// While APPROVED, the ProvisionVm handler has yet to run (another
+		// While APPROVED, the ProvisionVM handler has yet to run (another
 		// process holds it); wait for it like for a retry.
 		var (
 			cmd Command
 			ok  bool
 		)
 		if v.VM != nil && v.Status == StatusProvisioning {
-			cmd, ok, err = a.Store.Claim(ctx, Claim{Worker: worker, Key: CreateVmKey(requestID, v.VM.Attempt), Now: a.Now(), Lease: lease})
+			cmd, ok, err = a.Store.Claim(ctx, Claim{Worker: worker, Key: CreateVMKey(requestID, v.VM.Attempt), Now: a.Now(), Lease: lease})
 			if err != nil {
 				return v, err
 			}

@@ -171,13 +171,13 @@ func (r *Request) Cancel(tenant *Tenant, actor string) ([]Payload, error) {
 }
 
 // Spec is the VM the request asks for; network falls back to the tenant default.
-func (r *Request) Spec(defaultNetwork string) VmSpec {
+func (r *Request) Spec(defaultNetwork string) VMSpec {
 	c := r.created
 	network := c.Network
 	if network == "" {
 		network = defaultNetwork
 	}
-	return VmSpec{Name: c.Name, Size: c.Size, CPUs: c.CPUs, MemoryGB: c.MemoryGB, DiskGB: c.DiskGB, Project: c.Project, Network: network}
+	return VMSpec{Name: c.Name, Size: c.Size, CPUs: c.CPUs, MemoryGB: c.MemoryGB, DiskGB: c.DiskGB, Project: c.Project, Network: network}
 }
 
 func pastTense(verb string) string {

@@ -92,8 +92,8 @@ func Project(ctx context.Context, tx ReadModels, e Event) error {
 		if err := tx.PutTenant(ctx, v); err != nil {
 			return err
 		}
-		if p, ok := e.Data.(VmwareConfigured); ok {
-			return tx.PutVmwareSettings(ctx, e.StreamID, p.Settings)
+		if p, ok := e.Data.(VMwareConfigured); ok {
+			return tx.PutVMwareSettings(ctx, e.StreamID, p.Settings)
 		}
 		return nil
 	case StreamRequest, StreamVM:

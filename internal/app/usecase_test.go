@@ -68,7 +68,7 @@ func (w *world) wantKind(err error, kind app.Kind) {
 
 func (w *world) vmware() {
 	w.t.Helper()
-	_, err := w.app.SetVmware(w.ctx, w.alice, storetest.VmwareSettings(), "s3cret")
+	_, err := w.app.SetVMware(w.ctx, w.alice, storetest.VMwareSettings(), "s3cret")
 	w.must(err)
 }
 
@@ -202,7 +202,7 @@ func TestApproveUseCase(t *testing.T) {
 		r := w.create(w.bob, "web-01")
 		v, err := w.app.Approve(w.ctx, w.alice, r.ID[:4], 0)
 		w.must(err)
-		if v.Status != app.StatusFailed || v.VM == nil || v.VM.ErrorCode != app.FaultVmwareNotConfigured || v.DecidedBy != "alice" {
+		if v.Status != app.StatusFailed || v.VM == nil || v.VM.ErrorCode != app.FaultVMwareNotConfigured || v.DecidedBy != "alice" {
 			t.Fatalf("approved without VMware: %+v", v)
 		}
 		want := []string{"Request created", "Approved by alice", "Provisioning started", "VMware not configured"}
@@ -228,8 +228,8 @@ func TestApproveUseCase(t *testing.T) {
 		if v.Status != app.StatusProvisioning || v.VM.Attempt != 1 || v.VM.CPUs != 2 || v.Network != "VM Network" {
 			t.Fatalf("approved %+v", v)
 		}
-		c := w.command(app.CreateVmKey(r.ID, 1))
-		if c.Status != app.CommandPending || !c.NextRunAt.Equal(t0) || c.Tenant != "acme" || c.RequestID != r.ID || c.Type != app.CmdCreateVm {
+		c := w.command(app.CreateVMKey(r.ID, 1))
+		if c.Status != app.CommandPending || !c.NextRunAt.Equal(t0) || c.Tenant != "acme" || c.RequestID != r.ID || c.Type != app.CmdCreateVM {
 			t.Fatalf("CreateVm %+v", c)
 		}
 		if len(w.hv.Calls) != 0 {
@@ -250,7 +250,7 @@ func TestApproveUseCase(t *testing.T) {
 		if m.Folder != "dvmm/acme/shop" || m.CPUs != 2 || m.MemoryMB != 4096 {
 			t.Fatalf("made %+v", m)
 		}
-		if c := w.command(app.CreateVmKey(r.ID, 1)); c.Status != app.CommandDone || c.Attempts != 1 {
+		if c := w.command(app.CreateVMKey(r.ID, 1)); c.Status != app.CommandDone || c.Attempts != 1 {
 			t.Fatalf("CreateVm after serve %+v", c)
 		}
 	})
@@ -355,7 +355,7 @@ func TestDriveUseCase(t *testing.T) {
 		if got := w.timeline(r.ID); !reflect.DeepEqual(got, want) {
 			t.Fatalf("timeline\n%q\nwant\n%q", got, want)
 		}
-		c := w.command(app.CreateVmKey(r.ID, 1))
+		c := w.command(app.CreateVMKey(r.ID, 1))
 		if c.Status != app.CommandFailed || c.LastError != "no room on the datastore" || c.Attempts != 1 {
 			t.Fatalf("command %+v", c)
 		}
@@ -387,7 +387,7 @@ func TestDriveUseCase(t *testing.T) {
 		_, err := w.app.Approve(w.ctx, w.alice, r.ID, 0)
 		w.must(err)
 		// Another worker holds the work, so Drive can only wait.
-		if _, ok, err := w.store.Claim(w.ctx, app.Claim{Worker: "serve", Key: app.CreateVmKey(r.ID, 1), Now: t0, Lease: time.Hour}); err != nil || !ok {
+		if _, ok, err := w.store.Claim(w.ctx, app.Claim{Worker: "serve", Key: app.CreateVMKey(r.ID, 1), Now: t0, Lease: time.Hour}); err != nil || !ok {
 			t.Fatalf("claim: %v %v", ok, err)
 		}
 		ctx, cancel := context.WithCancel(w.ctx)
@@ -419,7 +419,7 @@ func TestRetrySchedule(t *testing.T) {
 	}
 	_, err := w.app.Approve(w.ctx, w.alice, r.ID, 0)
 	w.must(err)
-	key := app.CreateVmKey(r.ID, 1)
+	key := app.CreateVMKey(r.ID, 1)
 
 	w.drain()
 	c := w.command(key)
@@ -492,7 +492,7 @@ func TestWaitForVCenter(t *testing.T) {
 	}
 	_, err := w.app.Approve(w.ctx, w.alice, r.ID, 0)
 	w.must(err)
-	key := app.CreateVmKey(r.ID, 1)
+	key := app.CreateVMKey(r.ID, 1)
 	for i := range 5 {
 		w.drain()
 		c := w.command(key)
@@ -542,7 +542,7 @@ func TestLeaseLost(t *testing.T) {
 	<-started
 	w.clock.BlockUntil(1) // the renewal, due at a third of the lease
 	c, ok, err := w.store.Claim(w.ctx, app.Claim{Worker: "w2", Now: t0.Add(31 * time.Second), Lease: time.Minute})
-	if err != nil || !ok || c.Key != app.CreateVmKey(r.ID, 1) {
+	if err != nil || !ok || c.Key != app.CreateVMKey(r.ID, 1) {
 		t.Fatalf("the expired lease was not taken: %+v %v %v", c, ok, err)
 	}
 	w.clock.Advance(10 * time.Second)
@@ -553,7 +553,7 @@ func TestLeaseLost(t *testing.T) {
 	if res != (app.ServeResult{Ran: 1}) {
 		t.Fatalf("serve %+v", res)
 	}
-	if c := w.command(app.CreateVmKey(r.ID, 1)); c.ClaimedBy != "w2" || c.Status != app.CommandPending {
+	if c := w.command(app.CreateVMKey(r.ID, 1)); c.ClaimedBy != "w2" || c.Status != app.CommandPending {
 		t.Fatalf("the command left the new worker: %+v", c)
 	}
 }
@@ -586,7 +586,7 @@ func TestLeaseRenewed(t *testing.T) {
 		w.clock.Advance(10 * time.Second)
 	}
 	w.clock.BlockUntil(1) // the fifth renewal waits: the fourth is stored
-	c := w.command(app.CreateVmKey(r.ID, 1))
+	c := w.command(app.CreateVMKey(r.ID, 1))
 	if !c.LeaseUntil.Equal(t0.Add(70 * time.Second)) {
 		t.Fatalf("lease until %v, want renewed to %v", c.LeaseUntil, t0.Add(70*time.Second))
 	}
@@ -635,7 +635,7 @@ func TestServeShutdown(t *testing.T) {
 	if res != (app.ServeResult{Ran: 1, Released: 1}) {
 		t.Fatalf("serve %+v", res)
 	}
-	c := w.command(app.CreateVmKey(r.ID, 1))
+	c := w.command(app.CreateVMKey(r.ID, 1))
 	if c.ClaimedBy != "" || !c.LeaseUntil.IsZero() || c.Attempts != 0 {
 		t.Fatalf("not released: %+v", c)
 	}
@@ -645,8 +645,8 @@ func TestRunCommandBadInput(t *testing.T) {
 	w := newWorld(t)
 	for _, c := range []app.Command{
 		{Key: "k1", Type: "Frobnicate", Tenant: "acme", NextRunAt: t0, CreatedAt: t0},
-		{Key: "k2", Type: app.CmdProvisionVm, Tenant: "acme", Payload: []byte(`{"attempt":"one"}`), NextRunAt: t0, CreatedAt: t0},
-		{Key: "k3", Type: app.CmdCreateVm, Tenant: "acme", Payload: []byte(`[`), NextRunAt: t0, CreatedAt: t0},
+		{Key: "k2", Type: app.CmdProvisionVM, Tenant: "acme", Payload: []byte(`{"attempt":"one"}`), NextRunAt: t0, CreatedAt: t0},
+		{Key: "k3", Type: app.CmdCreateVM, Tenant: "acme", Payload: []byte(`[`), NextRunAt: t0, CreatedAt: t0},
 	} {
 		_, err := w.store.Enqueue(w.ctx, c)
 		w.must(err)
@@ -662,7 +662,7 @@ func TestRunCommandBadInput(t *testing.T) {
 	}
 }
 
-func TestProvisionVmTwiceChangesNothing(t *testing.T) {
+func TestProvisionVMTwiceChangesNothing(t *testing.T) {
 	w := newWorld(t)
 	w.vmware()
 	r := w.create(w.bob, "web-01")
@@ -727,14 +727,14 @@ func TestShowAndListUseCases(t *testing.T) {
 	}
 }
 
-func TestVmwareUseCases(t *testing.T) {
+func TestVMwareUseCases(t *testing.T) {
 	w := newWorld(t)
-	_, err := w.app.ShowVmware(w.ctx, w.bob)
+	_, err := w.app.ShowVMware(w.ctx, w.bob)
 	w.wantKind(err, app.KindNotFound)
-	_, err = w.app.SetVmware(w.ctx, w.bob, storetest.VmwareSettings(), "pw")
+	_, err = w.app.SetVMware(w.ctx, w.bob, storetest.VMwareSettings(), "pw")
 	w.wantKind(err, app.KindForbidden)
 	w.vmware()
-	s, err := w.app.ShowVmware(w.ctx, w.bob)
+	s, err := w.app.ShowVMware(w.ctx, w.bob)
 	w.must(err)
 	if !s.HasPassword || s.Template != "ubuntu-22.04-template" {
 		t.Fatalf("settings %+v", s)
@@ -744,7 +744,7 @@ func TestVmwareUseCases(t *testing.T) {
 	if string(sealed) != "sealed:s3cret" {
 		t.Fatalf("stored %q, want the sealed password", sealed)
 	}
-	checks, err := w.app.TestVmware(w.ctx, w.bob)
+	checks, err := w.app.TestVMware(w.ctx, w.bob)
 	w.must(err)
 	if len(checks) != 1 || !checks[0].OK || w.hv.Password != "s3cret" {
 		t.Fatalf("checks %+v with password %q", checks, w.hv.Password)
@@ -755,15 +755,15 @@ func TestVmwareUseCases(t *testing.T) {
 	w.must(err)
 	w.drain()
 	for _, ref := range []string{r.ID, r.ID[:5], app.VMID(r.ID), "web-01"} {
-		v, live, err := w.app.VmStatus(w.ctx, w.bob, ref, time.Second)
+		v, live, err := w.app.VMStatus(w.ctx, w.bob, ref, time.Second)
 		w.must(err)
 		if v.ID != r.ID || live == nil || live.MoRef != "vm-web-01" {
 			t.Fatalf("vm status %s: %+v %+v", ref, v, live)
 		}
 	}
-	_, _, err = w.app.VmStatus(w.ctx, w.bob, "web-99", time.Second)
+	_, _, err = w.app.VMStatus(w.ctx, w.bob, "web-99", time.Second)
 	w.wantKind(err, app.KindNotFound)
-	_, _, err = w.app.VmStatus(w.ctx, w.zed, r.ID, time.Second)
+	_, _, err = w.app.VMStatus(w.ctx, w.zed, r.ID, time.Second)
 	w.wantKind(err, app.KindNotFound)
 	vms, err := w.app.ListVMs(w.ctx, w.bob)
 	w.must(err)
@@ -797,11 +797,11 @@ func TestQueueUseCases(t *testing.T) {
 		ids[it.Key] = itoa(it.ID)
 	}
 	wantStates := map[string]string{"ProvisionVm:" + busy.ID + ":1": "done", "ProvisionVm:" + failed.ID + ":1": "done",
-		app.CreateVmKey(busy.ID, 1): "waiting", app.CreateVmKey(failed.ID, 1): "failed"}
+		app.CreateVMKey(busy.ID, 1): "waiting", app.CreateVMKey(failed.ID, 1): "failed"}
 	if !reflect.DeepEqual(states, wantStates) {
 		t.Fatalf("states %v, want %v", states, wantStates)
 	}
-	_, err = w.app.RetryCommand(w.ctx, w.bob, ids[app.CreateVmKey(busy.ID, 1)])
+	_, err = w.app.RetryCommand(w.ctx, w.bob, ids[app.CreateVMKey(busy.ID, 1)])
 	w.wantKind(err, app.KindForbidden)
 	for _, bad := range []string{"x", "0", "-3"} {
 		_, err = w.app.RetryCommand(w.ctx, w.alice, bad)
@@ -812,13 +812,13 @@ func TestQueueUseCases(t *testing.T) {
 	_, err = w.app.RetryCommand(w.ctx, w.alice, ids["ProvisionVm:"+busy.ID+":1"])
 	w.wantKind(err, app.KindConflict)
 
-	it, err := w.app.RetryCommand(w.ctx, w.alice, ids[app.CreateVmKey(busy.ID, 1)])
+	it, err := w.app.RetryCommand(w.ctx, w.alice, ids[app.CreateVMKey(busy.ID, 1)])
 	w.must(err)
 	if it.State != "pending" || !it.NextRunAt.Equal(t0) || it.Attempts != 1 {
 		t.Fatalf("a waiting command made due: %+v", it)
 	}
 	w.hv.ProvisionFn = nil
-	it, err = w.app.RetryCommand(w.ctx, w.alice, ids[app.CreateVmKey(failed.ID, 1)])
+	it, err = w.app.RetryCommand(w.ctx, w.alice, ids[app.CreateVMKey(failed.ID, 1)])
 	w.must(err)
 	if it.State != "failed" {
 		t.Fatalf("retrying a failed command changed it: %+v", it)
@@ -831,7 +831,7 @@ func TestQueueUseCases(t *testing.T) {
 		t.Fatalf("the retried request after serve: %+v", v)
 	}
 	// A command running under a live lease cannot be retried.
-	_, err = w.store.Enqueue(w.ctx, app.Command{Key: "running", Type: app.CmdCreateVm, Tenant: "acme", NextRunAt: t0, CreatedAt: t0})
+	_, err = w.store.Enqueue(w.ctx, app.Command{Key: "running", Type: app.CmdCreateVM, Tenant: "acme", NextRunAt: t0, CreatedAt: t0})
 	w.must(err)
 	c, ok, err := w.store.Claim(w.ctx, app.Claim{Worker: "w9", Now: t0, Lease: time.Hour})
 	if err != nil || !ok {

@@ -68,7 +68,7 @@ type TenantView struct {
 	Members   []Member  `json:"members"`
 	Version   int       `json:"version"`
 	CreatedAt time.Time `json:"created_at"`
-	Vmware    bool      `json:"vmware_configured"`
+	VMware    bool      `json:"vmware_configured"`
 }
 
 // ProjectRequest folds an event of a request's or VM's stream into the
@@ -90,7 +90,7 @@ func ProjectRequest(v *RequestView, e Event) {
 		v.Status, v.DecidedBy, v.Reason = StatusRejected, p.By, p.Reason
 	case RequestCancelled:
 		v.Status = StatusCancelled
-	case VmProvisioningStarted:
+	case VMProvisioningStarted:
 		v.Status = StatusProvisioning
 		if v.VM == nil {
 			v.VM = &VMView{ID: e.StreamID}
@@ -101,23 +101,23 @@ func ProjectRequest(v *RequestView, e Event) {
 		if v.Network == "" {
 			v.Network = p.Spec.Network
 		}
-	case VmProvisioningProgressed:
+	case VMProvisioningProgressed:
 		if v.VM != nil {
 			v.VM.Stage = p.Stage
 		}
-	case VmProvisioned:
+	case VMProvisioned:
 		v.Status = StatusReady
 		if v.VM != nil {
 			v.VM.Status, v.VM.Stage = StatusReady, ""
 			v.VM.VCenterName, v.VM.MoRef, v.VM.InstanceUUID, v.VM.IP = p.VCenterName, p.MoRef, p.InstanceUUID, p.IP
 			v.VM.PowerState = "poweredOn"
 		}
-	case VmProvisioningFailed:
+	case VMProvisioningFailed:
 		v.Status = StatusFailed
 		if v.VM != nil {
 			v.VM.Status, v.VM.ErrorCode, v.VM.Error = StatusFailed, p.Code, p.Message
 		}
-	case VmRemoved:
+	case VMRemoved:
 		if v.VM != nil {
 			v.VM.MoRef, v.VM.PowerState = "", ""
 		}
@@ -138,7 +138,7 @@ func ProjectTenant(v *TenantView, e Event) {
 			}
 		}
 		v.Members = append(v.Members, Member(p))
-	case VmwareConfigured:
-		v.Vmware = true
+	case VMwareConfigured:
+		v.VMware = true
 	}
 }

@@ -11,9 +11,9 @@ import (
 // calls the VM ready with the IP pending.
 const DefaultIPTimeout = 2 * time.Minute
 
-// VmwareSettings says where a tenant's VMs are made. It holds no password:
+// VMwareSettings says where a tenant's VMs are made. It holds no password:
 // that is a secret kept apart (see SecretBox).
-type VmwareSettings struct {
+type VMwareSettings struct {
 	URL          string `json:"url"`
 	Username     string `json:"username"`
 	Datacenter   string `json:"datacenter"`
@@ -31,7 +31,7 @@ type VmwareSettings struct {
 }
 
 // IPTimeout is the deadline for a VM's IP.
-func (s VmwareSettings) IPTimeout() time.Duration {
+func (s VMwareSettings) IPTimeout() time.Duration {
 	if s.IPTimeoutSec <= 0 {
 		return DefaultIPTimeout
 	}
@@ -39,7 +39,7 @@ func (s VmwareSettings) IPTimeout() time.Duration {
 }
 
 // Validate checks the settings before they are recorded.
-func (s VmwareSettings) Validate() error {
+func (s VMwareSettings) Validate() error {
 	u, err := url.Parse(s.URL)
 	if s.URL == "" || err != nil || u.Hostname() == "" || !validPort(u.Port()) || strings.ContainsAny(s.URL, " \t\n") {
 		return Errorf(KindInvalid, "invalid vCenter URL %q: use https://host/sdk", showURL(s.URL))
@@ -110,7 +110,7 @@ func validPort(p string) bool {
 // password included. It lives in memory only.
 type Target struct {
 	Tenant   string
-	Settings VmwareSettings
+	Settings VMwareSettings
 	Password string
 }
 

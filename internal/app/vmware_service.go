@@ -5,25 +5,25 @@ import (
 	"time"
 )
 
-// SetVmware records a tenant's vCenter settings and seals its password
+// SetVMware records a tenant's vCenter settings and seals its password
 // apart from the event log.
-func (a *App) SetVmware(ctx context.Context, actor Actor, s VmwareSettings, password string) (VmwareSettings, error) {
+func (a *App) SetVMware(ctx context.Context, actor Actor, s VMwareSettings, password string) (VMwareSettings, error) {
 	if err := needTenant(actor); err != nil {
-		return VmwareSettings{}, err
+		return VMwareSettings{}, err
 	}
 	if err := needUser(actor); err != nil {
-		return VmwareSettings{}, err
+		return VMwareSettings{}, err
 	}
 	s.HasPassword = password != ""
 	if a.Secrets == nil {
-		return VmwareSettings{}, Errorf(KindUnavailable, "no secret key is available to seal the vCenter password")
+		return VMwareSettings{}, Errorf(KindUnavailable, "no secret key is available to seal the vCenter password")
 	}
 	err := a.Store.Update(ctx, func(tx Tx) error {
 		t, err := loadTenant(ctx, tx, actor.Tenant)
 		if err != nil {
 			return err
 		}
-		payloads, err := t.ConfigureVmware(actor.User, s)
+		payloads, err := t.ConfigureVMware(actor.User, s)
 		if err != nil {
 			return err
 		}
@@ -40,21 +40,21 @@ func (a *App) SetVmware(ctx context.Context, actor Actor, s VmwareSettings, pass
 	return s, err
 }
 
-// ShowVmware returns the tenant's settings (never the password).
-func (a *App) ShowVmware(ctx context.Context, actor Actor) (VmwareSettings, error) {
+// ShowVMware returns the tenant's settings (never the password).
+func (a *App) ShowVMware(ctx context.Context, actor Actor) (VMwareSettings, error) {
 	if _, err := a.memberOf(ctx, actor); err != nil {
-		return VmwareSettings{}, err
+		return VMwareSettings{}, err
 	}
-	s, err := a.Store.VmwareSettings(ctx, actor.Tenant)
+	s, err := a.Store.VMwareSettings(ctx, actor.Tenant)
 	if ErrorKind(err) == KindNotFound {
-		return s, Coded(KindNotFound, CodeVmwareNotConfigured, "VMware is not configured for tenant %s", actor.Tenant)
+		return s, Coded(KindNotFound, CodeVMwareNotConfigured, "VMware is not configured for tenant %s", actor.Tenant)
 	}
 	return s, err
 }
 
-// TestVmware logs in to the tenant's vCenter and checks its inventory.
-func (a *App) TestVmware(ctx context.Context, actor Actor) ([]Check, error) {
-	if _, err := a.ShowVmware(ctx, actor); err != nil {
+// TestVMware logs in to the tenant's vCenter and checks its inventory.
+func (a *App) TestVMware(ctx context.Context, actor Actor) ([]Check, error) {
+	if _, err := a.ShowVMware(ctx, actor); err != nil {
 		return nil, err
 	}
 	t, err := a.target(ctx, actor.Tenant)
@@ -67,9 +67,9 @@ func (a *App) TestVmware(ctx context.Context, actor Actor) ([]Check, error) {
 	return a.Hypervisor.Check(ctx, t), nil
 }
 
-// VmStatus returns a request's VM as recorded, and as vCenter sees it
+// VMStatus returns a request's VM as recorded, and as vCenter sees it
 // now when it can be reached (live is nil otherwise).
-func (a *App) VmStatus(ctx context.Context, actor Actor, ref string, timeout time.Duration) (RequestView, *Machine, error) {
+func (a *App) VMStatus(ctx context.Context, actor Actor, ref string, timeout time.Duration) (RequestView, *Machine, error) {
 	if _, err := a.memberOf(ctx, actor); err != nil {
 		return RequestView{}, nil, err
 	}

@@ -124,7 +124,7 @@ type Tenant struct {
 	Members          []Member  `json:"members"`
 	Version          int       `json:"version"`
 	CreatedAt        time.Time `json:"created_at"`
-	VmwareConfigured bool      `json:"vmware_configured"`
+	VMwareConfigured bool      `json:"vmware_configured"`
 }
 
 // Check outcomes of the doctor report.
@@ -214,7 +214,7 @@ func NewQueueItem(it app.QueueItem) QueueItem {
 
 // NewTenant is the contract of a tenant's read model.
 func NewTenant(v app.TenantView) Tenant {
-	out := Tenant{Name: v.Name, Members: make([]Member, 0, len(v.Members)), Version: v.Version, CreatedAt: v.CreatedAt, VmwareConfigured: v.Vmware}
+	out := Tenant{Name: v.Name, Members: make([]Member, 0, len(v.Members)), Version: v.Version, CreatedAt: v.CreatedAt, VMwareConfigured: v.VMware}
 	for _, m := range v.Members {
 		out.Members = append(out.Members, Member{User: m.User, Role: m.Role})
 	}

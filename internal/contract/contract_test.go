@@ -61,7 +61,7 @@ func TestShapes(t *testing.T) {
 		"vm_status":        []contract.VMStatus{contract.NewVMStatus(req, live), contract.NewVMStatus(req, nil), contract.NewVMStatus(bare, nil)},
 		"queue_item":       contract.NewQueueItems([]app.QueueItem{{Command: cmd, State: "running"}, {Command: bareCmd, State: "done"}}),
 		"tenant": contract.NewTenants([]app.TenantView{{Name: "acme", Members: []app.Member{{User: "alice", Role: app.RoleAdmin}, {User: "bob", Role: app.RoleUser}},
-			Version: 3, CreatedAt: at, Vmware: true}, {Name: "globex", Version: 1, CreatedAt: at}}),
+			Version: 3, CreatedAt: at, VMware: true}, {Name: "globex", Version: 1, CreatedAt: at}}),
 		"doctor_report": contract.DoctorReport{OK: false, Checks: []contract.Check{{Name: "database", Status: contract.CheckOK, Detail: "d"},
 			{Name: "queue", Status: contract.CheckWarn, Detail: "w"}}},
 	} {

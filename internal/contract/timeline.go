@@ -21,14 +21,14 @@ func TimelineText(e app.TimelineEntry) string {
 		return "Cancelled by " + p.By
 	case app.RequestRetryRequested:
 		return "Retry requested by " + p.By
-	case app.VmProvisioningStarted:
+	case app.VMProvisioningStarted:
 		if p.Attempt > 1 {
 			return fmt.Sprintf("Provisioning started (attempt %d)", p.Attempt)
 		}
 		return "Provisioning started"
-	case app.VmProvisioningProgressed:
+	case app.VMProvisioningProgressed:
 		return stageLine(p.Stage)
-	case app.VmProvisioned:
+	case app.VMProvisioned:
 		ip := p.IP
 		if ip == "" {
 			ip = "pending"
@@ -37,16 +37,16 @@ func TimelineText(e app.TimelineEntry) string {
 			return fmt.Sprintf("VM ready (IP %s), adopted from an earlier attempt", ip)
 		}
 		return fmt.Sprintf("VM ready (IP %s)", ip)
-	case app.VmProvisioningFailed:
-		if p.Code == app.FaultVmwareNotConfigured {
+	case app.VMProvisioningFailed:
+		if p.Code == app.FaultVMwareNotConfigured {
 			return "VMware not configured"
 		}
 		return "Provisioning failed: " + p.Message
-	case app.VmRetryScheduled:
+	case app.VMRetryScheduled:
 		return fmt.Sprintf("Retry %d/%d in %ds: %s", p.Attempt, p.MaxAttempts, p.DelaySeconds, p.Reason)
-	case app.VmWaitingForVCenter:
+	case app.VMWaitingForVCenter:
 		return "Waiting for vCenter: " + p.Reason
-	case app.VmRemoved:
+	case app.VMRemoved:
 		return "Partial VM removed: " + p.Reason
 	}
 	// A step this release has no words for yet still shows.

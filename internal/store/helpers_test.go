@@ -124,8 +124,8 @@ func (hypervisor) Find(context.Context, app.Target, string) (app.Machine, bool, 
 func (hypervisor) Remove(context.Context, app.Target, string) error { return nil }
 func (hypervisor) Check(context.Context, app.Target) []app.Check    { return nil }
 
-func vmwareSettings() app.VmwareSettings {
-	return app.VmwareSettings{URL: "https://vc.example/sdk", Username: "svc-dvmm", Datacenter: "DC0", Cluster: "DC0_C0",
+func vmwareSettings() app.VMwareSettings {
+	return app.VMwareSettings{URL: "https://vc.example/sdk", Username: "svc-dvmm", Datacenter: "DC0", Cluster: "DC0_C0",
 		Datastore: "LocalDS_0", Network: "VM Network", Template: "ubuntu-22.04-template", Folder: "dvmm", Insecure: true}
 }
 
@@ -179,7 +179,7 @@ func seedHistory(tb testing.TB, db *store.DB) *app.App {
 	tick()
 	_, err = a.Approve(ctx, alice, unconfigured, 0) // no VMware settings yet: fails at once
 	must(tb, err)
-	_, err = a.SetVmware(ctx, alice, vmwareSettings(), "s3cret")
+	_, err = a.SetVMware(ctx, alice, vmwareSettings(), "s3cret")
 	must(tb, err)
 	for _, id := range []string{ready, failed} {
 		tick()
@@ -197,7 +197,7 @@ func seedHistory(tb testing.TB, db *store.DB) *app.App {
 	tick()
 	_, err = a.Approve(ctx, alice, flaky, 0)
 	must(tb, err)
-	cmd, ok, err := db.Claim(ctx, app.Claim{Worker: "w1", Key: app.CreateVmKey(flaky, 1), Now: c.Now(), Lease: time.Minute})
+	cmd, ok, err := db.Claim(ctx, app.Claim{Worker: "w1", Key: app.CreateVMKey(flaky, 1), Now: c.Now(), Lease: time.Minute})
 	if err != nil || !ok {
 		tb.Fatalf("claim the flaky CreateVm: %v %v", ok, err)
 	}

@@ -17,7 +17,7 @@ func enqueue(t *testing.T, db *store.DB, key string, at time.Time) bool {
 	var added bool
 	must(t, db.Update(context.Background(), func(tx app.Tx) error {
 		var err error
-		added, err = tx.Enqueue(context.Background(), app.Command{Key: key, Type: app.CmdCreateVm, Tenant: "acme",
+		added, err = tx.Enqueue(context.Background(), app.Command{Key: key, Type: app.CmdCreateVM, Tenant: "acme",
 			RequestID: "r-" + key, Payload: json.RawMessage(`{"request_id":"r-` + key + `"}`), NextRunAt: at, CreatedAt: at, Correlation: "corr"})
 		return err
 	}))

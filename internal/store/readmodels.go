@@ -290,9 +290,9 @@ func tenantsOf(ctx context.Context, db queryer) ([]app.TenantView, error) {
 
 // VMware settings and secrets
 
-// PutVmwareSettings writes a tenant's VMware settings (never a password:
-// app.VmwareSettings has no field for one).
-func (tx *Tx) PutVmwareSettings(ctx context.Context, tenant string, s app.VmwareSettings) error {
+// PutVMwareSettings writes a tenant's VMware settings (never a password:
+// app.VMwareSettings has no field for one).
+func (tx *Tx) PutVMwareSettings(ctx context.Context, tenant string, s app.VMwareSettings) error {
 	data, err := json.Marshal(s)
 	if err != nil {
 		return internal("put VMware settings of %s: %v", tenant, err)
@@ -302,19 +302,19 @@ func (tx *Tx) PutVmwareSettings(ctx context.Context, tenant string, s app.Vmware
 	return err
 }
 
-// VmwareSettings reads a tenant's VMware settings.
-func vmwareSettingsOf(ctx context.Context, db queryer, tenant string) (app.VmwareSettings, error) {
+// VMwareSettings reads a tenant's VMware settings.
+func vmwareSettingsOf(ctx context.Context, db queryer, tenant string) (app.VMwareSettings, error) {
 	var data string
 	err := db.queryRow(ctx, `SELECT settings FROM vmware_settings WHERE tenant = ?`, tenant).Scan(&data)
 	if isNoRows(err) {
-		return app.VmwareSettings{}, app.Coded(app.KindNotFound, app.CodeVmwareNotConfigured, "VMware is not configured for tenant %s", app.Clip(tenant, 70))
+		return app.VMwareSettings{}, app.Coded(app.KindNotFound, app.CodeVMwareNotConfigured, "VMware is not configured for tenant %s", app.Clip(tenant, 70))
 	}
 	if err != nil {
-		return app.VmwareSettings{}, err
+		return app.VMwareSettings{}, err
 	}
-	var s app.VmwareSettings
+	var s app.VMwareSettings
 	if err := json.Unmarshal([]byte(data), &s); err != nil {
-		return app.VmwareSettings{}, internal("VMware settings of %s: %v", tenant, err)
+		return app.VMwareSettings{}, internal("VMware settings of %s: %v", tenant, err)
 	}
 	return s, nil
 }
@@ -400,13 +400,13 @@ func (tx *Tx) Tenants(ctx context.Context) ([]app.TenantView, error) {
 	return tenantsOf(ctx, tx)
 }
 
-// VmwareSettings reads outside a transaction.
-func (db *DB) VmwareSettings(ctx context.Context, tenant string) (app.VmwareSettings, error) {
+// VMwareSettings reads outside a transaction.
+func (db *DB) VMwareSettings(ctx context.Context, tenant string) (app.VMwareSettings, error) {
 	return vmwareSettingsOf(ctx, db, tenant)
 }
 
-// VmwareSettings reads as this transaction sees it.
-func (tx *Tx) VmwareSettings(ctx context.Context, tenant string) (app.VmwareSettings, error) {
+// VMwareSettings reads as this transaction sees it.
+func (tx *Tx) VMwareSettings(ctx context.Context, tenant string) (app.VMwareSettings, error) {
 	return vmwareSettingsOf(ctx, tx, tenant)
 }
 

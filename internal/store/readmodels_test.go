@@ -77,7 +77,7 @@ func TestReadModelsNotFound(t *testing.T) {
 	}{
 		{"Request", func() error { _, err := db.Request(ctx, "nope"); return err }},
 		{"Tenant", func() error { _, err := db.Tenant(ctx, "nope"); return err }},
-		{"VmwareSettings", func() error { _, err := db.VmwareSettings(ctx, "nope"); return err }},
+		{"VmwareSettings", func() error { _, err := db.VMwareSettings(ctx, "nope"); return err }},
 		{"Secret", func() error { _, err := db.Secret(ctx, "nope", app.SecretPassword); return err }},
 		{"TxRequest", func() error {
 			return db.Update(ctx, func(tx app.Tx) error { _, err := tx.Request(ctx, "nope"); return err })
@@ -235,7 +235,7 @@ func snapshot(t *testing.T, db app.Store) string {
 	for _, tn := range tenants {
 		v, err := db.Tenant(ctx, tn.Name)
 		must(t, err)
-		vmw, err := db.VmwareSettings(ctx, tn.Name)
+		vmw, err := db.VMwareSettings(ctx, tn.Name)
 		if app.ErrorKind(err) != app.KindNotFound {
 			must(t, err)
 		}

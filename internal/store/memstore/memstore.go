@@ -42,7 +42,7 @@ type state struct {
 	requests map[string]app.RequestView
 	timeline map[string][]app.TimelineEntry
 	tenants  map[string]app.TenantView
-	vmware   map[string]app.VmwareSettings
+	vmware   map[string]app.VMwareSettings
 	secrets  map[[2]string][]byte
 	commands []app.Command
 }
@@ -50,7 +50,7 @@ type state struct {
 func newState() *state {
 	return &state{streams: map[streamKey][]int{}, requests: map[string]app.RequestView{},
 		timeline: map[string][]app.TimelineEntry{}, tenants: map[string]app.TenantView{},
-		vmware: map[string]app.VmwareSettings{}, secrets: map[[2]string][]byte{}}
+		vmware: map[string]app.VMwareSettings{}, secrets: map[[2]string][]byte{}}
 }
 
 // clone copies the state deeply enough that a rolled-back transaction
@@ -62,7 +62,7 @@ func (s *state) clone() *state {
 		requests: make(map[string]app.RequestView, len(s.requests)),
 		timeline: make(map[string][]app.TimelineEntry, len(s.timeline)),
 		tenants:  make(map[string]app.TenantView, len(s.tenants)),
-		vmware:   make(map[string]app.VmwareSettings, len(s.vmware)),
+		vmware:   make(map[string]app.VMwareSettings, len(s.vmware)),
 		secrets:  make(map[[2]string][]byte, len(s.secrets)),
 		commands: append([]app.Command(nil), s.commands...),
 	}
@@ -302,10 +302,10 @@ func (t *tx) Tenants(ctx context.Context) ([]app.TenantView, error) {
 	return out, nil
 }
 
-func (t *tx) VmwareSettings(_ context.Context, tenant string) (app.VmwareSettings, error) {
+func (t *tx) VMwareSettings(_ context.Context, tenant string) (app.VMwareSettings, error) {
 	s, ok := t.s.vmware[tenant]
 	if !ok {
-		return app.VmwareSettings{}, app.Errorf(app.KindNotFound, "VMware is not configured for tenant %s", app.Clip(tenant, 40))
+		return app.VMwareSettings{}, app.Errorf(app.KindNotFound, "VMware is not configured for tenant %s", app.Clip(tenant, 40))
 	}
 	return s, nil
 }
@@ -345,14 +345,14 @@ func (t *tx) PutTenant(_ context.Context, v app.TenantView) error {
 	return nil
 }
 
-func (t *tx) PutVmwareSettings(_ context.Context, tenant string, s app.VmwareSettings) error {
+func (t *tx) PutVMwareSettings(_ context.Context, tenant string, s app.VMwareSettings) error {
 	t.s.vmware[tenant] = s
 	return nil
 }
 
 func (t *tx) ResetReadModels(context.Context) error {
 	t.s.requests, t.s.timeline = map[string]app.RequestView{}, map[string][]app.TimelineEntry{}
-	t.s.tenants, t.s.vmware = map[string]app.TenantView{}, map[string]app.VmwareSettings{}
+	t.s.tenants, t.s.vmware = map[string]app.TenantView{}, map[string]app.VMwareSettings{}
 	return nil
 }
 
@@ -558,8 +558,8 @@ func (s *Store) Tenants(ctx context.Context) (out []app.TenantView, err error) {
 	return out, err
 }
 
-func (s *Store) VmwareSettings(ctx context.Context, tenant string) (v app.VmwareSettings, err error) {
-	err = s.read(func(t *tx) error { v, err = t.VmwareSettings(ctx, tenant); return err })
+func (s *Store) VMwareSettings(ctx context.Context, tenant string) (v app.VMwareSettings, err error) {
+	err = s.read(func(t *tx) error { v, err = t.VMwareSettings(ctx, tenant); return err })
 	return v, err
 }
 

@@ -31,13 +31,13 @@ func testQueue(t *testing.T, open Open) {
 			t.Fatal("first enqueue not added")
 		}
 		second := command("k1", T0.Add(time.Hour))
-		second.Type = app.CmdProvisionVm
+		second.Type = app.CmdProvisionVM
 		if enqueue(t, s, second) {
 			t.Fatal("a second command with the same key was added")
 		}
 		cmds, err := s.ListCommands(ctx, "acme")
 		must(t, err)
-		if len(cmds) != 1 || cmds[0].Type != app.CmdCreateVm || !cmds[0].NextRunAt.Equal(T0) {
+		if len(cmds) != 1 || cmds[0].Type != app.CmdCreateVM || !cmds[0].NextRunAt.Equal(T0) {
 			t.Fatalf("queue %+v, want the first command only", cmds)
 		}
 		c := cmds[0]

@@ -192,23 +192,23 @@ func testEventLog(t *testing.T, open Open) {
 
 // everyPayload has one payload of every event type, fields filled.
 func everyPayload() []app.Payload {
-	spec := app.VmSpec{Name: "web-01", Size: "S", CPUs: 2, MemoryGB: 4, DiskGB: 50, Project: "shop", Network: "VM Network"}
+	spec := app.VMSpec{Name: "web-01", Size: "S", CPUs: 2, MemoryGB: 4, DiskGB: 50, Project: "shop", Network: "VM Network"}
 	return []app.Payload{
 		app.TenantCreated{Name: "acme", Admin: "alice"},
 		app.TenantMemberAdded{User: "bob", Role: app.RoleUser},
-		app.VmwareConfigured{Settings: app.VmwareSettings{URL: "https://vc/sdk", Username: "u", Datacenter: "DC0", Datastore: "ds", Network: "n", Template: "t", Folder: "f", IPTimeoutSec: 60, HasPassword: true}},
+		app.VMwareConfigured{Settings: app.VMwareSettings{URL: "https://vc/sdk", Username: "u", Datacenter: "DC0", Datastore: "ds", Network: "n", Template: "t", Folder: "f", IPTimeoutSec: 60, HasPassword: true}},
 		app.RequestCreated{Name: "web-01", Size: "S", CPUs: 2, MemoryGB: 4, DiskGB: 50, Project: "shop", Network: "n", Justification: "load tests", Requester: "bob"},
 		app.RequestApproved{By: "alice", SeenVersion: 1},
 		app.RequestRejected{By: "alice", Reason: "not this quarter"},
 		app.RequestCancelled{By: "bob"},
 		app.RequestRetryRequested{By: "alice", Attempt: 2},
-		app.VmProvisioningStarted{RequestID: "r1", Spec: spec, Attempt: 1},
-		app.VmProvisioningProgressed{Stage: app.StageCloning, Attempt: 1},
-		app.VmProvisioned{VCenterName: "web-01", MoRef: "vm-1", InstanceUUID: "u", IP: "10.0.0.5", Hostname: "h", Adopted: true, Attempt: 1},
-		app.VmProvisioningFailed{Code: app.FaultBusy, Message: "busy", Attempt: 1, Transient: true},
-		app.VmRetryScheduled{Attempt: 2, MaxAttempts: 5, DelaySeconds: 10, Reason: "busy"},
-		app.VmWaitingForVCenter{Reason: "down"},
-		app.VmRemoved{MoRef: "vm-1", Reason: "cleanup"},
+		app.VMProvisioningStarted{RequestID: "r1", Spec: spec, Attempt: 1},
+		app.VMProvisioningProgressed{Stage: app.StageCloning, Attempt: 1},
+		app.VMProvisioned{VCenterName: "web-01", MoRef: "vm-1", InstanceUUID: "u", IP: "10.0.0.5", Hostname: "h", Adopted: true, Attempt: 1},
+		app.VMProvisioningFailed{Code: app.FaultBusy, Message: "busy", Attempt: 1, Transient: true},
+		app.VMRetryScheduled{Attempt: 2, MaxAttempts: 5, DelaySeconds: 10, Reason: "busy"},
+		app.VMWaitingForVCenter{Reason: "down"},
+		app.VMRemoved{MoRef: "vm-1", Reason: "cleanup"},
 	}
 }
 
@@ -262,7 +262,7 @@ func testUpdate(t *testing.T, open Open) {
 }
 
 func command(key string, at time.Time) app.Command {
-	return app.Command{Key: key, Type: app.CmdCreateVm, Tenant: "acme", RequestID: "r-" + key, Payload: []byte(`{"x":1}`),
+	return app.Command{Key: key, Type: app.CmdCreateVM, Tenant: "acme", RequestID: "r-" + key, Payload: []byte(`{"x":1}`),
 		NextRunAt: at, CreatedAt: at, Correlation: "corr"}
 }
 
@@ -374,7 +374,7 @@ func testQueries(t *testing.T, open Open) {
 		wantKind(t, err, app.KindNotFound)
 		_, err = s.Tenant(ctx, "nope")
 		wantKind(t, err, app.KindNotFound)
-		_, err = s.VmwareSettings(ctx, "nope")
+		_, err = s.VMwareSettings(ctx, "nope")
 		wantKind(t, err, app.KindNotFound)
 		_, err = s.Secret(ctx, "nope", "pw")
 		wantKind(t, err, app.KindNotFound)
@@ -424,12 +424,12 @@ type folded struct {
 	requests map[string]app.RequestView
 	timeline map[string][]string
 	tenants  map[string]app.TenantView
-	vmware   map[string]app.VmwareSettings
+	vmware   map[string]app.VMwareSettings
 }
 
 func fold(tb testing.TB, s app.Store) folded {
 	tb.Helper()
-	f := folded{requests: map[string]app.RequestView{}, timeline: map[string][]string{}, tenants: map[string]app.TenantView{}, vmware: map[string]app.VmwareSettings{}}
+	f := folded{requests: map[string]app.RequestView{}, timeline: map[string][]string{}, tenants: map[string]app.TenantView{}, vmware: map[string]app.VMwareSettings{}}
 	events, err := s.ReadLog(context.Background(), 0, 1<<20)
 	must(tb, err)
 	for _, e := range events {
@@ -438,7 +438,7 @@ func fold(tb testing.TB, s app.Store) folded {
 			v := f.tenants[e.StreamID]
 			app.ProjectTenant(&v, e)
 			f.tenants[e.StreamID] = v
-			if p, ok := e.Data.(app.VmwareConfigured); ok {
+			if p, ok := e.Data.(app.VMwareConfigured); ok {
 				f.vmware[e.StreamID] = p.Settings
 			}
 		default:
@@ -492,7 +492,7 @@ func checkModels(tb testing.TB, s app.Store, when string) {
 		}
 	}
 	for name, w := range want.vmware {
-		got, err := s.VmwareSettings(ctx, name)
+		got, err := s.VMwareSettings(ctx, name)
 		must(tb, err)
 		if got != w {
 			tb.Fatalf("%s: VMware settings of %s: %+v, want %+v", when, name, got, w)
@@ -500,9 +500,9 @@ func checkModels(tb testing.TB, s app.Store, when string) {
 	}
 }
 
-// VmwareSettings are settings the fake hypervisor accepts.
-func VmwareSettings() app.VmwareSettings {
-	return app.VmwareSettings{URL: "https://vc.example/sdk", Username: "svc-dvmm", Datacenter: "DC0", Cluster: "DC0_C0",
+// VMwareSettings are settings the fake hypervisor accepts.
+func VMwareSettings() app.VMwareSettings {
+	return app.VMwareSettings{URL: "https://vc.example/sdk", Username: "svc-dvmm", Datacenter: "DC0", Cluster: "DC0_C0",
 		Datastore: "LocalDS_0", Network: "VM Network", Template: "ubuntu-22.04-template", Folder: "dvmm", Insecure: true}
 }
 
@@ -568,7 +568,7 @@ func Seed(tb testing.TB, s app.Store, step func(what string)) map[string]string 
 
 	_, err = a.Approve(ctx, alice, ids["retried"], 0) // no VMware settings yet: fails at once
 	did("approve without VMware", err)
-	_, err = a.SetVmware(ctx, alice, VmwareSettings(), "s3cret")
+	_, err = a.SetVMware(ctx, alice, VMwareSettings(), "s3cret")
 	did("set VMware", err)
 	for _, id := range []string{ids["ready"], ids["failed"]} {
 		_, err = a.Approve(ctx, alice, id, 0)
@@ -636,7 +636,7 @@ func testRebuild(t *testing.T, open Open) {
 		tenants, err := s.Tenants(ctx)
 		must(t, err)
 		out["tenants"] = tenants
-		vs, err := s.VmwareSettings(ctx, "acme")
+		vs, err := s.VMwareSettings(ctx, "acme")
 		must(t, err)
 		out["vmware"] = vs
 		cmds, err := s.ListCommands(ctx, "")
