@@ -24,9 +24,6 @@ const (
 	checkFail = contract.CheckFail
 )
 
-// overdue is how long due work may wait before doctor asks whether serve runs.
-const overdue = 5 * time.Minute
-
 func newDoctorCmd(c *cli) *cobra.Command {
 	var timeout time.Duration
 	cmd := &cobra.Command{
@@ -207,11 +204,9 @@ func tenantChecks(ctx context.Context, a *app.App, t app.TenantView, keyOK bool,
 		return checks
 	}
 	detail := fmt.Sprintf("%d due, %d running, %d waiting for a retry, %d failed", b.Due, b.Running, b.Waiting, b.Failed)
-	if b.Due > 0 {
-		if late := a.Now().Sub(b.OldestDue); late > overdue {
-			add("queue", checkWarn, fmt.Sprintf("%s; the oldest due for %s: is 'dvmm serve' running?", detail, late.Round(time.Second)))
-			return checks
-		}
+	if b.Overdue {
+		add("queue", checkWarn, fmt.Sprintf("%s; the oldest due for %s: is 'dvmm serve' running?", detail, b.Late.Round(time.Second)))
+		return checks
 	}
 	add("queue", checkOK, detail)
 	return checks

@@ -34,7 +34,15 @@ type Backlog struct {
 	Waiting   int       `json:"waiting"`
 	Running   int       `json:"running"`
 	Failed    int       `json:"failed"`
+	// Late is how long the oldest due command has waited; Overdue says
+	// it waited past OverdueAfter, as when no worker drains the queue.
+	Late    time.Duration `json:"late"`
+	Overdue bool          `json:"overdue"`
 }
+
+// OverdueAfter is how long due work may wait before the queue is
+// reported overdue: longer than a worker's poll and a retry's delay.
+const OverdueAfter = 5 * time.Minute
 
 // QueueBacklog sums up a tenant's queue as of now.
 func (a *App) QueueBacklog(ctx context.Context, tenant string) (Backlog, error) {
@@ -58,6 +66,10 @@ func (a *App) QueueBacklog(ctx context.Context, tenant string) (Backlog, error) 
 		case string(CommandFailed):
 			b.Failed++
 		}
+	}
+	if b.Due > 0 {
+		b.Late = now.Sub(b.OldestDue)
+		b.Overdue = b.Late > OverdueAfter
 	}
 	return b, nil
 }
