@@ -101,7 +101,9 @@ func TestHypervisor(t *testing.T) {
 		t.Fatalf("calls %v, password %q", h.Calls, h.Password)
 	}
 	h.CheckFn = func(context.Context, app.Target) []app.Check { return nil }
-	h.FindFn = func(context.Context, app.Target, string) (app.Machine, bool, error) { return app.Machine{}, false, stop }
+	h.FindFn = func(context.Context, app.Target, string) (app.Machine, bool, error) {
+		return app.Machine{}, false, stop
+	}
 	h.RemoveFn = func(context.Context, app.Target, string) error { return stop }
 	if h.Check(ctx, tg) != nil {
 		t.Fatal("CheckFn not used")
