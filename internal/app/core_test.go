@@ -282,3 +282,35 @@ type brokenTx struct {
 }
 
 func (tx brokenTx) PutTenant(context.Context, app.TenantView) error { return tx.err }
+
+// TestTextLimits: a text of exactly the allowed length passes, one more
+// character does not.
+func TestTextLimits(t *testing.T) {
+	create := func(justification, network string) error {
+		_, err := app.NewRequest("r1", "acme", nil).Create("bob", app.NewRequestInput{Name: "web-01", Project: "shop",
+			Justification: justification, Network: network})
+		return err
+	}
+	for _, c := range []struct {
+		name                   string
+		justification, network string
+		ok                     bool
+	}{
+		{"JustificationMin", strings.Repeat("j", app.MinJustification), "", true},
+		{"JustificationShort", strings.Repeat("j", app.MinJustification-1), "", false},
+		{"JustificationMax", strings.Repeat("j", app.MaxJustification), "", true},
+		{"JustificationLong", strings.Repeat("j", app.MaxJustification+1), "", false},
+		{"NetworkMax", "load tests", strings.Repeat("n", 80), true},
+		{"NetworkLong", "load tests", strings.Repeat("n", 81), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := create(c.justification, c.network)
+			if (err == nil) != c.ok {
+				t.Fatalf("error %v, want ok %v", err, c.ok)
+			}
+			if err != nil && app.ErrorKind(err) != app.KindInvalid {
+				t.Fatalf("kind %s", app.ErrorKind(err))
+			}
+		})
+	}
+}

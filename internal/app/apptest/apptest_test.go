@@ -88,8 +88,14 @@ func TestHypervisor(t *testing.T) {
 		t.Fatal("removed a VM twice")
 	}
 	h.Plant("r3", app.Machine{MoRef: "vm-x"})
+	h.Plant("r4", app.Machine{MoRef: "vm-y"})
 	if got, ok := h.Made("r3"); !ok || got.MoRef != "vm-x" {
 		t.Fatalf("planted %+v %v", got, ok)
+	}
+	fresh := &apptest.Hypervisor{}
+	fresh.Plant("r1", app.Machine{MoRef: "vm-z"})
+	if got, ok := fresh.Made("r1"); !ok || got.MoRef != "vm-z" {
+		t.Fatalf("planted on a fresh hypervisor: %+v %v", got, ok)
 	}
 	if checks := h.Check(ctx, tg); len(checks) != 1 || !checks[0].OK {
 		t.Fatalf("checks %+v", checks)
