@@ -163,7 +163,7 @@ func TestStoredPasswordFaults(t *testing.T) {
 	}{
 		{"Missing", func(w *world) {
 			w.must(w.store.Update(w.ctx, func(tx app.Tx) error { return tx.PutSecret(w.ctx, "globex", "x", nil, t0) }))
-			w.app.Store = missingSecret{w.store}
+			w.app.Vault = missingSecret{w.store}
 		}, "no vCenter password is stored for tenant acme"},
 		{"Unreadable", func(w *world) {
 			w.must(w.store.PutSecret(w.ctx, "acme", app.SecretPassword, []byte("garbage"), t0))

@@ -12,7 +12,7 @@ import (
 // DiagnoseVMware checks a tenant's vCenter settings as 'vmware test'
 // does: log in, then look up each inventory object the settings name.
 func (a *App) DiagnoseVMware(ctx context.Context, tenant string) ([]Check, error) {
-	if _, err := a.Store.VMwareSettings(ctx, tenant); err != nil {
+	if _, err := a.Views.VMwareSettings(ctx, tenant); err != nil {
 		return nil, err
 	}
 	t, err := a.target(ctx, tenant)
@@ -46,7 +46,7 @@ const OverdueAfter = 5 * time.Minute
 
 // QueueBacklog sums up a tenant's queue as of now.
 func (a *App) QueueBacklog(ctx context.Context, tenant string) (Backlog, error) {
-	cmds, err := a.Store.ListCommands(ctx, tenant)
+	cmds, err := a.Queue.ListCommands(ctx, tenant)
 	if err != nil {
 		return Backlog{}, err
 	}

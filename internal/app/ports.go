@@ -103,10 +103,17 @@ type Tx interface {
 	SecretStore
 }
 
-// Store opens transactions and offers the ports outside one.
-type Store interface {
+// Transactor opens write transactions.
+type Transactor interface {
 	// Update runs fn in one write transaction, committing if it returns nil.
 	Update(ctx context.Context, fn func(Tx) error) error
+}
+
+// Store opens transactions and offers the ports outside one. A store
+// implements it whole; the App holds each port apart, so that a use case
+// reaches only the ones it uses.
+type Store interface {
+	Transactor
 	EventLog
 	Queries
 	CommandQueue

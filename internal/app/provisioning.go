@@ -137,7 +137,7 @@ func (a *App) enqueue(ctx context.Context, q CommandQueue, key, typ string, acto
 // handleProvisionVMNow runs the ProvisionVM handler right after the
 // approval committed. If this process dies first, serve runs it instead.
 func (a *App) handleProvisionVMNow(ctx context.Context, actor Actor, requestID, key string) (RequestView, error) {
-	cmd, ok, err := a.Store.Claim(ctx, Claim{Worker: "approve", Key: key, Now: a.Now(), Lease: time.Minute})
+	cmd, ok, err := a.Queue.Claim(ctx, Claim{Worker: "approve", Key: key, Now: a.Now(), Lease: time.Minute})
 	if err != nil {
 		return RequestView{}, err
 	}
@@ -146,7 +146,7 @@ func (a *App) handleProvisionVMNow(ctx context.Context, actor Actor, requestID, 
 			return RequestView{}, err
 		}
 	}
-	return a.Store.Request(ctx, requestID)
+	return a.Views.Request(ctx, requestID)
 }
 
 // RunCommand runs one claimed command. Failures of the vSphere work are
@@ -210,7 +210,7 @@ func (a *App) handleProvisionVM(ctx context.Context, cmd Command) error {
 
 // target builds the connection details of a tenant's vCenter, password included.
 func (a *App) target(ctx context.Context, tenant string) (Target, error) {
-	s, err := a.Store.VMwareSettings(ctx, tenant)
+	s, err := a.Views.VMwareSettings(ctx, tenant)
 	if err != nil {
 		if ErrorKind(err) == KindNotFound {
 			return Target{}, &Fault{Code: FaultVMwareNotConfigured, Message: "VMware is not configured for tenant " + tenant}
@@ -218,7 +218,7 @@ func (a *App) target(ctx context.Context, tenant string) (Target, error) {
 		return Target{}, err
 	}
 	t := Target{Tenant: tenant, Settings: s}
-	sealed, err := a.Store.Secret(ctx, tenant, SecretPassword)
+	sealed, err := a.Vault.Secret(ctx, tenant, SecretPassword)
 	if ErrorKind(err) == KindNotFound {
 		return Target{}, &Fault{Code: FaultBadCredentials, Message: "no vCenter password is stored for tenant " + tenant}
 	}
@@ -263,7 +263,7 @@ func (a *App) handleCreateVM(ctx context.Context, cmd Command, worker string) er
 	meta := Metadata{Actor: "dvmm", CorrelationID: cmd.Correlation, CausationID: cmd.Key}
 	vmID := VMID(p.RequestID)
 
-	events, err := a.Store.LoadStream(ctx, StreamVM, vmID)
+	events, err := a.Events.LoadStream(ctx, StreamVM, vmID)
 	if err != nil {
 		return err
 	}
@@ -393,7 +393,7 @@ func (a *App) Drive(ctx context.Context, actor Actor, requestID string, lease ti
 	worker := "approve-" + a.NewID()[:6]
 	last := ""
 	for {
-		v, err := a.Store.Request(ctx, requestID)
+		v, err := a.Views.Request(ctx, requestID)
 		if err != nil {
 			return v, err
 		}
@@ -411,7 +411,7 @@ func (a *App) Drive(ctx context.Context, actor Actor, requestID string, lease ti
 			ok  bool
 		)
 		if v.VM != nil && v.Status == StatusProvisioning {
-			cmd, ok, err = a.Store.Claim(ctx, Claim{Worker: worker, Key: CreateVMKey(requestID, v.VM.Attempt), Now: a.Now(), Lease: lease})
+			cmd, ok, err = a.Queue.Claim(ctx, Claim{Worker: worker, Key: CreateVMKey(requestID, v.VM.Attempt), Now: a.Now(), Lease: lease})
 			if err != nil {
 				return v, err
 			}
@@ -448,7 +448,7 @@ func (a *App) keepLease(ctx context.Context, id int64, worker string, lease time
 			case <-ctx.Done():
 				return
 			case <-a.Clock.After(lease / 3):
-				err := a.Store.Renew(ctx, id, worker, a.Now(), a.Now().Add(lease))
+				err := a.Queue.Renew(ctx, id, worker, a.Now(), a.Now().Add(lease))
 				if ErrorKind(err) == KindConflict {
 					a.Log.Error("lease lost: stopping this worker's copy of the command", slog.Int64("command_id", id), slog.String("error", err.Error()))
 					cancel()

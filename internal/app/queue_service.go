@@ -17,7 +17,7 @@ func (a *App) ListQueue(ctx context.Context, actor Actor) ([]QueueItem, error) {
 	if _, err := a.memberOf(ctx, actor); err != nil {
 		return nil, err
 	}
-	cmds, err := a.Store.ListCommands(ctx, actor.Tenant)
+	cmds, err := a.Queue.ListCommands(ctx, actor.Tenant)
 	if err != nil {
 		return nil, err
 	}

@@ -11,8 +11,12 @@ import (
 
 // App is the application service: every use case of dvmm, wired to its ports.
 type App struct {
-	Store      Store
-	Hypervisor Hypervisor // nil when no vSphere work can run here
+	Store      Transactor   // writes: one transaction per use case
+	Events     EventLog     // streams read outside a transaction
+	Views      Queries      // read models
+	Queue      CommandQueue // claims, leases and the queue's listing
+	Vault      SecretStore  // sealed secrets
+	Hypervisor Hypervisor   // nil when no vSphere work can run here
 	Secrets    SecretBox  // nil when no secret can be sealed or opened
 	Clock      Clock
 	NewID      func() string
@@ -22,7 +26,7 @@ type App struct {
 
 // New returns an App with the default clock, ids and retry policy.
 func New(store Store, hv Hypervisor, secrets SecretBox) *App {
-	return &App{Store: store, Hypervisor: hv, Secrets: secrets, Clock: SystemClock{},
+	return &App{Store: store, Events: store, Views: store, Queue: store, Vault: store, Hypervisor: hv, Secrets: secrets, Clock: SystemClock{},
 		NewID: NewID, Retries: DefaultRetryPolicy(), Log: slog.New(slog.DiscardHandler)}
 }
 
@@ -195,7 +199,7 @@ func (a *App) AddMember(ctx context.Context, actor Actor, tenant, user string, r
 
 // Tenants lists the tenants.
 func (a *App) Tenants(ctx context.Context) ([]TenantView, error) {
-	return a.Store.Tenants(ctx)
+	return a.Views.Tenants(ctx)
 }
 
 // memberOf checks, outside a transaction, that the actor belongs to their tenant.
@@ -206,7 +210,7 @@ func (a *App) memberOf(ctx context.Context, actor Actor) (*Tenant, error) {
 	if err := needUser(actor); err != nil {
 		return nil, err
 	}
-	t, err := loadTenant(ctx, a.Store, actor.Tenant)
+	t, err := loadTenant(ctx, a.Events, actor.Tenant)
 	if err != nil {
 		return nil, err
 	}
@@ -277,7 +281,7 @@ func (a *App) resolve(ctx context.Context, actor Actor, prefix string) (string, 
 	if len(prefix) > 64 || strings.Trim(prefix, "abcdefghijklmnopqrstuvwxyz234567") != "" {
 		return "", notFound(prefix)
 	}
-	return a.Store.ResolveRequestID(ctx, actor.Tenant, prefix)
+	return a.Views.ResolveRequestID(ctx, actor.Tenant, prefix)
 }
 
 // decideRequest runs one decision of an admin or user on a request and
@@ -342,14 +346,14 @@ func (a *App) ShowRequest(ctx context.Context, actor Actor, idPrefix string) (Re
 	if err != nil {
 		return RequestView{}, nil, err
 	}
-	v, err := a.Store.Request(ctx, id)
+	v, err := a.Views.Request(ctx, id)
 	if err != nil {
 		return RequestView{}, nil, err
 	}
 	if v.Tenant != actor.Tenant {
 		return RequestView{}, nil, notFound(idPrefix)
 	}
-	tl, err := a.Store.Timeline(ctx, id)
+	tl, err := a.Views.Timeline(ctx, id)
 	return v, tl, err
 }
 
@@ -374,7 +378,7 @@ func (a *App) ListRequests(ctx context.Context, actor Actor, f RequestFilter) ([
 		return nil, Errorf(KindInvalid, "limit must not be negative")
 	}
 	f.Tenant = actor.Tenant
-	return a.Store.ListRequests(ctx, f)
+	return a.Views.ListRequests(ctx, f)
 }
 
 // rebuildPage bounds how many events a rebuild holds in memory at once.

@@ -45,7 +45,7 @@ func (a *App) ShowVMware(ctx context.Context, actor Actor) (VMwareSettings, erro
 	if _, err := a.memberOf(ctx, actor); err != nil {
 		return VMwareSettings{}, err
 	}
-	s, err := a.Store.VMwareSettings(ctx, actor.Tenant)
+	s, err := a.Views.VMwareSettings(ctx, actor.Tenant)
 	if ErrorKind(err) == KindNotFound {
 		return s, Coded(KindNotFound, CodeVMwareNotConfigured, "VMware is not configured for tenant %s", actor.Tenant)
 	}
@@ -77,7 +77,7 @@ func (a *App) VMStatus(ctx context.Context, actor Actor, ref string, timeout tim
 	if err != nil {
 		return RequestView{}, nil, err
 	}
-	v, err := a.Store.Request(ctx, id)
+	v, err := a.Views.Request(ctx, id)
 	if err != nil {
 		return v, nil, err
 	}
@@ -106,7 +106,7 @@ func (a *App) resolveVM(ctx context.Context, actor Actor, ref string) (string, e
 		return id, nil
 	}
 	if err := ValidateName(ref); err == nil {
-		vs, err := a.Store.ListRequests(ctx, RequestFilter{Tenant: actor.Tenant, HasVM: true})
+		vs, err := a.Views.ListRequests(ctx, RequestFilter{Tenant: actor.Tenant, HasVM: true})
 		if err != nil {
 			return "", err
 		}
