@@ -17,7 +17,7 @@ type App struct {
 	Queue      CommandQueue // claims, leases and the queue's listing
 	Vault      SecretStore  // sealed secrets
 	Hypervisor Hypervisor   // nil when no vSphere work can run here
-	Secrets    SecretBox  // nil when no secret can be sealed or opened
+	Secrets    SecretBox    // nil when no secret can be sealed or opened
 	Clock      Clock
 	NewID      func() string
 	Retries    RetryPolicy
