@@ -13,8 +13,8 @@ import (
 )
 
 // BenchmarkApproveToProvisioningStarted times 'approve' through the
-// application: its transaction, the process manager's ProvisionVm and the
-// handler that appends VmProvisioningStarted (approve returns right after).
+// application: its transaction, the process manager's ProvisionVM and the
+// handler that appends VMProvisioningStarted (approve returns right after).
 func BenchmarkApproveToProvisioningStarted(b *testing.B) {
 	f := newFlow(b)
 	for i := 0; b.Loop(); i++ {

@@ -132,7 +132,7 @@ func (c *cli) readConfig(path string, explicit bool) error {
 	file.SetConfigFile(path)
 	file.SetConfigType("yaml")
 	if err := file.ReadInConfig(); err != nil {
-		return usageError("config file %s is not valid YAML: %s", path, oneLine(err.Error()))
+		return usageError("config file %s is not valid YAML: %s", path, app.FirstLine(err.Error()))
 	}
 	keys := file.AllKeys()
 	sort.Strings(keys)
@@ -146,7 +146,7 @@ func (c *cli) readConfig(path string, explicit bool) error {
 		}
 	}
 	if err := c.v.MergeConfigMap(file.AllSettings()); err != nil {
-		return usageError("config file %s: %s", path, oneLine(err.Error()))
+		return usageError("config file %s: %s", path, app.FirstLine(err.Error()))
 	}
 	return nil
 }

@@ -56,7 +56,7 @@ func (c *cli) completeVMs() func(*cobra.Command, []string, string) ([]string, co
 		for _, v := range vs {
 			if !seen[v.Name] {
 				seen[v.Name] = true
-				names = append(names, v.Name+"\tVM of request "+shortID(v.ID)+" ("+string(v.Status)+")")
+				names = append(names, v.Name+"\tVM of request "+app.ShortID(v.ID)+" ("+string(v.Status)+")")
 			}
 			ids = append(ids, v.ID+"\t"+v.Name+" ("+string(v.Status)+")")
 		}

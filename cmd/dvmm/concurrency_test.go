@@ -57,7 +57,7 @@ func (h *harness) startTogether(argss ...[]string) []timedRun {
 // TestConcurrentApprovals: two admins' processes approve the same request
 // at the same moment, 50 times over. Each time exactly one approval is
 // recorded and the other process gets the conflict code; in the end each
-// request has one VM aggregate, one ProvisionVm command and one VM in
+// request has one VM aggregate, one ProvisionVM command and one VM in
 // vCenter.
 func TestConcurrentApprovals(t *testing.T) {
 	const rounds = 50
@@ -114,7 +114,7 @@ func TestConcurrentApprovals(t *testing.T) {
 		switch e.Type {
 		case app.EvRequestApproved:
 			approvals[e.StreamID]++
-		case app.EvVmProvisioningStarted:
+		case app.EvVMProvisioningStarted:
 			started[app.RequestIDOfVM(e.StreamID)]++
 		}
 		return nil
@@ -127,7 +127,7 @@ func TestConcurrentApprovals(t *testing.T) {
 	}
 	provisions := map[string]int{}
 	for _, c := range cmds {
-		if c.Type == app.CmdProvisionVm {
+		if c.Type == app.CmdProvisionVM {
 			provisions[c.RequestID]++
 		}
 	}

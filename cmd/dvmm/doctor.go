@@ -13,32 +13,16 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/contract"
 	"github.com/dvmm/dvmm/internal/secret"
-	"github.com/dvmm/dvmm/internal/store"
 )
 
 // Check outcomes: a failure makes doctor exit 6; a warning does not.
 const (
-	checkOK   = "ok"
-	checkWarn = "warn"
-	checkFail = "fail"
+	checkOK   = contract.CheckOK
+	checkWarn = contract.CheckWarn
+	checkFail = contract.CheckFail
 )
-
-// doctorCheck is one line of 'dvmm doctor'.
-type doctorCheck struct {
-	Name   string `json:"name"`
-	Status string `json:"status"` // ok, warn or fail
-	Detail string `json:"detail"`
-}
-
-// doctorReport is what 'dvmm doctor -o json' prints.
-type doctorReport struct {
-	OK     bool          `json:"ok"`
-	Checks []doctorCheck `json:"checks"`
-}
-
-// overdue is how long due work may wait before doctor asks whether serve runs.
-const overdue = 5 * time.Minute
 
 func newDoctorCmd(c *cli) *cobra.Command {
 	var timeout time.Duration
@@ -84,10 +68,10 @@ change the exit code.`,
 
 // diagnose runs every check in order; a check that cannot run because an
 // earlier one failed is left out.
-func (c *cli) diagnose(ctx context.Context, timeout time.Duration) []doctorCheck {
-	var checks []doctorCheck
+func (c *cli) diagnose(ctx context.Context, timeout time.Duration) []contract.Check {
+	var checks []contract.Check
 	add := func(name, status, format string, args ...any) {
-		checks = append(checks, doctorCheck{Name: name, Status: status, Detail: fmt.Sprintf(format, args...)})
+		checks = append(checks, contract.Check{Name: name, Status: status, Detail: fmt.Sprintf(format, args...)})
 	}
 
 	// config
@@ -124,7 +108,13 @@ func (c *cli) diagnose(ctx context.Context, timeout time.Duration) []doctorCheck
 	} else {
 		add("database", checkOK, "%s (mode %04o)", dbPath, perm)
 	}
-	checks = append(checks, databaseChecks(ctx, c.db)...)
+	for _, ch := range a.StoreHealth(ctx) {
+		status := checkOK
+		if !ch.OK {
+			status = checkFail
+		}
+		add(ch.Name, status, "%s", ch.Detail)
+	}
 
 	// tenants: needed to judge the secret key
 	tenants, err := a.Tenants(ctx)
@@ -134,7 +124,7 @@ func (c *cli) diagnose(ctx context.Context, timeout time.Duration) []doctorCheck
 	}
 	configured := 0
 	for _, t := range tenants {
-		if t.Vmware {
+		if t.VMware {
 			configured++
 		}
 	}
@@ -154,14 +144,14 @@ func (c *cli) diagnose(ctx context.Context, timeout time.Duration) []doctorCheck
 	default:
 		if _, err := secret.LoadOrCreate(keyPath); err != nil {
 			keyOK = false
-			add("secret key", checkFail, "%s", oneLine(err.Error()))
+			add("secret key", checkFail, "%s", app.FirstLine(err.Error()))
 		} else {
 			add("secret key", checkOK, "%s (mode %04o)", keyPath, kfi.Mode().Perm())
 		}
 	}
 
 	// each tenant's vCenter and queue, at the same time
-	results := make([][]doctorCheck, len(tenants))
+	results := make([][]contract.Check, len(tenants))
 	var wg sync.WaitGroup
 	limit := make(chan struct{}, 8)
 	for i, t := range tenants {
@@ -180,55 +170,24 @@ func (c *cli) diagnose(ctx context.Context, timeout time.Duration) []doctorCheck
 	return checks
 }
 
-// databaseChecks look inside an open database.
-func databaseChecks(ctx context.Context, db *store.DB) []doctorCheck {
-	var checks []doctorCheck
-	add := func(name, status, format string, args ...any) {
-		checks = append(checks, doctorCheck{Name: name, Status: status, Detail: fmt.Sprintf(format, args...)})
-	}
-	latest, err := store.LatestSchemaVersion()
-	if err != nil {
-		add("schema", checkFail, "%s", app.ErrorMessage(err))
-	} else if v, err := db.SchemaVersion(ctx); err != nil {
-		add("schema", checkFail, "%s", app.ErrorMessage(err))
-	} else if v != latest {
-		add("schema", checkFail, "version %d, this dvmm expects %d", v, latest)
-	} else {
-		add("schema", checkOK, "version %d, the latest", v)
-	}
-	if err := db.IntegrityCheck(ctx); err != nil {
-		add("integrity", checkFail, "%s", app.ErrorMessage(err))
-	} else {
-		add("integrity", checkOK, "integrity_check found nothing wrong")
-	}
-	if mode, err := db.JournalMode(ctx); err != nil {
-		add("journal", checkFail, "%s", app.ErrorMessage(err))
-	} else if mode != "wal" {
-		add("journal", checkFail, "journal mode is %s, not wal: is the file on a network file system?", mode)
-	} else {
-		add("journal", checkOK, "WAL")
-	}
-	return checks
-}
-
 // tenantChecks check one tenant's vCenter settings and its queue.
-func tenantChecks(ctx context.Context, a *app.App, t app.TenantView, keyOK bool, timeout time.Duration) []doctorCheck {
-	var checks []doctorCheck
+func tenantChecks(ctx context.Context, a *app.App, t app.TenantView, keyOK bool, timeout time.Duration) []contract.Check {
+	var checks []contract.Check
 	prefix := "tenant " + t.Name + ": "
 	add := func(name, status, detail string) {
-		checks = append(checks, doctorCheck{Name: prefix + name, Status: status, Detail: detail})
+		checks = append(checks, contract.Check{Name: prefix + name, Status: status, Detail: detail})
 	}
 	switch {
-	case !t.Vmware:
+	case !t.VMware:
 		add("vmware", checkWarn, "not configured: approved requests fail until an admin runs 'dvmm vmware set'")
 	case !keyOK:
 		add("vmware", checkFail, "not checked: the secret key is not usable")
 	default:
 		cctx, cancel := context.WithTimeout(ctx, timeout)
-		vc, err := a.DiagnoseVmware(cctx, t.Name)
+		vc, err := a.DiagnoseVMware(cctx, t.Name)
 		cancel()
 		if err != nil {
-			add("vmware", checkFail, app.ErrorMessage(err))
+			add("vmware", checkFail, errorText(err))
 			break
 		}
 		for _, ch := range vc {
@@ -236,27 +195,25 @@ func tenantChecks(ctx context.Context, a *app.App, t app.TenantView, keyOK bool,
 			if !ch.OK {
 				status = checkFail
 			}
-			add(ch.Name, status, ch.Detail)
+			add(ch.Name, status, withHint(ch.Detail, ch.Code))
 		}
 	}
 	b, err := a.QueueBacklog(ctx, t.Name)
 	if err != nil {
-		add("queue", checkFail, app.ErrorMessage(err))
+		add("queue", checkFail, errorText(err))
 		return checks
 	}
 	detail := fmt.Sprintf("%d due, %d running, %d waiting for a retry, %d failed", b.Due, b.Running, b.Waiting, b.Failed)
-	if b.Due > 0 {
-		if late := a.Now().Sub(b.OldestDue); late > overdue {
-			add("queue", checkWarn, fmt.Sprintf("%s; the oldest due for %s: is 'dvmm serve' running?", detail, late.Round(time.Second)))
-			return checks
-		}
+	if b.Overdue {
+		add("queue", checkWarn, fmt.Sprintf("%s; the oldest due for %s: is 'dvmm serve' running?", detail, b.Late.Round(time.Second)))
+		return checks
 	}
 	add("queue", checkOK, detail)
 	return checks
 }
 
 // printChecks prints one line per check and fails if any check failed.
-func (c *cli) printChecks(checks []doctorCheck) error {
+func (c *cli) printChecks(checks []contract.Check) error {
 	failed, warned := 0, 0
 	for _, ch := range checks {
 		switch ch.Status {
@@ -267,7 +224,7 @@ func (c *cli) printChecks(checks []doctorCheck) error {
 		}
 	}
 	if c.structured() {
-		if err := c.printer.data(doctorReport{OK: failed == 0, Checks: checks}); err != nil {
+		if err := c.printer.data(contract.DoctorReport{OK: failed == 0, Checks: checks}); err != nil {
 			return err
 		}
 	} else {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/dvmm/dvmm/internal/app"
 )
@@ -54,23 +53,15 @@ func reportError(w io.Writer, err error) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.msg != "" {
-			fmt.Fprintln(w, "dvmm: "+oneLine(ee.msg))
+			fmt.Fprintln(w, "dvmm: "+app.FirstLine(ee.msg))
 		}
 		return ee.code
 	}
 	kind := app.ErrorKind(err)
-	msg := app.ErrorMessage(err)
+	msg := errorText(err)
 	if kind == app.KindInternal {
 		msg = "internal error: " + err.Error()
 	}
-	fmt.Fprintln(w, "dvmm: "+oneLine(msg))
+	fmt.Fprintln(w, "dvmm: "+app.FirstLine(msg))
 	return exitCodes[kind]
-}
-
-func oneLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	return s
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/contract"
 	"github.com/dvmm/dvmm/internal/vsphere/simproc"
 )
 
@@ -64,7 +65,7 @@ func TestTenantIsolation(t *testing.T) {
 	if len(acmeQueue) == 0 {
 		t.Fatal("acme has no queued commands to try")
 	}
-	acmeVmware := h.must(in("acme", "alice", "vmware", "show", "-o", "json")...)
+	acmeVMware := h.must(in("acme", "alice", "vmware", "show", "-o", "json")...)
 
 	all := map[string]bool{aPending: true, aReady: true, aRejected: true, iFailed: true, gPending: true, gReady: true}
 	unknownID := func(n int) string {
@@ -190,16 +191,16 @@ func TestTenantIsolation(t *testing.T) {
 		t.Errorf("initech's queue: exit %d, %s", r.code, r.out)
 	}
 	// globex's VM named like an acme request is globex's own.
-	var st vmStatusJSON
+	var st contract.VMStatus
 	decode(t, h.must(in("globex", "gus", "vm", "status", "web-02", "-o", "json")...), &st)
 	if st.RequestID != gReady || st.Live == nil || st.Recorded == nil || st.Live.InstanceUUID != st.Recorded.InstanceUUID {
 		t.Errorf("globex's vm status web-02: %+v, want request %s as its vCenter sees it", st, gReady)
 	}
 
 	// VMware settings: each tenant sees its own; one without sees none.
-	gVmware := h.must(in("globex", "gus", "vmware", "show", "-o", "json")...)
-	if !strings.Contains(gVmware, simB.URL()) || strings.Contains(gVmware, simA.URL()) {
-		t.Errorf("globex's vmware show is not globex's settings:\n%s", gVmware)
+	gVMware := h.must(in("globex", "gus", "vmware", "show", "-o", "json")...)
+	if !strings.Contains(gVMware, simB.URL()) || strings.Contains(gVMware, simA.URL()) {
+		t.Errorf("globex's vmware show is not globex's settings:\n%s", gVMware)
 	}
 	for _, args := range [][]string{{"vmware", "show"}, {"vmware", "show", "-o", "json"}, {"vmware", "test"}, {"vmware", "test", "-o", "json"}} {
 		r := h.run(in("initech", "ivan", args...)...)
@@ -210,8 +211,8 @@ func TestTenantIsolation(t *testing.T) {
 	}
 	// another tenant's admin setting their own settings leaves acme's alone
 	h.must(in("globex", "gina", append(vmwareSet(simB, pwB), "--ip-timeout", "45s")...)...)
-	if got := h.must(in("acme", "alice", "vmware", "show", "-o", "json")...); got != acmeVmware {
-		t.Errorf("acme's settings changed when globex set its own:\n%s\nwas\n%s", got, acmeVmware)
+	if got := h.must(in("acme", "alice", "vmware", "show", "-o", "json")...); got != acmeVMware {
+		t.Errorf("acme's settings changed when globex set its own:\n%s\nwas\n%s", got, acmeVMware)
 	}
 	// a member of one tenant is no one in another
 	if r := h.run(in("globex", "bob", "request", "show", aPending)...); r.code != ExitForbidden {

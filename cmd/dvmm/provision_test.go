@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/contract"
 	"github.com/dvmm/dvmm/internal/secret"
 	"github.com/dvmm/dvmm/internal/store"
 	"github.com/dvmm/dvmm/internal/vsphere"
@@ -51,7 +52,7 @@ func newFlowWith(t testing.TB, opts vsphere.SimOptions) *flow {
 		alice: app.Actor{User: "alice", Tenant: "acme"}, bob: app.Actor{User: "bob", Tenant: "acme"}}
 	f.must(f.app.CreateTenant(ctx, f.alice, "acme", "alice"))
 	f.must(f.app.AddMember(ctx, f.alice, "acme", "bob", app.RoleUser))
-	f.must(f.app.SetVmware(ctx, f.alice, sim.Settings("dvmm"), sim.Password()))
+	f.must(f.app.SetVMware(ctx, f.alice, sim.Settings("dvmm"), sim.Password()))
 	return f
 }
 
@@ -73,7 +74,7 @@ func (f *flow) request(name string) app.RequestView {
 
 func (f *flow) vmEvents(requestID string, eventType string) int {
 	f.t.Helper()
-	events, err := f.db.LoadEvents(f.ctx, app.StreamVM, app.VMID(requestID))
+	events, err := f.db.LoadStream(f.ctx, app.StreamVM, app.VMID(requestID))
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -102,8 +103,8 @@ func (f *flow) drain() {
 	}
 }
 
-// Running the ProvisionVm handler twice makes one VM aggregate and one VM.
-func TestProvisionVmHandlerTwice(t *testing.T) {
+// Running the ProvisionVM handler twice makes one VM aggregate and one VM.
+func TestProvisionVMHandlerTwice(t *testing.T) {
 	f := newFlow(t)
 	r := f.request("web-01")
 	v, err := f.app.Approve(f.ctx, f.alice, r.ID, 1)
@@ -119,7 +120,7 @@ func TestProvisionVmHandlerTwice(t *testing.T) {
 	}
 	var provision app.Command
 	for _, c := range cmds {
-		if c.Type == app.CmdProvisionVm {
+		if c.Type == app.CmdProvisionVM {
 			provision = c
 		}
 	}
@@ -133,7 +134,7 @@ func TestProvisionVmHandlerTwice(t *testing.T) {
 		}
 	}
 	f.drain()
-	if n := f.vmEvents(r.ID, app.EvVmProvisioningStarted); n != 1 {
+	if n := f.vmEvents(r.ID, app.EvVMProvisioningStarted); n != 1 {
 		t.Fatalf("%d VmProvisioningStarted events, want 1", n)
 	}
 	if n := f.vmsInVCenter(); n != 1 {
@@ -155,7 +156,7 @@ func TestVMFromEarlierAttemptIsAdopted(t *testing.T) {
 	}
 	// The earlier attempt: the same clone, straight through the adapter.
 	target := f.sim.Target("acme", "dvmm")
-	spec := app.MachineSpecFor(target, r.ID, app.VmSpec{Name: "web-02", CPUs: 2, MemoryGB: 4, DiskGB: 50, Project: "shop", Network: target.Settings.Network})
+	spec := app.MachineSpecFor(target, r.ID, app.VMSpec{Name: "web-02", CPUs: 2, MemoryGB: 4, DiskGB: 50, Project: "shop", Network: target.Settings.Network})
 	if _, err := f.hv.Provision(f.ctx, target, spec, func(app.Stage) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +176,7 @@ func TestVMFromEarlierAttemptIsAdopted(t *testing.T) {
 	}
 	var lines []string
 	for _, e := range tl {
-		lines = append(lines, e.Text)
+		lines = append(lines, contract.TimelineText(e))
 	}
 	all := strings.Join(lines, "\n")
 	if !strings.Contains(all, "Found the VM of an earlier attempt") || !strings.Contains(all, "adopted") {

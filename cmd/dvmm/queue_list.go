@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/contract"
 )
 
 func newQueueListCmd(c *cli) *cobra.Command {
@@ -30,7 +31,7 @@ the last error.`,
 				if items == nil {
 					items = []app.QueueItem{}
 				}
-				return c.printer.data(items)
+				return c.printer.data(contract.NewQueueItems(items))
 			}
 			c.printer.table(queueRows(items, c.wide()))
 			return nil
@@ -53,8 +54,8 @@ func queueRows(items []app.QueueItem, wide bool) (headers []string, rows [][]str
 			next = formatTime(it.NextRunAt)
 		}
 		if !wide {
-			rows = append(rows, []string{strconv.FormatInt(it.ID, 10), it.Type, shortID(it.RequestID), it.State,
-				strconv.Itoa(it.Attempts), next, oneLine(it.LastError)})
+			rows = append(rows, []string{strconv.FormatInt(it.ID, 10), it.Type, app.ShortID(it.RequestID), it.State,
+				strconv.Itoa(it.Attempts), next, app.FirstLine(it.LastError)})
 			continue
 		}
 		claimed, lease := "", ""
@@ -62,7 +63,7 @@ func queueRows(items []app.QueueItem, wide bool) (headers []string, rows [][]str
 			claimed, lease = it.ClaimedBy, formatTime(it.LeaseUntil)
 		}
 		rows = append(rows, []string{strconv.FormatInt(it.ID, 10), it.Type, it.RequestID, it.Key, it.State,
-			strconv.Itoa(it.Attempts), next, claimed, lease, formatTime(it.CreatedAt), oneLine(it.LastError)})
+			strconv.Itoa(it.Attempts), next, claimed, lease, formatTime(it.CreatedAt), app.FirstLine(it.LastError)})
 	}
 	return headers, rows
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/dvmm/dvmm/internal/contract"
 )
 
 func newQueueRetryCmd(c *cli) *cobra.Command {
@@ -25,7 +27,7 @@ number 'dvmm queue list' shows. Only a tenant admin can.`,
 				return err
 			}
 			if c.structured() {
-				return c.printer.data(it)
+				return c.printer.data(contract.NewQueueItem(it))
 			}
 			fmt.Fprintf(c.out, "command %d is %s\n", it.ID, it.State)
 			return nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/contract"
 )
 
 // frameOf is a watch frame of a request in a given status with the given
@@ -18,14 +19,15 @@ func frameOf(status app.Status, texts ...string) frame {
 	var tl []app.TimelineEntry
 	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	for i, t := range texts {
-		tl = append(tl, app.TimelineEntry{Seq: int64(i + 1), At: at, Text: t})
+		// A step without data shows as its type: here, the text wanted.
+		tl = append(tl, app.TimelineEntry{Seq: int64(i + 1), At: at, Type: t})
 	}
 	var log []string
 	p := makePrinter(&bytes.Buffer{}, "table", false, true)
 	for _, e := range tl {
 		log = append(log, logLine(p, e))
 	}
-	return frame{view: v, data: newRequestJSON(v, tl), log: log,
+	return frame{view: v, data: contract.NewRequestWithTimeline(v, tl), log: log,
 		draw: func(p *printer) { renderRequest(p, v, tl, false) }}
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/contract"
 )
 
 func newRequestCmd(c *cli) *cobra.Command {
@@ -17,26 +18,13 @@ or rejects it; approval starts provisioning at once.`,
 		newRequestRetryCmd(c), newRequestListCmd(c), newRequestShowCmd(c))
 }
 
-// requestJSON is the stable JSON of one request with its timeline.
-type requestJSON struct {
-	app.RequestView
-	Timeline []app.TimelineEntry `json:"timeline"`
-}
-
 // printRequest shows a request and its timeline.
 func (c *cli) printRequest(v app.RequestView, tl []app.TimelineEntry) error {
 	if c.structured() {
-		return c.printer.data(newRequestJSON(v, tl))
+		return c.printer.data(contract.NewRequestWithTimeline(v, tl))
 	}
 	renderRequest(c.printer, v, tl, c.wide())
 	return nil
-}
-
-func newRequestJSON(v app.RequestView, tl []app.TimelineEntry) requestJSON {
-	if tl == nil {
-		tl = []app.TimelineEntry{}
-	}
-	return requestJSON{RequestView: v, Timeline: tl}
 }
 
 // renderRequest draws a request's fields and timeline; wide adds the
@@ -67,7 +55,7 @@ func renderRequest(p *printer, v app.RequestView, tl []app.TimelineEntry, wide b
 			{"MoRef", vm.MoRef},
 			{"IP", vm.IP},
 			{"Stage", string(vm.Stage)},
-			{"Error", vm.Error},
+			{"Error", withHint(vm.Error, vm.ErrorCode)},
 		}...)
 		if wide {
 			pairs = append(pairs, [][2]string{
@@ -93,11 +81,11 @@ func renderRequest(p *printer, v app.RequestView, tl []app.TimelineEntry, wide b
 func timelineLines(p *printer, tl []app.TimelineEntry) []string {
 	width := 0
 	for _, e := range tl {
-		width = max(width, len(e.Text))
+		width = max(width, len(contract.TimelineText(e)))
 	}
 	out := make([]string, 0, len(tl))
 	for _, e := range tl {
-		out = append(out, fmt.Sprintf("  %s  %-*s  %s", p.dim(formatTime(e.At)), width, e.Text, p.dim(e.Actor)))
+		out = append(out, fmt.Sprintf("  %s  %-*s  %s", p.dim(formatTime(e.At)), width, contract.TimelineText(e), p.dim(e.Actor)))
 	}
 	return out
 }
@@ -113,7 +101,7 @@ func (c *cli) requestRows(vs []app.RequestView) (headers []string, rows [][]stri
 	rows = make([][]string, 0, len(vs))
 	for _, v := range vs {
 		if !wide {
-			rows = append(rows, []string{shortID(v.ID), v.Name, v.Project, v.Size, c.printer.status(v.Status),
+			rows = append(rows, []string{app.ShortID(v.ID), v.Name, v.Project, v.Size, c.printer.status(v.Status),
 				strconv.Itoa(v.Version), v.Requester, formatTime(v.CreatedAt)})
 			continue
 		}
@@ -126,11 +114,4 @@ func (c *cli) requestRows(vs []app.RequestView) (headers []string, rows [][]stri
 			formatTime(v.CreatedAt), formatTime(v.UpdatedAt)})
 	}
 	return headers, rows
-}
-
-func shortID(id string) string {
-	if len(id) > 8 {
-		return id[:8]
-	}
-	return id
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/contract"
 )
 
 func newRequestApproveCmd(c *cli) *cobra.Command {
@@ -43,7 +44,7 @@ command ends when the VM is READY (exit 0) or FAILED (exit 7). Without
 			}
 			if !wait {
 				if c.structured() {
-					return c.printer.data(v)
+					return c.printer.data(contract.NewRequest(v))
 				}
 				fmt.Fprintf(c.out, "request %s approved: %s\n", v.ID, c.printer.status(v.Status))
 				return nil
@@ -67,7 +68,7 @@ func (c *cli) waitForOutcome(cmd *cobra.Command, a *app.App, v app.RequestView, 
 	var prog *progress
 	if !c.structured() {
 		prog = newProgress(c.printer, func(ctx context.Context) ([]app.TimelineEntry, error) {
-			return a.Store.Timeline(ctx, v.ID)
+			return a.RequestTimeline(ctx, c.actor(), v.ID)
 		})
 		prog.start(ctx, 200*time.Millisecond)
 	}
@@ -79,7 +80,7 @@ func (c *cli) waitForOutcome(cmd *cobra.Command, a *app.App, v app.RequestView, 
 		return err
 	}
 	if c.structured() {
-		tl, err := a.Store.Timeline(cmd.Context(), v.ID)
+		tl, err := a.RequestTimeline(cmd.Context(), c.actor(), v.ID)
 		if err != nil {
 			return err
 		}
@@ -163,7 +164,7 @@ func (g *progress) poll(ctx context.Context) {
 			continue
 		}
 		g.spin.Println(line)
-		g.spin.Set(e.Text)
+		g.spin.Set(contract.TimelineText(e))
 	}
 	g.seen = max(g.seen, len(tl))
 }

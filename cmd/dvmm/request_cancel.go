@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/contract"
 )
 
 func newRequestCancelCmd(c *cli) *cobra.Command {
@@ -26,7 +27,7 @@ func newRequestCancelCmd(c *cli) *cobra.Command {
 				return err
 			}
 			if c.structured() {
-				return c.printer.data(v)
+				return c.printer.data(contract.NewRequest(v))
 			}
 			fmt.Fprintf(c.out, "request %s cancelled\n", v.ID)
 			return nil

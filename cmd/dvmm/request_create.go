@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/contract"
 )
 
 func newRequestCreateCmd(c *cli) *cobra.Command {
@@ -29,7 +30,7 @@ M (4, 8, 100; the default), L (8, 16, 200), XL (16, 32, 500). The name is
 				return err
 			}
 			if c.structured() {
-				return c.printer.data(v)
+				return c.printer.data(contract.NewRequest(v))
 			}
 			fmt.Fprintln(c.out, v.ID)
 			return nil

@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/contract"
 )
 
 func newRequestListCmd(c *cli) *cobra.Command {
@@ -47,7 +48,7 @@ the VM's moref and IP; -o json and -o yaml print every field.`,
 				if vs == nil {
 					vs = []app.RequestView{}
 				}
-				return c.printer.data(vs)
+				return c.printer.data(contract.NewRequests(vs))
 			}
 			c.printer.table(c.requestRows(vs))
 			return nil

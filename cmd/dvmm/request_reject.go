@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/contract"
 )
 
 func newRequestRejectCmd(c *cli) *cobra.Command {
@@ -34,7 +35,7 @@ Only a tenant admin who is not the requester can reject.`,
 				return err
 			}
 			if c.structured() {
-				return c.printer.data(v)
+				return c.printer.data(contract.NewRequest(v))
 			}
 			fmt.Fprintf(c.out, "request %s rejected\n", v.ID)
 			return nil

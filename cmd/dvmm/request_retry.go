@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/contract"
 )
 
 func newRequestRetryCmd(c *cli) *cobra.Command {
@@ -36,7 +37,7 @@ gets its next attempt; a VM left by an earlier attempt is adopted.`,
 				return c.waitForOutcome(cmd, a, v, timeout)
 			}
 			if c.structured() {
-				return c.printer.data(v)
+				return c.printer.data(contract.NewRequest(v))
 			}
 			fmt.Fprintf(c.out, "request %s retried: %s\n", v.ID, c.printer.status(v.Status))
 			return nil

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/dvmm/dvmm/internal/contract"
 )
 
 func newRequestShowCmd(c *cli) *cobra.Command {
@@ -57,7 +59,7 @@ documents split by ---).`,
 					log = append(log, logLine(c.printer, e))
 				}
 				wide := c.wide()
-				return frame{view: v, data: newRequestJSON(v, tl), log: log,
+				return frame{view: v, data: contract.NewRequestWithTimeline(v, tl), log: log,
 					draw: func(p *printer) { renderRequest(p, v, tl, wide) }}, nil
 			})
 		},

@@ -12,6 +12,7 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/contract"
 	"github.com/dvmm/dvmm/internal/store"
 	"github.com/dvmm/dvmm/internal/vsphere"
 	"github.com/dvmm/dvmm/internal/vsphere/simproc"
@@ -54,7 +55,7 @@ func (f *flow) timeline(id string) string {
 	}
 	var lines []string
 	for _, e := range tl {
-		lines = append(lines, e.Text)
+		lines = append(lines, contract.TimelineText(e))
 	}
 	return strings.Join(lines, "\n")
 }
@@ -144,7 +145,7 @@ func TestVCenterDownWaitsWithoutSpendingAttempts(t *testing.T) {
 	s := f.sim.Settings("dvmm")
 	s.Thumbprint, s.Insecure = "", true
 	u := f.sim.URL()
-	f.must(f.app.SetVmware(f.ctx, f.alice, s, f.sim.Password()))
+	f.must(f.app.SetVMware(f.ctx, f.alice, s, f.sim.Password()))
 	listen := strings.TrimSuffix(strings.TrimPrefix(u, "https://"), "/sdk")
 	password := f.sim.Password()
 	f.sim.Close()
@@ -160,7 +161,7 @@ func TestVCenterDownWaitsWithoutSpendingAttempts(t *testing.T) {
 	}
 	cmds, _ := f.db.ListCommands(f.ctx, "acme")
 	for _, c := range cmds {
-		if c.Type == app.CmdCreateVm && c.Attempts != 0 {
+		if c.Type == app.CmdCreateVM && c.Attempts != 0 {
 			t.Fatalf("%d attempts spent while vCenter was down", c.Attempts)
 		}
 	}
@@ -220,7 +221,7 @@ func TestTwoServersShareTheQueue(t *testing.T) {
 		if err != nil || v.Status != app.StatusReady {
 			t.Fatalf("request %s: %s %v", id, v.Status, err)
 		}
-		for typ, want := range map[string]int{app.EvVmProvisioningStarted: 1, app.EvVmProvisioned: 1, app.EvVmProvisioningProgress: 5} { // 4 stages and the clone task
+		for typ, want := range map[string]int{app.EvVMProvisioningStarted: 1, app.EvVMProvisioned: 1, app.EvVMProvisioningProgress: 5} { // 4 stages and the clone task
 			if n := f.vmEvents(id, typ); n != want {
 				t.Fatalf("request %s has %d %s events, want %d (a command ran twice?)", id, n, typ, want)
 			}

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/contract"
 )
 
 func newTenantAddMemberCmd(c *cli) *cobra.Command {
@@ -30,7 +31,7 @@ func newTenantAddMemberCmd(c *cli) *cobra.Command {
 				return err
 			}
 			if c.structured() {
-				return c.printer.data(v)
+				return c.printer.data(contract.NewTenant(v))
 			}
 			fmt.Fprintf(c.out, "%s is now %s of tenant %s\n", args[1], r, v.Name)
 			return nil

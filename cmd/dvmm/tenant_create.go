@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/dvmm/dvmm/internal/contract"
 )
 
 func newTenantCreateCmd(c *cli) *cobra.Command {
@@ -24,7 +26,7 @@ func newTenantCreateCmd(c *cli) *cobra.Command {
 				return err
 			}
 			if c.structured() {
-				return c.printer.data(v)
+				return c.printer.data(contract.NewTenant(v))
 			}
 			fmt.Fprintf(c.out, "tenant %s created, admin %s\n", v.Name, v.Members[0].User)
 			return nil

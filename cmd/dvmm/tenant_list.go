@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/contract"
 )
 
 func newTenantListCmd(c *cli) *cobra.Command {
@@ -29,7 +30,7 @@ func newTenantListCmd(c *cli) *cobra.Command {
 				if ts == nil {
 					ts = []app.TenantView{}
 				}
-				return c.printer.data(ts)
+				return c.printer.data(contract.NewTenants(ts))
 			}
 			c.printer.table(tenantRows(ts, c.wide()))
 			return nil
@@ -54,7 +55,7 @@ func tenantRows(ts []app.TenantView, wide bool) (headers []string, rows [][]stri
 				users = append(users, m.User)
 			}
 		}
-		row := []string{t.Name, strings.Join(admins, ","), strings.Join(users, ","), strconv.FormatBool(t.Vmware)}
+		row := []string{t.Name, strings.Join(admins, ","), strings.Join(users, ","), strconv.FormatBool(t.VMware)}
 		if wide {
 			row = append(row, strconv.Itoa(t.Version), formatTime(t.CreatedAt))
 		}

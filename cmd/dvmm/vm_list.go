@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/contract"
 )
 
 func newVMListCmd(c *cli) *cobra.Command {
@@ -25,9 +26,9 @@ func newVMListCmd(c *cli) *cobra.Command {
 				return err
 			}
 			if c.structured() {
-				out := make([]vmStatusJSON, 0, len(vs))
+				out := make([]contract.VMStatus, 0, len(vs))
 				for _, v := range vs {
-					out = append(out, newVMStatusJSON(v, nil))
+					out = append(out, contract.NewVMStatus(v, nil))
 				}
 				return c.printer.data(out)
 			}
@@ -52,7 +53,7 @@ func vmRows(p *printer, vs []app.RequestView, wide bool) (headers []string, rows
 			vm = &app.VMView{}
 		}
 		if !wide {
-			rows = append(rows, []string{shortID(v.ID), v.Name, p.status(v.Status), vm.MoRef, vm.IP,
+			rows = append(rows, []string{app.ShortID(v.ID), v.Name, p.status(v.Status), vm.MoRef, vm.IP,
 				strconv.Itoa(vm.CPUs), strconv.Itoa(vm.MemoryGB) + " GB", vm.PowerState})
 			continue
 		}

@@ -10,19 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/contract"
 )
-
-// vmStatusJSON is the stable JSON of 'vm status'.
-type vmStatusJSON struct {
-	ID        string       `json:"id"`
-	RequestID string       `json:"request_id"`
-	Name      string       `json:"name"`
-	Status    app.Status   `json:"status"`
-	Version   int          `json:"version"`
-	Recorded  *app.VMView  `json:"recorded,omitempty"`
-	Live      *app.Machine `json:"live,omitempty"`
-	Source    string       `json:"source"`
-}
 
 func newVMStatusCmd(c *cli) *cobra.Command {
 	var (
@@ -56,11 +45,11 @@ or IP.`,
 				return err
 			}
 			if !watch {
-				v, live, err := a.VmStatus(cmd.Context(), c.actor(), args[0], timeout)
+				v, live, err := a.VMStatus(cmd.Context(), c.actor(), args[0], timeout)
 				if err != nil {
 					return err
 				}
-				out := newVMStatusJSON(v, live)
+				out := contract.NewVMStatus(v, live)
 				if c.structured() {
 					return c.printer.data(out)
 				}
@@ -70,12 +59,12 @@ or IP.`,
 			ref, last := args[0], ""
 			var log []string
 			return c.watch(cmd.Context(), interval, func(ctx context.Context) (frame, error) {
-				v, live, err := a.VmStatus(ctx, c.actor(), ref, timeout)
+				v, live, err := a.VMStatus(ctx, c.actor(), ref, timeout)
 				if err != nil {
 					return frame{}, err
 				}
 				ref = v.ID
-				s := newVMStatusJSON(v, live)
+				s := contract.NewVMStatus(v, live)
 				if sum := vmSummary(c.printer, s); sum != last {
 					last = sum
 					log = append(log, c.printer.dim(formatTime(time.Now()))+"  "+sum)
@@ -91,7 +80,7 @@ or IP.`,
 }
 
 // vmSummary is one line of what a watch of a VM reports when it changes.
-func vmSummary(p *printer, s vmStatusJSON) string {
+func vmSummary(p *printer, s contract.VMStatus) string {
 	parts := []string{p.status(s.Status)}
 	if vm := s.Recorded; vm != nil {
 		if vm.Stage != "" {
@@ -105,25 +94,16 @@ func vmSummary(p *printer, s vmStatusJSON) string {
 			parts = append(parts, "IP "+ip)
 		}
 		if vm.Error != "" {
-			parts = append(parts, vm.Error)
+			parts = append(parts, withHint(vm.Error, vm.ErrorCode))
 		}
 	}
 	return strings.Join(parts, ", ")
 }
 
-func newVMStatusJSON(v app.RequestView, live *app.Machine) vmStatusJSON {
-	out := vmStatusJSON{ID: app.VMID(v.ID), RequestID: v.ID, Name: v.Name, Status: v.Status, Version: v.Version,
-		Recorded: v.VM, Live: live, Source: "recorded"}
-	if live != nil {
-		out.Source = "vcenter"
-	}
-	return out
-}
-
 // renderVMStatus draws a VM's fields: vCenter's values when it answered,
 // else the recorded ones. wide adds the instance UUID, folder, hostname
 // and attempt.
-func renderVMStatus(p *printer, s vmStatusJSON, wide bool) {
+func renderVMStatus(p *printer, s contract.VMStatus, wide bool) {
 	pairs := [][2]string{{"VM", s.ID}, {"Request", s.RequestID}, {"Name", s.Name}, {"State", p.status(s.Status)}}
 	if vm := s.Recorded; vm != nil {
 		name, moref, ip, cpus, mem, power := vm.VCenterName, vm.MoRef, vm.IP, vm.CPUs, vm.MemoryGB*1024, vm.PowerState
@@ -137,7 +117,7 @@ func renderVMStatus(p *printer, s vmStatusJSON, wide bool) {
 		}
 		pairs = append(pairs, [][2]string{{"vCenter name", name}, {"MoRef", moref}, {"IP", ip},
 			{"vCPU", strconv.Itoa(cpus)}, {"Memory", fmt.Sprintf("%d MB", mem)}, {"Power", power},
-			{"Stage", string(vm.Stage)}, {"Error", vm.Error}, {"Source", s.Source}}...)
+			{"Stage", string(vm.Stage)}, {"Error", withHint(vm.Error, vm.ErrorCode)}, {"Source", s.Source}}...)
 		if wide {
 			pairs = append(pairs, [][2]string{{"Instance UUID", uuid}, {"Folder", folder}, {"Hostname", hostname},
 				{"Attempt", strconv.Itoa(vm.Attempt)}, {"Error code", vm.ErrorCode}}...)

@@ -14,9 +14,9 @@ import (
 	"github.com/dvmm/dvmm/internal/app"
 )
 
-func newVmwareSetCmd(c *cli) *cobra.Command {
+func newVMwareSetCmd(c *cli) *cobra.Command {
 	var (
-		s             app.VmwareSettings
+		s             app.VMwareSettings
 		passwordFile  string
 		passwordEnv   string
 		passwordStdin bool
@@ -48,7 +48,7 @@ TLS: give the vCenter's CA (--ca-file) or certificate thumbprint
 			if err != nil {
 				return err
 			}
-			saved, err := a.SetVmware(cmd.Context(), c.actor(), s, pw)
+			saved, err := a.SetVMware(cmd.Context(), c.actor(), s, pw)
 			if err != nil {
 				return err
 			}

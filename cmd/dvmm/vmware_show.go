@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newVmwareShowCmd(c *cli) *cobra.Command {
+func newVMwareShowCmd(c *cli) *cobra.Command {
 	return &cobra.Command{
 		Use:     "show",
 		Short:   "Show your tenant's vCenter settings (password redacted)",
@@ -18,7 +18,7 @@ func newVmwareShowCmd(c *cli) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := a.ShowVmware(cmd.Context(), c.actor())
+			s, err := a.ShowVMware(cmd.Context(), c.actor())
 			if err != nil {
 				return err
 			}

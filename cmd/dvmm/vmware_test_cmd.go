@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newVmwareTestCmd(c *cli) *cobra.Command {
+func newVMwareTestCmd(c *cli) *cobra.Command {
 	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "test",
@@ -24,14 +24,15 @@ exit 6 if any fails.`,
 			}
 			ctx, cancel := contextWithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			checks, err := a.TestVmware(ctx, c.actor())
+			checks, err := a.TestVMware(ctx, c.actor())
 			if err != nil {
 				return err
 			}
 			failed := 0
-			for _, ch := range checks {
+			for i, ch := range checks {
 				if !ch.OK {
 					failed++
+					checks[i].Detail = withHint(ch.Detail, ch.Code)
 				}
 			}
 			if c.structured() {

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/contract"
 )
 
 // minInterval keeps --interval from turning a watch into a busy loop on
@@ -195,7 +196,7 @@ func outcomeError(v app.RequestView) error {
 	case app.StatusFailed:
 		msg := "provisioning failed"
 		if v.VM != nil && v.VM.Error != "" {
-			msg += ": " + v.VM.Error
+			msg += ": " + withHint(v.VM.Error, v.VM.ErrorCode)
 		}
 		return &exitError{code: ExitFailed, msg: msg}
 	case app.StatusRejected:
@@ -212,5 +213,5 @@ func outcomeError(v app.RequestView) error {
 
 // logLine is one timeline entry as a plain line of a watch or a wait.
 func logLine(p *printer, e app.TimelineEntry) string {
-	return fmt.Sprintf("%s  %s", p.dim(formatTime(e.At)), e.Text)
+	return fmt.Sprintf("%s  %s", p.dim(formatTime(e.At)), contract.TimelineText(e))
 }

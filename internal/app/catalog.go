@@ -88,26 +88,9 @@ func validateText(what string, v string, min, max int) error {
 // quote shows user input in a message: quoted, with its escapes, and cut
 // to at most n runes of the quoted form, so the message stays one short line.
 func quote(s string, n int) string {
-	q := strconv.Quote(clip(s, n))
+	q := strconv.Quote(Clip(s, n))
 	if r := []rune(q); len(r) > n+2 {
 		return string(r[:n+1]) + "…\""
 	}
 	return q
-}
-
-// clip keeps user input short and printable in error messages.
-func clip(s string, n int) string {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "?")
-	}
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return '?'
-		}
-		return r
-	}, s)
-	if utf8.RuneCountInString(s) > n {
-		return string([]rune(s)[:n]) + "…"
-	}
-	return s
 }

@@ -9,15 +9,15 @@ import (
 // ('dvmm doctor'): they ask for no tenant membership, as whoever can read
 // the database file and its secret key can see all of it anyway.
 
-// DiagnoseVmware checks a tenant's vCenter settings as 'vmware test'
+// DiagnoseVMware checks a tenant's vCenter settings as 'vmware test'
 // does: log in, then look up each inventory object the settings name.
-func (a *App) DiagnoseVmware(ctx context.Context, tenant string) ([]Check, error) {
-	if _, err := a.Store.VmwareSettings(ctx, tenant); err != nil {
+func (a *App) DiagnoseVMware(ctx context.Context, tenant string) ([]Check, error) {
+	if _, err := a.Views.VMwareSettings(ctx, tenant); err != nil {
 		return nil, err
 	}
 	t, err := a.target(ctx, tenant)
 	if err != nil {
-		return []Check{{Name: "password", OK: false, Detail: ErrorMessage(err)}}, nil
+		return []Check{{Name: "password", OK: false, Detail: ErrorMessage(err), Code: ErrorCode(err)}}, nil
 	}
 	if a.Hypervisor == nil {
 		return nil, Errorf(KindUnavailable, "no hypervisor is wired into this process")
@@ -34,11 +34,19 @@ type Backlog struct {
 	Waiting   int       `json:"waiting"`
 	Running   int       `json:"running"`
 	Failed    int       `json:"failed"`
+	// Late is how long the oldest due command has waited; Overdue says
+	// it waited past OverdueAfter, as when no worker drains the queue.
+	Late    time.Duration `json:"late"`
+	Overdue bool          `json:"overdue"`
 }
+
+// OverdueAfter is how long due work may wait before the queue is
+// reported overdue: longer than a worker's poll and a retry's delay.
+const OverdueAfter = 5 * time.Minute
 
 // QueueBacklog sums up a tenant's queue as of now.
 func (a *App) QueueBacklog(ctx context.Context, tenant string) (Backlog, error) {
-	cmds, err := a.Store.ListCommands(ctx, tenant)
+	cmds, err := a.Queue.ListCommands(ctx, tenant)
 	if err != nil {
 		return Backlog{}, err
 	}
@@ -59,5 +67,17 @@ func (a *App) QueueBacklog(ctx context.Context, tenant string) (Backlog, error) 
 			b.Failed++
 		}
 	}
+	if b.Due > 0 {
+		b.Late = now.Sub(b.OldestDue)
+		b.Overdue = b.Late > OverdueAfter
+	}
 	return b, nil
+}
+
+// StoreHealth is what the store reports of its own health, if it checks any.
+func (a *App) StoreHealth(ctx context.Context) []Check {
+	if h, ok := a.Store.(HealthChecker); ok {
+		return h.HealthChecks(ctx)
+	}
+	return nil
 }

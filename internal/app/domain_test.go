@@ -152,23 +152,23 @@ func TestTenant(t *testing.T) {
 	}
 }
 
-func TestVmwareSettingsValidate(t *testing.T) {
-	good := app.VmwareSettings{URL: "https://vc.example/sdk", Username: "svc", Datacenter: "DC0", Cluster: "C0",
+func TestVMwareSettingsValidate(t *testing.T) {
+	good := app.VMwareSettings{URL: "https://vc.example/sdk", Username: "svc", Datacenter: "DC0", Cluster: "C0",
 		Datastore: "DS", Network: "VM Network", Template: "tpl", Folder: "dvmm", HasPassword: true}
 	for _, tc := range []struct {
 		name string
-		edit func(*app.VmwareSettings)
+		edit func(*app.VMwareSettings)
 		ok   bool
 	}{
-		{"OK", func(*app.VmwareSettings) {}, true},
-		{"ErrHTTP", func(s *app.VmwareSettings) { s.URL = "http://vc.example/sdk" }, false},
-		{"ErrNoHost", func(s *app.VmwareSettings) { s.URL = "https:///sdk" }, false},
-		{"ErrSpace", func(s *app.VmwareSettings) { s.URL = "https://vc example/sdk" }, false},
-		{"ErrUserInURL", func(s *app.VmwareSettings) { s.URL = "https://u:p@vc.example/sdk" }, false},
-		{"ErrNoPool", func(s *app.VmwareSettings) { s.Cluster = "" }, false},
-		{"ErrTwoTLS", func(s *app.VmwareSettings) { s.Insecure, s.Thumbprint = true, "AA" }, false},
-		{"ErrNoPassword", func(s *app.VmwareSettings) { s.HasPassword = false }, false},
-		{"ErrNoTemplate", func(s *app.VmwareSettings) { s.Template = " " }, false},
+		{"OK", func(*app.VMwareSettings) {}, true},
+		{"ErrHTTP", func(s *app.VMwareSettings) { s.URL = "http://vc.example/sdk" }, false},
+		{"ErrNoHost", func(s *app.VMwareSettings) { s.URL = "https:///sdk" }, false},
+		{"ErrSpace", func(s *app.VMwareSettings) { s.URL = "https://vc example/sdk" }, false},
+		{"ErrUserInURL", func(s *app.VMwareSettings) { s.URL = "https://u:p@vc.example/sdk" }, false},
+		{"ErrNoPool", func(s *app.VMwareSettings) { s.Cluster = "" }, false},
+		{"ErrTwoTLS", func(s *app.VMwareSettings) { s.Insecure, s.Thumbprint = true, "AA" }, false},
+		{"ErrNoPassword", func(s *app.VMwareSettings) { s.HasPassword = false }, false},
+		{"ErrNoTemplate", func(s *app.VMwareSettings) { s.Template = " " }, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := good
@@ -181,7 +181,7 @@ func TestVmwareSettingsValidate(t *testing.T) {
 }
 
 func TestVMStartIsIdempotent(t *testing.T) {
-	spec := app.VmSpec{Name: "web-01", CPUs: 4, MemoryGB: 8}
+	spec := app.VMSpec{Name: "web-01", CPUs: 4, MemoryGB: 8}
 	vm := app.NewVM("r1", nil)
 	first := vm.Start(spec, 1)
 	if len(first) != 1 {
@@ -194,7 +194,7 @@ func TestVMStartIsIdempotent(t *testing.T) {
 	if next := started.Start(spec, 2); len(next) != 0 {
 		t.Fatalf("attempt 2 while provisioning = %v, want nothing", next)
 	}
-	failed := app.NewVM("r1", history(app.StreamVM, "vm-r1", first[0], app.VmProvisioningFailed{Code: "X", Attempt: 1}))
+	failed := app.NewVM("r1", history(app.StreamVM, "vm-r1", first[0], app.VMProvisioningFailed{Code: "X", Attempt: 1}))
 	if next := failed.Start(spec, 2); len(next) != 1 {
 		t.Fatalf("attempt 2 after failure = %v", next)
 	}
@@ -214,15 +214,15 @@ func TestPayloadRoundTrip(t *testing.T) {
 	samples := map[string]app.Payload{}
 	for _, p := range []app.Payload{
 		app.TenantCreated{Name: "acme", Admin: "alice"}, app.TenantMemberAdded{User: "bob", Role: app.RoleUser},
-		app.VmwareConfigured{Settings: app.VmwareSettings{URL: "https://vc/sdk", HasPassword: true}}, created,
+		app.VMwareConfigured{Settings: app.VMwareSettings{URL: "https://vc/sdk", HasPassword: true}}, created,
 		app.RequestApproved{By: "alice", SeenVersion: 1}, app.RequestRejected{By: "alice", Reason: "no budget this year"},
 		app.RequestCancelled{By: "bob"}, app.RequestRetryRequested{By: "alice", Attempt: 2},
-		app.VmProvisioningStarted{RequestID: "r1", Spec: app.VmSpec{Name: "web-01"}, Attempt: 1},
-		app.VmProvisioningProgressed{Stage: app.StageCloning, Attempt: 1},
-		app.VmProvisioned{VCenterName: "web-01", MoRef: "vm-42", IP: "10.0.0.5", Attempt: 1},
-		app.VmProvisioningFailed{Code: app.FaultTemplateNotFound, Message: "template missing", Attempt: 1},
-		app.VmRetryScheduled{Attempt: 2, MaxAttempts: 5, DelaySeconds: 10, Reason: "timeout"},
-		app.VmWaitingForVCenter{Reason: "unreachable"}, app.VmRemoved{MoRef: "vm-42", Reason: "cleanup"},
+		app.VMProvisioningStarted{RequestID: "r1", Spec: app.VMSpec{Name: "web-01"}, Attempt: 1},
+		app.VMProvisioningProgressed{Stage: app.StageCloning, Attempt: 1},
+		app.VMProvisioned{VCenterName: "web-01", MoRef: "vm-42", IP: "10.0.0.5", Attempt: 1},
+		app.VMProvisioningFailed{Code: app.FaultTemplateNotFound, Message: "template missing", Attempt: 1},
+		app.VMRetryScheduled{Attempt: 2, MaxAttempts: 5, DelaySeconds: 10, Reason: "timeout"},
+		app.VMWaitingForVCenter{Reason: "unreachable"}, app.VMRemoved{MoRef: "vm-42", Reason: "cleanup"},
 	} {
 		samples[p.EventType()] = p
 	}
@@ -244,52 +244,12 @@ func TestPayloadRoundTrip(t *testing.T) {
 		if string(again) != string(data) {
 			t.Errorf("%s: %s != %s", typ, again, data)
 		}
-		if app.Timeline(app.Event{Data: back}) == "" && typ != app.EvTenantCreated && typ != app.EvTenantMemberAdded && typ != app.EvVmwareConfigured {
-			t.Errorf("%s adds no timeline line", typ)
-		}
 	}
 	if _, err := app.DecodePayload("no.such", []byte("{}")); err == nil {
 		t.Error("unknown type decoded")
 	}
 	if _, err := app.DecodePayload(app.EvRequestCreated, []byte("{garbage")); err == nil {
 		t.Error("garbage decoded")
-	}
-}
-
-func TestTimelineLines(t *testing.T) {
-	for _, tc := range []struct {
-		p    app.Payload
-		want string
-	}{
-		{created, "Request created"},
-		{app.RequestApproved{By: "alice"}, "Approved by alice"},
-		{app.RequestRejected{By: "alice", Reason: "no budget"}, "Rejected by alice: no budget"},
-		{app.VmProvisioningStarted{Attempt: 1}, "Provisioning started"},
-		{app.VmProvisioningFailed{Code: app.FaultVmwareNotConfigured}, "VMware not configured"},
-		{app.VmProvisioned{IP: "10.0.0.5"}, "VM ready (IP 10.0.0.5)"},
-		{app.VmProvisioned{}, "VM ready (IP pending)"},
-		{app.VmProvisioned{IP: "10.0.0.5", MAC: "00:50:56:aa:bb:01"}, "VM ready (IP 10.0.0.5 on NIC 00:50:56:aa:bb:01)"},
-		{app.VmProvisioned{IP: "10.0.0.5", IPv6: "2001:db8::5", MAC: "00:50:56:aa:bb:01"}, "VM ready (IP 10.0.0.5, 2001:db8::5 on NIC 00:50:56:aa:bb:01)"},
-		{app.VmProvisioningProgressed{Stage: app.StageCloning}, "Cloning template"},
-		{app.VmProvisioningProgressed{Stage: app.StageCloning, Task: "task-42"}, ""},
-		{app.VmRetryScheduled{Attempt: 2, MaxAttempts: 5, DelaySeconds: 20, Reason: "timeout"}, "Retry 2/5 in 20s: timeout"},
-	} {
-		if got := app.Timeline(app.Event{Data: tc.p}); got != tc.want {
-			t.Errorf("Timeline(%T) = %q, want %q", tc.p, got, tc.want)
-		}
-	}
-}
-
-// Events recorded before VmProvisioned had IPv6 and MAC, and before
-// progress had a task, decode and read as they did.
-func TestOldVMEventsDecode(t *testing.T) {
-	p, err := app.DecodePayload(app.EvVmProvisioned, []byte(`{"vcenter_name":"web-01","moref":"vm-42","instance_uuid":"u","ip":"10.0.0.5","attempt":1}`))
-	if err != nil || app.Timeline(app.Event{Data: p}) != "VM ready (IP 10.0.0.5)" {
-		t.Errorf("old VmProvisioned = %+v, %v", p, err)
-	}
-	p, err = app.DecodePayload(app.EvVmProvisioningProgress, []byte(`{"stage":"cloning","attempt":1}`))
-	if err != nil || app.Timeline(app.Event{Data: p}) != "Cloning template" {
-		t.Errorf("old VmProvisioningProgressed = %+v, %v", p, err)
 	}
 }
 
@@ -300,15 +260,15 @@ func TestVMCloneTask(t *testing.T) {
 		return app.Event{StreamType: app.StreamVM, StreamID: "vm-r1", Version: v, Data: p}
 	}
 	evs := []app.Event{
-		ev(1, app.VmProvisioningStarted{Attempt: 1}),
-		ev(2, app.VmProvisioningProgressed{Stage: app.StageCloning, Attempt: 1}),
-		ev(3, app.VmProvisioningProgressed{Stage: app.StageCloning, Task: "task-42", Attempt: 1}),
-		ev(4, app.VmProvisioningProgressed{Stage: app.StageConfiguring, Attempt: 1}),
+		ev(1, app.VMProvisioningStarted{Attempt: 1}),
+		ev(2, app.VMProvisioningProgressed{Stage: app.StageCloning, Attempt: 1}),
+		ev(3, app.VMProvisioningProgressed{Stage: app.StageCloning, Task: "task-42", Attempt: 1}),
+		ev(4, app.VMProvisioningProgressed{Stage: app.StageConfiguring, Attempt: 1}),
 	}
 	if got := app.NewVM("r1", evs).CloneTask(); got != "task-42" {
 		t.Errorf("CloneTask = %q, want task-42", got)
 	}
-	evs = append(evs, ev(5, app.VmProvisioningFailed{Code: "X", Attempt: 1}), ev(6, app.VmRemoved{MoRef: "vm-7"}))
+	evs = append(evs, ev(5, app.VMProvisioningFailed{Code: "X", Attempt: 1}), ev(6, app.VMRemoved{MoRef: "vm-7"}))
 	if got := app.NewVM("r1", evs).CloneTask(); got != "" {
 		t.Errorf("CloneTask after the VM was removed = %q, want none", got)
 	}
@@ -320,8 +280,8 @@ func TestProjectRequest(t *testing.T) {
 	steps := []app.Event{
 		{StreamType: app.StreamRequest, StreamID: "r1", TenantID: "acme", Version: 1, Data: created, At: now},
 		{StreamType: app.StreamRequest, StreamID: "r1", Version: 2, Data: app.RequestApproved{By: "alice"}, At: now},
-		{StreamType: app.StreamVM, StreamID: "vm-r1", Version: 1, Data: app.VmProvisioningStarted{Attempt: 1, Spec: app.VmSpec{CPUs: 4, MemoryGB: 8}}, At: now},
-		{StreamType: app.StreamVM, StreamID: "vm-r1", Version: 2, Data: app.VmProvisioned{MoRef: "vm-42", IP: "10.0.0.5"}, At: now},
+		{StreamType: app.StreamVM, StreamID: "vm-r1", Version: 1, Data: app.VMProvisioningStarted{Attempt: 1, Spec: app.VMSpec{CPUs: 4, MemoryGB: 8}}, At: now},
+		{StreamType: app.StreamVM, StreamID: "vm-r1", Version: 2, Data: app.VMProvisioned{MoRef: "vm-42", IP: "10.0.0.5"}, At: now},
 	}
 	wantStatus := []app.Status{app.StatusPending, app.StatusApproved, app.StatusProvisioning, app.StatusReady}
 	for i, e := range steps {

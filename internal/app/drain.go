@@ -50,7 +50,7 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) (ServeResult, error) {
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				cmd, ok, err := a.Store.Claim(ctx, o.Worker, a.Now(), o.Lease)
+				cmd, ok, err := a.Queue.Claim(ctx, Claim{Worker: o.Worker, Now: a.Now(), Lease: o.Lease})
 				if err != nil {
 					if ctx.Err() != nil {
 						return
@@ -68,7 +68,7 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) (ServeResult, error) {
 					}
 					select {
 					case <-ctx.Done():
-					case <-time.After(o.Poll):
+					case <-a.Clock.After(o.Poll):
 					}
 					continue
 				}
@@ -92,7 +92,7 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) (ServeResult, error) {
 	case <-ctx.Done():
 		select {
 		case <-done:
-		case <-time.After(o.Grace):
+		case <-a.Clock.After(o.Grace):
 			a.Log.Warn("grace period over: stopping running commands", slog.Duration("grace", o.Grace))
 			stopWork()
 			<-done
@@ -121,7 +121,7 @@ func (a *App) runClaimed(ctx context.Context, cmd Command, worker string, lease 
 		}
 		if ctx.Err() != nil {
 			// Stopped at shutdown: give the lease back so nothing waits for it to run out.
-			if rerr := a.Store.Release(context.WithoutCancel(ctx), cmd.ID, worker); rerr != nil {
+			if rerr := a.Queue.Release(context.WithoutCancel(ctx), cmd.ID, worker, a.Now()); rerr != nil {
 				log.Warn("could not release the lease; it runs out by itself", slog.String("error", rerr.Error()))
 			} else {
 				log.Info("stopped at shutdown; lease released")
@@ -131,6 +131,6 @@ func (a *App) runClaimed(ctx context.Context, cmd Command, worker string, lease 
 		log.Error("command not handled", slog.String("error", err.Error()))
 		return true, false
 	}
-	v, err := a.Store.Request(ctx, cmd.RequestID)
+	v, err := a.Views.Request(ctx, cmd.RequestID)
 	return err == nil && v.Status == StatusFailed, false
 }

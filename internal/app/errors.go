@@ -21,9 +21,12 @@ const (
 	KindInternal    Kind = "internal"
 )
 
-// Error is a domain error: a kind and a message that tells the user what to do.
+// Error is a domain error: a kind, a stable code an edge can key advice
+// on (the CLI adds flags and commands to try, an HTTP API its own words),
+// and a neutral message that names no flag and no command.
 type Error struct {
 	Kind    Kind
+	Code    string // stable; "" means the kind says it all
 	Message string
 	Err     error // optional cause, never shown instead of Message
 }
@@ -34,6 +37,49 @@ func (e *Error) Unwrap() error { return e.Err }
 // Errorf builds a domain error of the given kind.
 func Errorf(kind Kind, format string, args ...any) *Error {
 	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
+}
+
+// Coded builds a domain error of the given kind and code.
+func Coded(kind Kind, code, format string, args ...any) *Error {
+	return &Error{Kind: kind, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Stable error codes, for errors whose kind alone does not say which
+// advice fits. Never change one: edges key on them.
+const (
+	CodeNoTenant            = "no_tenant"
+	CodeNoUser              = "no_user"
+	CodeRequestNotFound     = "request_not_found"
+	CodeTenantNotFound      = "tenant_not_found"
+	CodeVMNotFound          = "vm_not_found"
+	CodeStaleVersion        = "stale_version"
+	CodeVMwareNotConfigured = "vmware_not_configured"
+	CodeBadCommandID        = "bad_command_id"
+	CodeStoppedWaiting      = "stopped_waiting"
+	CodeUserInURL           = "user_in_url"
+	CodeTrustConflict       = "trust_conflict"
+	CodePasswordRequired    = "password_required"
+	CodeNoDatabasePath      = "no_database_path"
+)
+
+// ErrorCode returns the stable code of err: an Error's code or else its
+// kind, a Fault's code, or "internal".
+func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		if e.Code != "" {
+			return e.Code
+		}
+		return string(e.Kind)
+	}
+	var f *Fault
+	if errors.As(err, &f) {
+		return f.Code
+	}
+	return string(KindInternal)
 }
 
 // ErrorKind returns the kind of err; errors that carry none are internal.
@@ -78,7 +124,7 @@ func (f *Fault) Unwrap() error { return f.Err }
 
 // Fault codes the adapters and the process manager use.
 const (
-	FaultVmwareNotConfigured   = "VMWARE_NOT_CONFIGURED"
+	FaultVMwareNotConfigured   = "VMWARE_NOT_CONFIGURED"
 	FaultUnreachable           = "VCENTER_UNREACHABLE"
 	FaultTimeout               = "TIMEOUT"
 	FaultBusy                  = "VCENTER_BUSY"

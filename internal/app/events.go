@@ -40,19 +40,19 @@ type Payload interface{ EventType() string }
 const (
 	EvTenantCreated          = "tenant.created"
 	EvTenantMemberAdded      = "tenant.member_added"
-	EvVmwareConfigured       = "tenant.vmware_configured"
+	EvVMwareConfigured       = "tenant.vmware_configured"
 	EvRequestCreated         = "request.created"
 	EvRequestApproved        = "request.approved"
 	EvRequestRejected        = "request.rejected"
 	EvRequestCancelled       = "request.cancelled"
 	EvRequestRetryRequested  = "request.retry_requested"
-	EvVmProvisioningStarted  = "vm.provisioning_started"
-	EvVmProvisioningProgress = "vm.provisioning_progressed"
-	EvVmProvisioned          = "vm.provisioned"
-	EvVmProvisioningFailed   = "vm.provisioning_failed"
-	EvVmRetryScheduled       = "vm.retry_scheduled"
-	EvVmWaitingForVCenter    = "vm.waiting_for_vcenter"
-	EvVmRemoved              = "vm.removed"
+	EvVMProvisioningStarted  = "vm.provisioning_started"
+	EvVMProvisioningProgress = "vm.provisioning_progressed"
+	EvVMProvisioned          = "vm.provisioned"
+	EvVMProvisioningFailed   = "vm.provisioning_failed"
+	EvVMRetryScheduled       = "vm.retry_scheduled"
+	EvVMWaitingForVCenter    = "vm.waiting_for_vcenter"
+	EvVMRemoved              = "vm.removed"
 )
 
 type TenantCreated struct {
@@ -65,10 +65,10 @@ type TenantMemberAdded struct {
 	Role Role   `json:"role"`
 }
 
-// VmwareConfigured records the tenant's vCenter settings. The password is
+// VMwareConfigured records the tenant's vCenter settings. The password is
 // never part of it: only whether one is stored, and its key id.
-type VmwareConfigured struct {
-	Settings VmwareSettings `json:"settings"`
+type VMwareConfigured struct {
+	Settings VMwareSettings `json:"settings"`
 }
 
 type RequestCreated struct {
@@ -102,8 +102,8 @@ type RequestRetryRequested struct {
 	Attempt int    `json:"attempt"`
 }
 
-// VmSpec is what the VM is made of.
-type VmSpec struct {
+// VMSpec is what the VM is made of.
+type VMSpec struct {
 	Name     string `json:"name"`
 	Size     string `json:"size"`
 	CPUs     int    `json:"cpus"`
@@ -113,19 +113,19 @@ type VmSpec struct {
 	Network  string `json:"network,omitempty"`
 }
 
-type VmProvisioningStarted struct {
+type VMProvisioningStarted struct {
 	RequestID string `json:"request_id"`
-	Spec      VmSpec `json:"spec"`
+	Spec      VMSpec `json:"spec"`
 	Attempt   int    `json:"attempt"`
 }
 
-type VmProvisioningProgressed struct {
+type VMProvisioningProgressed struct {
 	Stage   Stage  `json:"stage"`
 	Task    string `json:"task,omitempty"` // the clone task, once vCenter accepted it
 	Attempt int    `json:"attempt"`
 }
 
-type VmProvisioned struct {
+type VMProvisioned struct {
 	VCenterName  string `json:"vcenter_name"`
 	MoRef        string `json:"moref"`
 	InstanceUUID string `json:"instance_uuid"`
@@ -137,79 +137,80 @@ type VmProvisioned struct {
 	Attempt      int    `json:"attempt"`
 }
 
-type VmProvisioningFailed struct {
+type VMProvisioningFailed struct {
 	Code      string `json:"code"`
 	Message   string `json:"message"`
 	Attempt   int    `json:"attempt"`
 	Transient bool   `json:"transient"`
 }
 
-type VmRetryScheduled struct {
+type VMRetryScheduled struct {
 	Attempt      int    `json:"attempt"`
 	MaxAttempts  int    `json:"max_attempts"`
 	DelaySeconds int    `json:"delay_seconds"`
 	Reason       string `json:"reason"`
 }
 
-type VmWaitingForVCenter struct {
+type VMWaitingForVCenter struct {
 	Reason string `json:"reason"`
 }
 
-type VmRemoved struct {
+type VMRemoved struct {
 	MoRef  string `json:"moref"`
 	Reason string `json:"reason"`
 }
 
 func (TenantCreated) EventType() string            { return EvTenantCreated }
 func (TenantMemberAdded) EventType() string        { return EvTenantMemberAdded }
-func (VmwareConfigured) EventType() string         { return EvVmwareConfigured }
+func (VMwareConfigured) EventType() string         { return EvVMwareConfigured }
 func (RequestCreated) EventType() string           { return EvRequestCreated }
 func (RequestApproved) EventType() string          { return EvRequestApproved }
 func (RequestRejected) EventType() string          { return EvRequestRejected }
 func (RequestCancelled) EventType() string         { return EvRequestCancelled }
 func (RequestRetryRequested) EventType() string    { return EvRequestRetryRequested }
-func (VmProvisioningStarted) EventType() string    { return EvVmProvisioningStarted }
-func (VmProvisioningProgressed) EventType() string { return EvVmProvisioningProgress }
-func (VmProvisioned) EventType() string            { return EvVmProvisioned }
-func (VmProvisioningFailed) EventType() string     { return EvVmProvisioningFailed }
-func (VmRetryScheduled) EventType() string         { return EvVmRetryScheduled }
-func (VmWaitingForVCenter) EventType() string      { return EvVmWaitingForVCenter }
-func (VmRemoved) EventType() string                { return EvVmRemoved }
+func (VMProvisioningStarted) EventType() string    { return EvVMProvisioningStarted }
+func (VMProvisioningProgressed) EventType() string { return EvVMProvisioningProgress }
+func (VMProvisioned) EventType() string            { return EvVMProvisioned }
+func (VMProvisioningFailed) EventType() string     { return EvVMProvisioningFailed }
+func (VMRetryScheduled) EventType() string         { return EvVMRetryScheduled }
+func (VMWaitingForVCenter) EventType() string      { return EvVMWaitingForVCenter }
+func (VMRemoved) EventType() string                { return EvVMRemoved }
 
-// DecodePayload turns a stored event back into its typed payload. This
-// switch is the one place that maps stored type names to Go types.
+// eventTypes is the one table of event types, in the order they were
+// introduced: each stored name and how its payload is decoded. Decoding,
+// the list of types and the tests all read it.
+func eventTypes() []struct {
+	name   string
+	decode func([]byte) (Payload, error)
+} {
+	return []struct {
+		name   string
+		decode func([]byte) (Payload, error)
+	}{
+		{EvTenantCreated, decodeAs[TenantCreated]},
+		{EvTenantMemberAdded, decodeAs[TenantMemberAdded]},
+		{EvVMwareConfigured, decodeAs[VMwareConfigured]},
+		{EvRequestCreated, decodeAs[RequestCreated]},
+		{EvRequestApproved, decodeAs[RequestApproved]},
+		{EvRequestRejected, decodeAs[RequestRejected]},
+		{EvRequestCancelled, decodeAs[RequestCancelled]},
+		{EvRequestRetryRequested, decodeAs[RequestRetryRequested]},
+		{EvVMProvisioningStarted, decodeAs[VMProvisioningStarted]},
+		{EvVMProvisioningProgress, decodeAs[VMProvisioningProgressed]},
+		{EvVMProvisioned, decodeAs[VMProvisioned]},
+		{EvVMProvisioningFailed, decodeAs[VMProvisioningFailed]},
+		{EvVMRetryScheduled, decodeAs[VMRetryScheduled]},
+		{EvVMWaitingForVCenter, decodeAs[VMWaitingForVCenter]},
+		{EvVMRemoved, decodeAs[VMRemoved]},
+	}
+}
+
+// DecodePayload turns a stored event back into its typed payload.
 func DecodePayload(eventType string, data []byte) (Payload, error) {
-	switch eventType {
-	case EvTenantCreated:
-		return decodeAs[TenantCreated](data)
-	case EvTenantMemberAdded:
-		return decodeAs[TenantMemberAdded](data)
-	case EvVmwareConfigured:
-		return decodeAs[VmwareConfigured](data)
-	case EvRequestCreated:
-		return decodeAs[RequestCreated](data)
-	case EvRequestApproved:
-		return decodeAs[RequestApproved](data)
-	case EvRequestRejected:
-		return decodeAs[RequestRejected](data)
-	case EvRequestCancelled:
-		return decodeAs[RequestCancelled](data)
-	case EvRequestRetryRequested:
-		return decodeAs[RequestRetryRequested](data)
-	case EvVmProvisioningStarted:
-		return decodeAs[VmProvisioningStarted](data)
-	case EvVmProvisioningProgress:
-		return decodeAs[VmProvisioningProgressed](data)
-	case EvVmProvisioned:
-		return decodeAs[VmProvisioned](data)
-	case EvVmProvisioningFailed:
-		return decodeAs[VmProvisioningFailed](data)
-	case EvVmRetryScheduled:
-		return decodeAs[VmRetryScheduled](data)
-	case EvVmWaitingForVCenter:
-		return decodeAs[VmWaitingForVCenter](data)
-	case EvVmRemoved:
-		return decodeAs[VmRemoved](data)
+	for _, t := range eventTypes() {
+		if t.name == eventType {
+			return t.decode(data)
+		}
 	}
 	return nil, fmt.Errorf("unknown event type %s", quote(eventType, 60))
 }
@@ -224,10 +225,11 @@ func decodeAs[T Payload](data []byte) (Payload, error) {
 
 // EventTypes lists every known event type (for tests and tools).
 func EventTypes() []string {
-	return []string{EvTenantCreated, EvTenantMemberAdded, EvVmwareConfigured, EvRequestCreated,
-		EvRequestApproved, EvRequestRejected, EvRequestCancelled, EvRequestRetryRequested,
-		EvVmProvisioningStarted, EvVmProvisioningProgress, EvVmProvisioned, EvVmProvisioningFailed,
-		EvVmRetryScheduled, EvVmWaitingForVCenter, EvVmRemoved}
+	var out []string
+	for _, t := range eventTypes() {
+		out = append(out, t.name)
+	}
+	return out
 }
 
 // EncodePayload turns a payload into the JSON stored in the log.

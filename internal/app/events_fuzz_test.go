@@ -148,7 +148,7 @@ func FuzzDecodePayload(f *testing.F) {
 	})
 }
 
-// fold runs p through the timeline, the read models and the aggregates,
+// fold runs p through the read models and the aggregates,
 // as the first and as a later event of its stream.
 func fold(typ string, p app.Payload) {
 	streamType := typ[:strings.IndexByte(typ, '.')]
@@ -158,7 +158,6 @@ func fold(typ string, p app.Payload) {
 		if streamType == app.StreamVM {
 			e.StreamID = app.VMID("abcdefghijklmnop")
 		}
-		_ = app.Timeline(e)
 		rv := app.RequestView{VM: &app.VMView{}}
 		app.ProjectRequest(&rv, e)
 		app.ProjectRequest(&app.RequestView{}, e)

@@ -6,63 +6,123 @@ import (
 	"time"
 )
 
-// Store is the event log with its read models, queue and secrets. Update
-// runs fn in one write transaction: everything fn does commits together or
-// not at all.
-type Store interface {
-	Update(ctx context.Context, fn func(Tx) error) error
-	// Rebuild drops every read model and replays the whole log through
-	// project, in one transaction.
-	Rebuild(ctx context.Context, project func(ctx context.Context, tx Tx, e Event) error) error
-	Queries
-	Queue
-}
+// The store's ports. Each has one job; a use case takes the narrowest
+// that serves it. A Tx offers all of them bound to one transaction; a
+// Store offers them outside one (each write its own transaction) and opens
+// transactions with Update. Times are never taken by a store: every time
+// it keeps comes in an argument or a value, from the App's clock.
 
-// Tx is one write transaction. Now is frozen when it begins.
-type Tx interface {
-	Now() time.Time
-	// LoadStream returns the events of one stream, oldest first.
-	LoadStream(ctx context.Context, streamType, streamID string) ([]Event, error)
+// EventLog is the append-only log of events.
+type EventLog interface {
 	// Append adds events to one stream. expected is the stream's version
 	// the caller decided on; if the stream moved on, Append returns a
-	// KindConflict error. It returns the events with Seq, Version and At set.
+	// KindConflict error. It returns the events with Seq and Version set;
+	// each event's At is kept as given.
 	Append(ctx context.Context, expected int, events []Event) ([]Event, error)
-
-	GetRequest(ctx context.Context, id string) (RequestView, error)
-	PutRequest(ctx context.Context, v RequestView) error
-	// LiveRequestNamed finds a live request with that name in the tenant's project.
-	LiveRequestNamed(ctx context.Context, tenant, project, name string) (string, bool, error)
-	AddTimeline(ctx context.Context, e TimelineEntry) error
-	GetTenant(ctx context.Context, name string) (TenantView, error)
-	PutTenant(ctx context.Context, v TenantView) error
-	PutVmwareSettings(ctx context.Context, tenant string, s VmwareSettings) error
-
-	// PutSecret stores a sealed secret; it is not an event and is never projected.
-	PutSecret(ctx context.Context, tenant, name string, sealed []byte) error
-
-	// Enqueue adds a command unless one with the same key exists; it
-	// reports whether it added one.
-	Enqueue(ctx context.Context, c Command) (bool, error)
-	// FinishCommand marks a claimed command done or failed.
-	FinishCommand(ctx context.Context, id int64, status CommandStatus, lastError string) error
-	// RescheduleCommand puts a claimed command back in the queue at a
-	// later time, counting an attempt when spent is true.
-	RescheduleCommand(ctx context.Context, id int64, at time.Time, spent bool, lastError string) error
+	// LoadStream returns the events of one stream, oldest first.
+	LoadStream(ctx context.Context, streamType, streamID string) ([]Event, error)
+	// ReadLog returns up to limit events with Seq > after, in Seq order.
+	ReadLog(ctx context.Context, after int64, limit int) ([]Event, error)
 }
 
-// Queries read the read models outside a write transaction.
+// Queries read the read models.
 type Queries interface {
 	Request(ctx context.Context, id string) (RequestView, error)
 	// ResolveRequestID turns a unique id prefix into an id of the tenant's
 	// requests; other tenants' requests are not found.
 	ResolveRequestID(ctx context.Context, tenant, prefix string) (string, error)
 	ListRequests(ctx context.Context, f RequestFilter) ([]RequestView, error)
+	// LiveRequestNamed finds a live request with that name in the tenant's project.
+	LiveRequestNamed(ctx context.Context, tenant, project, name string) (string, bool, error)
 	Timeline(ctx context.Context, requestID string) ([]TimelineEntry, error)
 	Tenant(ctx context.Context, name string) (TenantView, error)
 	Tenants(ctx context.Context) ([]TenantView, error)
-	VmwareSettings(ctx context.Context, tenant string) (VmwareSettings, error)
+	VMwareSettings(ctx context.Context, tenant string) (VMwareSettings, error)
+}
+
+// Projections write the read models; only Project and Rebuild use them.
+type Projections interface {
+	PutRequest(ctx context.Context, v RequestView) error
+	AddTimeline(ctx context.Context, e TimelineEntry) error
+	PutTenant(ctx context.Context, v TenantView) error
+	PutVMwareSettings(ctx context.Context, tenant string, s VMwareSettings) error
+	// ResetReadModels drops every read model, before a rebuild.
+	ResetReadModels(ctx context.Context) error
+}
+
+// CommandQueue is the command queue: an outbox with leases.
+type CommandQueue interface {
+	// Enqueue adds a command unless one with the same key exists; it
+	// reports whether it added one.
+	Enqueue(ctx context.Context, c Command) (bool, error)
+	// Claim leases one due command (pending, next run at or before
+	// c.Now, no live lease), the one with c.Key if given, or returns false
+	// when none is due.
+	Claim(ctx context.Context, c Claim) (Command, bool, error)
+	// Renew extends a lease the worker holds until until.
+	Renew(ctx context.Context, id int64, worker string, now, until time.Time) error
+	// Finish ends a pending command (done or failed) or puts it back in
+	// the queue for later (pending), releasing its lease either way.
+	Finish(ctx context.Context, id int64, o Outcome) error
+	// Release gives a lease back without spending an attempt.
+	Release(ctx context.Context, id int64, worker string, now time.Time) error
+	// ListCommands lists a tenant's commands ("" for all), newest first.
+	ListCommands(ctx context.Context, tenant string) ([]Command, error)
+}
+
+// Claim says which command a worker leases, when and for how long.
+type Claim struct {
+	Worker string
+	Key    string // "" for the oldest due command
+	Now    time.Time
+	Lease  time.Duration
+}
+
+// Outcome is how a run of a command ended.
+type Outcome struct {
+	Status CommandStatus // done, failed, or pending to run again at RunAt
+	At     time.Time     // when the run ended
+	RunAt  time.Time     // for pending: the next run
+	Spent  bool          // for pending: the run counts as an attempt
+	Error  string
+}
+
+// SecretStore keeps sealed secrets. They are not events and are never projected.
+type SecretStore interface {
+	PutSecret(ctx context.Context, tenant, name string, sealed []byte, at time.Time) error
 	Secret(ctx context.Context, tenant, name string) ([]byte, error)
-	LoadEvents(ctx context.Context, streamType, streamID string) ([]Event, error)
+}
+
+// Tx is one write transaction: everything done through it commits
+// together or not at all.
+type Tx interface {
+	EventLog
+	Queries
+	Projections
+	CommandQueue
+	SecretStore
+}
+
+// Transactor opens write transactions.
+type Transactor interface {
+	// Update runs fn in one write transaction, committing if it returns nil.
+	Update(ctx context.Context, fn func(Tx) error) error
+}
+
+// Store opens transactions and offers the ports outside one. A store
+// implements it whole; the App holds each port apart, so that a use case
+// reaches only the ones it uses.
+type Store interface {
+	Transactor
+	EventLog
+	Queries
+	CommandQueue
+	SecretStore
+}
+
+// HealthChecker is a store that checks its own health for 'doctor'.
+type HealthChecker interface {
+	HealthChecks(ctx context.Context) []Check
 }
 
 // RequestFilter narrows a request list. Zero fields match everything.
@@ -73,20 +133,6 @@ type RequestFilter struct {
 	Project   string
 	HasVM     bool
 	Limit     int
-}
-
-// Queue is the command queue (an outbox with leases).
-type Queue interface {
-	// Claim leases one due command (pending, next_run_at <= now, lease
-	// expired) to worker, or returns false when none is due.
-	Claim(ctx context.Context, worker string, now time.Time, lease time.Duration) (Command, bool, error)
-	// ClaimByKey leases the command with that key if it is due.
-	ClaimByKey(ctx context.Context, key, worker string, now time.Time, lease time.Duration) (Command, bool, error)
-	// Renew extends a lease the worker holds.
-	Renew(ctx context.Context, id int64, worker string, until time.Time) error
-	// Release gives a lease back without spending an attempt.
-	Release(ctx context.Context, id int64, worker string) error
-	ListCommands(ctx context.Context, tenant string) ([]Command, error)
 }
 
 // CommandStatus of a queued command.
@@ -100,8 +146,8 @@ const (
 
 // Command types.
 const (
-	CmdProvisionVm = "ProvisionVm"
-	CmdCreateVm    = "CreateVm"
+	CmdProvisionVM = "ProvisionVm"
+	CmdCreateVM    = "CreateVm"
 )
 
 // Command is a unit of queued work.
@@ -122,16 +168,16 @@ type Command struct {
 	CreatedAt   time.Time       `json:"created_at"`
 }
 
-// ProvisionVm is the command the process manager dispatches on approval.
-type ProvisionVm struct {
+// ProvisionVM is the command the process manager dispatches on approval.
+type ProvisionVM struct {
 	RequestID string `json:"request_id"`
 	TenantID  string `json:"tenant_id"`
-	VmSpec    VmSpec `json:"vm_spec"`
+	VMSpec    VMSpec `json:"vm_spec"`
 	Attempt   int    `json:"attempt"`
 }
 
-// CreateVm is the vSphere work of one provisioning attempt.
-type CreateVm struct {
+// CreateVM is the vSphere work of one provisioning attempt.
+type CreateVM struct {
 	RequestID string `json:"request_id"`
 	TenantID  string `json:"tenant_id"`
 	Attempt   int    `json:"attempt"`
@@ -185,6 +231,9 @@ type Check struct {
 	Name   string `json:"name"`
 	OK     bool   `json:"ok"`
 	Detail string `json:"detail"`
+	// Code is a failed check's error code, for the advice an edge adds;
+	// it is not part of the output contract.
+	Code string `json:"-"`
 }
 
 // Hypervisor is the port to vCenter. Errors are *Fault values, classified
@@ -200,6 +249,3 @@ type Hypervisor interface {
 	// Check logs in and checks the inventory objects the settings name.
 	Check(ctx context.Context, t Target) []Check
 }
-
-// Clock gives the time; tests fix it.
-type Clock func() time.Time

@@ -43,16 +43,16 @@ func (p RetryPolicy) Delay(n int) time.Duration {
 const SecretPassword = "vcenter-password"
 
 func provisionKey(requestID string, attempt int) string {
-	return CmdProvisionVm + ":" + requestID + ":" + strconv.Itoa(attempt)
+	return CmdProvisionVM + ":" + requestID + ":" + strconv.Itoa(attempt)
 }
 
-// CreateVmKey is the idempotency key of the vSphere work of one attempt.
-func CreateVmKey(requestID string, attempt int) string {
-	return CmdCreateVm + ":" + requestID + ":" + strconv.Itoa(attempt)
+// CreateVMKey is the idempotency key of the vSphere work of one attempt.
+func CreateVMKey(requestID string, attempt int) string {
+	return CmdCreateVM + ":" + requestID + ":" + strconv.Itoa(attempt)
 }
 
 // Approve approves a pending request and, in the same transaction, the
-// process manager dispatches ProvisionVm; its handler then runs at once.
+// process manager dispatches ProvisionVM; its handler then runs at once.
 func (a *App) Approve(ctx context.Context, actor Actor, idPrefix string, expected int) (RequestView, error) {
 	var key string
 	view, err := a.decideRequest(ctx, actor, idPrefix, func(r *Request, t *Tenant) ([]Payload, error) {
@@ -62,14 +62,14 @@ func (a *App) Approve(ctx context.Context, actor Actor, idPrefix string, expecte
 		if err != nil {
 			return err
 		}
-		cmd := ProvisionVm{RequestID: r.ID(), TenantID: actor.Tenant, VmSpec: r.Spec(network), Attempt: 1}
+		cmd := ProvisionVM{RequestID: r.ID(), TenantID: actor.Tenant, VMSpec: r.Spec(network), Attempt: 1}
 		key = provisionKey(r.ID(), 1)
-		return a.enqueue(ctx, tx, key, CmdProvisionVm, actor, r.ID(), cmd, tx.Now())
+		return a.enqueue(ctx, tx, key, CmdProvisionVM, actor, r.ID(), cmd, a.Now())
 	})
 	if err != nil {
 		return view, err
 	}
-	return a.handleProvisionVmNow(ctx, actor, view.ID, key)
+	return a.handleProvisionVMNow(ctx, actor, view.ID, key)
 }
 
 // Retry starts a new provisioning attempt of a failed request.
@@ -87,7 +87,7 @@ func (a *App) Retry(ctx context.Context, actor Actor, idPrefix string) (RequestV
 		}
 		vm := NewVM(r.ID(), vmEvents)
 		if vm.Status() != StatusFailed {
-			return Errorf(KindConflict, "request %s is %s: only a failed request can be retried", short(r.ID()), statusOf(r, vm))
+			return Errorf(KindConflict, "request %s is %s: only a failed request can be retried", ShortID(r.ID()), statusOf(r, vm))
 		}
 		attempt := vm.Attempt() + 1
 		if _, err := a.record(ctx, tx, actor.Tenant, StreamRequest, r.ID(), r.Version(), a.meta(actor),
@@ -99,22 +99,22 @@ func (a *App) Retry(ctx context.Context, actor Actor, idPrefix string) (RequestV
 			return err
 		}
 		key = provisionKey(r.ID(), attempt)
-		cmd := ProvisionVm{RequestID: r.ID(), TenantID: actor.Tenant, VmSpec: r.Spec(network), Attempt: attempt}
-		return a.enqueue(ctx, tx, key, CmdProvisionVm, actor, r.ID(), cmd, tx.Now())
+		cmd := ProvisionVM{RequestID: r.ID(), TenantID: actor.Tenant, VMSpec: r.Spec(network), Attempt: attempt}
+		return a.enqueue(ctx, tx, key, CmdProvisionVM, actor, r.ID(), cmd, a.Now())
 	})
 	if err != nil {
 		return view, err
 	}
-	return a.handleProvisionVmNow(ctx, actor, view.ID, key)
+	return a.handleProvisionVMNow(ctx, actor, view.ID, key)
 }
 
 // defaultNetwork is the tenant's network, or "" before VMware is set.
-func defaultNetwork(ctx context.Context, tx Tx, tenant string) (string, error) {
-	t, err := loadTenant(ctx, tx, tenant)
-	if err != nil || t.Vmware() == nil {
+func defaultNetwork(ctx context.Context, log EventLog, tenant string) (string, error) {
+	t, err := loadTenant(ctx, log, tenant)
+	if err != nil || t.VMware() == nil {
 		return "", err
 	}
-	return t.Vmware().Network, nil
+	return t.VMware().Network, nil
 }
 
 func statusOf(r *Request, vm *VM) Status {
@@ -124,20 +124,20 @@ func statusOf(r *Request, vm *VM) Status {
 	return r.Status()
 }
 
-func (a *App) enqueue(ctx context.Context, tx Tx, key, typ string, actor Actor, requestID string, payload any, at time.Time) error {
+func (a *App) enqueue(ctx context.Context, q CommandQueue, key, typ string, actor Actor, requestID string, payload any, at time.Time) error {
 	data, err := json.Marshal(payload)
 	if err != nil {
 		return err
 	}
-	_, err = tx.Enqueue(ctx, Command{Key: key, Type: typ, Tenant: actor.Tenant, RequestID: requestID, Payload: data,
-		Status: CommandPending, NextRunAt: at, Correlation: actor.CorrelationID, CreatedAt: tx.Now()})
+	_, err = q.Enqueue(ctx, Command{Key: key, Type: typ, Tenant: actor.Tenant, RequestID: requestID, Payload: data,
+		Status: CommandPending, NextRunAt: at, Correlation: actor.CorrelationID, CreatedAt: a.Now()})
 	return err
 }
 
-// handleProvisionVmNow runs the ProvisionVm handler right after the
+// handleProvisionVMNow runs the ProvisionVM handler right after the
 // approval committed. If this process dies first, serve runs it instead.
-func (a *App) handleProvisionVmNow(ctx context.Context, actor Actor, requestID, key string) (RequestView, error) {
-	cmd, ok, err := a.Store.ClaimByKey(ctx, key, "approve", a.Now(), time.Minute)
+func (a *App) handleProvisionVMNow(ctx context.Context, actor Actor, requestID, key string) (RequestView, error) {
+	cmd, ok, err := a.Queue.Claim(ctx, Claim{Worker: "approve", Key: key, Now: a.Now(), Lease: time.Minute})
 	if err != nil {
 		return RequestView{}, err
 	}
@@ -146,7 +146,7 @@ func (a *App) handleProvisionVmNow(ctx context.Context, actor Actor, requestID, 
 			return RequestView{}, err
 		}
 	}
-	return a.Store.Request(ctx, requestID)
+	return a.Views.Request(ctx, requestID)
 }
 
 // RunCommand runs one claimed command. Failures of the vSphere work are
@@ -155,25 +155,21 @@ func (a *App) handleProvisionVmNow(ctx context.Context, actor Actor, requestID, 
 // lease will run out.
 func (a *App) RunCommand(ctx context.Context, cmd Command, worker string) error {
 	switch cmd.Type {
-	case CmdProvisionVm:
-		return a.handleProvisionVm(ctx, cmd)
-	case CmdCreateVm:
-		return a.handleCreateVm(ctx, cmd, worker)
+	case CmdProvisionVM:
+		return a.handleProvisionVM(ctx, cmd)
+	case CmdCreateVM:
+		return a.handleCreateVM(ctx, cmd, worker)
 	}
-	return a.Store.Update(ctx, func(tx Tx) error {
-		return tx.FinishCommand(ctx, cmd.ID, CommandFailed, "unknown command type "+clip(cmd.Type, 40))
-	})
+	return a.finish(ctx, cmd.ID, Outcome{Status: CommandFailed, Error: "unknown command type " + Clip(cmd.Type, 40)})
 }
 
-// handleProvisionVm is the process manager's handler: it starts the VM
+// handleProvisionVM is the process manager's handler: it starts the VM
 // aggregate's attempt, or fails it at once when the tenant has no VMware
 // settings. Running it twice changes nothing the second time.
-func (a *App) handleProvisionVm(ctx context.Context, cmd Command) error {
-	var p ProvisionVm
+func (a *App) handleProvisionVM(ctx context.Context, cmd Command) error {
+	var p ProvisionVM
 	if err := json.Unmarshal(cmd.Payload, &p); err != nil {
-		return a.Store.Update(ctx, func(tx Tx) error {
-			return tx.FinishCommand(ctx, cmd.ID, CommandFailed, "bad payload: "+err.Error())
-		})
+		return a.finish(ctx, cmd.ID, Outcome{Status: CommandFailed, Error: "bad payload: " + err.Error()})
 	}
 	actor := Actor{User: "dvmm", Tenant: p.TenantID, CorrelationID: cmd.Correlation}
 	meta := Metadata{Actor: "dvmm", CorrelationID: cmd.Correlation, CausationID: cmd.Key}
@@ -183,29 +179,29 @@ func (a *App) handleProvisionVm(ctx context.Context, cmd Command) error {
 			return err
 		}
 		vm := NewVM(p.RequestID, events)
-		started := vm.Start(p.VmSpec, p.Attempt)
+		started := vm.Start(p.VMSpec, p.Attempt)
 		if len(started) > 0 {
 			t, err := loadTenant(ctx, tx, p.TenantID)
 			if err != nil {
 				return err
 			}
-			if t.Vmware() == nil {
-				started = append(started, VmProvisioningFailed{Code: FaultVmwareNotConfigured,
-					Message: "VMware is not configured for tenant " + p.TenantID + ": an admin runs 'dvmm vmware set', then 'dvmm request retry'", Attempt: p.Attempt})
+			if t.VMware() == nil {
+				started = append(started, VMProvisioningFailed{Code: FaultVMwareNotConfigured,
+					Message: "VMware is not configured for tenant " + p.TenantID, Attempt: p.Attempt})
 			} else {
-				work := CreateVm{RequestID: p.RequestID, TenantID: p.TenantID, Attempt: p.Attempt}
-				if err := a.enqueue(ctx, tx, CreateVmKey(p.RequestID, p.Attempt), CmdCreateVm, actor, p.RequestID, work, tx.Now()); err != nil {
+				work := CreateVM{RequestID: p.RequestID, TenantID: p.TenantID, Attempt: p.Attempt}
+				if err := a.enqueue(ctx, tx, CreateVMKey(p.RequestID, p.Attempt), CmdCreateVM, actor, p.RequestID, work, a.Now()); err != nil {
 					return err
 				}
 			}
 			if _, err := a.record(ctx, tx, p.TenantID, StreamVM, VMID(p.RequestID), vm.Version(), meta, started...); err != nil {
 				return err
 			}
-			return tx.FinishCommand(ctx, cmd.ID, CommandDone, "")
+			return tx.Finish(ctx, cmd.ID, Outcome{Status: CommandDone, At: a.Now()})
 		}
 		// Already handled: by another process, or by this one before a
 		// crash. Finishing again is harmless; a finished command stays so.
-		if err := tx.FinishCommand(ctx, cmd.ID, CommandDone, ""); err != nil && ErrorKind(err) != KindConflict {
+		if err := tx.Finish(ctx, cmd.ID, Outcome{Status: CommandDone, At: a.Now()}); err != nil && ErrorKind(err) != KindConflict {
 			return err
 		}
 		return nil
@@ -214,17 +210,17 @@ func (a *App) handleProvisionVm(ctx context.Context, cmd Command) error {
 
 // target builds the connection details of a tenant's vCenter, password included.
 func (a *App) target(ctx context.Context, tenant string) (Target, error) {
-	s, err := a.Store.VmwareSettings(ctx, tenant)
+	s, err := a.Views.VMwareSettings(ctx, tenant)
 	if err != nil {
 		if ErrorKind(err) == KindNotFound {
-			return Target{}, &Fault{Code: FaultVmwareNotConfigured, Message: "VMware is not configured for tenant " + tenant}
+			return Target{}, &Fault{Code: FaultVMwareNotConfigured, Message: "VMware is not configured for tenant " + tenant}
 		}
 		return Target{}, err
 	}
 	t := Target{Tenant: tenant, Settings: s}
-	sealed, err := a.Store.Secret(ctx, tenant, SecretPassword)
+	sealed, err := a.Vault.Secret(ctx, tenant, SecretPassword)
 	if ErrorKind(err) == KindNotFound {
-		return Target{}, &Fault{Code: FaultBadCredentials, Message: "no vCenter password is stored for tenant " + tenant + ": run 'dvmm vmware set' again"}
+		return Target{}, &Fault{Code: FaultBadCredentials, Message: "no vCenter password is stored for tenant " + tenant}
 	}
 	if err != nil {
 		return Target{}, err
@@ -234,7 +230,7 @@ func (a *App) target(ctx context.Context, tenant string) (Target, error) {
 	}
 	pw, err := a.Secrets.Open(sealed)
 	if err != nil {
-		return Target{}, &Fault{Code: FaultBadCredentials, Message: "the stored vCenter password cannot be opened with this secret key: run 'dvmm vmware set' again"}
+		return Target{}, &Fault{Code: FaultBadCredentials, Message: "the stored vCenter password cannot be opened with this secret key"}
 	}
 	t.Password = string(pw)
 	return t, nil
@@ -244,7 +240,7 @@ func (a *App) target(ctx context.Context, tenant string) (Target, error) {
 // Each tenant gets a folder below the configured one and each project a
 // folder below that, so the names that are unique per tenant and project
 // are unique per vCenter folder too.
-func MachineSpecFor(t Target, requestID string, spec VmSpec) MachineSpec {
+func MachineSpecFor(t Target, requestID string, spec VMSpec) MachineSpec {
 	return MachineSpec{
 		RequestID: requestID, Tenant: t.Tenant, Name: spec.Name,
 		Folder: t.Settings.Folder + "/" + t.Tenant + "/" + spec.Project,
@@ -253,31 +249,32 @@ func MachineSpecFor(t Target, requestID string, spec VmSpec) MachineSpec {
 	}
 }
 
-// handleCreateVm does the vSphere work of one attempt: find or clone the
-// VM, size it, power it on and wait for its IP, recording each stage.
-func (a *App) handleCreateVm(ctx context.Context, cmd Command, worker string) error {
-	var p CreateVm
+// handleCreateVM does the vSphere work of one attempt: find or clone the
+// VM, size it, power it on and wait for its IP, recording each stage. It
+// is the shell around DecideCreateVM: it does the I/O, the decision what
+// the result means is made there.
+func (a *App) handleCreateVM(ctx context.Context, cmd Command, worker string) error {
+	var p CreateVM
 	if err := json.Unmarshal(cmd.Payload, &p); err != nil {
-		return a.Store.Update(ctx, func(tx Tx) error {
-			return tx.FinishCommand(ctx, cmd.ID, CommandFailed, "bad payload: "+err.Error())
-		})
+		return a.finish(ctx, cmd.ID, Outcome{Status: CommandFailed, Error: "bad payload: " + err.Error()})
 	}
 	log := a.Log.With(slog.String("request_id", p.RequestID), slog.String("correlation_id", cmd.Correlation),
 		slog.String("command", cmd.Key), slog.Int("attempt", cmd.Attempts+1))
 	meta := Metadata{Actor: "dvmm", CorrelationID: cmd.Correlation, CausationID: cmd.Key}
 	vmID := VMID(p.RequestID)
 
-	events, err := a.Store.LoadEvents(ctx, StreamVM, vmID)
+	events, err := a.Events.LoadStream(ctx, StreamVM, vmID)
 	if err != nil {
 		return err
 	}
 	vm := NewVM(p.RequestID, events)
 	if !vm.Running(p.Attempt) {
 		log.Info("nothing to do: the attempt is no longer running", slog.String("status", string(vm.Status())))
-		return a.Store.Update(ctx, func(tx Tx) error { return tx.FinishCommand(ctx, cmd.ID, CommandDone, "") })
+		return a.finish(ctx, cmd.ID, Outcome{Status: CommandDone})
 	}
-	// appendVM records events on the VM stream if this attempt still runs.
-	appendVM := func(finish func(Tx) error, payloads ...Payload) error {
+	// appendVM records events on the VM stream if this attempt still runs,
+	// and settles the command in the same transaction when o is given.
+	appendVM := func(o *Outcome, payloads ...Payload) error {
 		return a.Store.Update(ctx, func(tx Tx) error {
 			evs, err := tx.LoadStream(ctx, StreamVM, vmID)
 			if err != nil {
@@ -290,8 +287,9 @@ func (a *App) handleCreateVm(ctx context.Context, cmd Command, worker string) er
 			if _, err := a.record(ctx, tx, p.TenantID, StreamVM, vmID, cur.Version(), meta, payloads...); err != nil {
 				return err
 			}
-			if finish != nil {
-				return finish(tx)
+			if o != nil {
+				o.At = a.Now()
+				return tx.Finish(ctx, cmd.ID, *o)
 			}
 			return nil
 		})
@@ -311,65 +309,57 @@ func (a *App) handleCreateVm(ctx context.Context, cmd Command, worker string) er
 		spec := MachineSpecFor(target, p.RequestID, vm.Spec())
 		spec.CloneTask = vm.CloneTask()
 		spec.CloneStarted = func(task string) error {
-			return appendVM(nil, VmProvisioningProgressed{Stage: StageCloning, Task: task, Attempt: p.Attempt})
+			return appendVM(nil, VMProvisioningProgressed{Stage: StageCloning, Task: task, Attempt: p.Attempt})
 		}
 		log.Info("provisioning", slog.String("vcenter", target.Settings.URL), slog.String("vm", spec.Name))
 		machine, err = a.Hypervisor.Provision(ctx, target, spec, func(s Stage) error {
 			log.Info("stage", slog.String("stage", string(s)))
-			return appendVM(nil, VmProvisioningProgressed{Stage: s, Attempt: p.Attempt})
+			return appendVM(nil, VMProvisioningProgressed{Stage: s, Attempt: p.Attempt})
 		})
 	}
 	if errors.Is(err, errAttemptOver) {
-		return a.Store.Update(ctx, func(tx Tx) error { return tx.FinishCommand(ctx, cmd.ID, CommandDone, "") })
+		return a.finish(ctx, cmd.ID, Outcome{Status: CommandDone})
 	}
-	if err == nil {
-		log.Info("ready", slog.String("moref", machine.MoRef), slog.String("ip", machine.IP))
-		err = appendVM(func(tx Tx) error { return tx.FinishCommand(ctx, cmd.ID, CommandDone, "") },
-			VmProvisioned{VCenterName: machine.Name, MoRef: machine.MoRef, InstanceUUID: machine.InstanceUUID,
-				IP: machine.IP, IPv6: machine.IPv6, MAC: machine.MAC, Hostname: machine.Hostname, Adopted: machine.Adopted, Attempt: p.Attempt})
-		return ignoreAttemptOver(err)
-	}
-	if ctx.Err() != nil {
+	if err != nil && ctx.Err() != nil {
 		// Shutting down: the lease runs out and another worker takes over.
 		return ctx.Err()
 	}
-	f := AsFault(err)
-	if f.Transient && f.Code == FaultUnreachable {
-		// vCenter is down, not this command at fault: wait in the queue
-		// without spending an attempt, and say so once on the timeline.
-		delay := a.Retries.Wait
-		log.Warn("vCenter unreachable, waiting", slog.String("error", f.Message), slog.Duration("in", delay))
-		var payloads []Payload
-		if !vm.Waiting() {
-			payloads = append(payloads, VmWaitingForVCenter{Reason: f.Message})
-		}
-		reschedule := func(tx Tx) error { return tx.RescheduleCommand(ctx, cmd.ID, tx.Now().Add(delay), false, f.Message) }
-		if len(payloads) == 0 {
-			return a.Store.Update(ctx, reschedule)
-		}
-		return ignoreAttemptOver(appendVM(reschedule, payloads...))
-	}
-	attemptsSpent := cmd.Attempts + 1
-	if f.Transient && attemptsSpent < a.Retries.MaxAttempts {
-		delay := a.Retries.Delay(attemptsSpent + 1)
-		log.Warn("transient failure, retrying", slog.String("code", f.Code), slog.String("error", f.Message), slog.Duration("in", delay))
-		err = appendVM(func(tx Tx) error {
-			return tx.RescheduleCommand(ctx, cmd.ID, tx.Now().Add(delay), true, f.Message)
-		}, VmRetryScheduled{Attempt: attemptsSpent + 1, MaxAttempts: a.Retries.MaxAttempts, DelaySeconds: int(delay / time.Second), Reason: f.Message})
-		return ignoreAttemptOver(err)
-	}
-	log.Error("provisioning failed", slog.String("code", f.Code), slog.String("error", f.Message))
-	var payloads []Payload
-	if target.Password != "" || f.Code != FaultVmwareNotConfigured {
-		if removed, rerr := a.removePartial(ctx, target, p.RequestID); rerr != nil {
-			log.Warn("could not remove the partial VM", slog.String("error", AsFault(rerr).Message))
-		} else if removed != "" {
-			payloads = append(payloads, VmRemoved{MoRef: removed, Reason: "cleaned up after the failure"})
+	d := DecideCreateVM(CreateVMResult{Attempt: p.Attempt, Runs: cmd.Attempts, Waiting: vm.Waiting(),
+		Machine: machine, Err: err, Policy: a.Retries})
+	payloads := d.Events
+	switch d.Next {
+	case NextDone:
+		log.Info("ready", slog.String("moref", machine.MoRef), slog.String("ip", machine.IP))
+	case NextWait:
+		log.Warn("vCenter unreachable, waiting", slog.String("error", d.Error), slog.Duration("in", d.Delay))
+	case NextRetry:
+		log.Warn("transient failure, retrying", slog.String("error", d.Error), slog.Duration("in", d.Delay))
+	case NextFail:
+		log.Error("provisioning failed", slog.String("error", d.Error))
+		if d.RemovePartial && target.Password != "" {
+			if removed, rerr := a.removePartial(ctx, target, p.RequestID); rerr != nil {
+				log.Warn("could not remove the partial VM", slog.String("error", AsFault(rerr).Message))
+			} else if removed != "" {
+				payloads = append([]Payload{VMRemoved{MoRef: removed, Reason: "cleaned up after the failure"}}, payloads...)
+			}
 		}
 	}
-	payloads = append(payloads, VmProvisioningFailed{Code: f.Code, Message: f.Message, Attempt: p.Attempt, Transient: f.Transient})
-	err = appendVM(func(tx Tx) error { return tx.FinishCommand(ctx, cmd.ID, CommandFailed, f.Message) }, payloads...)
-	return ignoreAttemptOver(err)
+	o := d.Outcome(a.Now())
+	if len(payloads) == 0 {
+		return a.finish(ctx, cmd.ID, o)
+	}
+	return ignoreAttemptOver(appendVM(&o, payloads...))
+}
+
+// finish settles a command in a transaction of its own.
+func (a *App) finish(ctx context.Context, id int64, o Outcome) error {
+	return a.Store.Update(ctx, func(tx Tx) error {
+		o.At = a.Now()
+		if o.Status == CommandPending && o.RunAt.IsZero() {
+			o.RunAt = o.At
+		}
+		return tx.Finish(ctx, id, o)
+	})
 }
 
 // removePartial deletes a VM a failed attempt left behind; it returns its moref.
@@ -396,15 +386,18 @@ func ignoreAttemptOver(err error) error {
 	return err
 }
 
+// drivePoll is how often Drive looks again while the work is not its to run.
+const drivePoll = 200 * time.Millisecond
+
 // Drive runs the vSphere work of a request inline until the request is
 // READY or FAILED, as 'approve --wait' does. It claims the request's
-// CreateVm command with a lease like any worker, so serve never runs it
+// CreateVM command with a lease like any worker, so serve never runs it
 // at the same time; it waits out retries scheduled in the queue.
 func (a *App) Drive(ctx context.Context, actor Actor, requestID string, lease time.Duration, onChange func(RequestView)) (RequestView, error) {
 	worker := "approve-" + a.NewID()[:6]
 	last := ""
 	for {
-		v, err := a.Store.Request(ctx, requestID)
+		v, err := a.Views.Request(ctx, requestID)
 		if err != nil {
 			return v, err
 		}
@@ -415,14 +408,14 @@ func (a *App) Drive(ctx context.Context, actor Actor, requestID string, lease ti
 		if v.Status != StatusProvisioning && v.Status != StatusApproved {
 			return v, nil
 		}
-		// While APPROVED, the ProvisionVm handler has yet to run (another
+		// While APPROVED, the ProvisionVM handler has yet to run (another
 		// process holds it); wait for it like for a retry.
 		var (
 			cmd Command
 			ok  bool
 		)
 		if v.VM != nil && v.Status == StatusProvisioning {
-			cmd, ok, err = a.Store.ClaimByKey(ctx, CreateVmKey(requestID, v.VM.Attempt), worker, a.Now(), lease)
+			cmd, ok, err = a.Queue.Claim(ctx, Claim{Worker: worker, Key: CreateVMKey(requestID, v.VM.Attempt), Now: a.Now(), Lease: lease})
 			if err != nil {
 				return v, err
 			}
@@ -439,8 +432,8 @@ func (a *App) Drive(ctx context.Context, actor Actor, requestID string, lease ti
 		}
 		select {
 		case <-ctx.Done():
-			return v, Errorf(KindUnavailable, "stopped waiting; provisioning goes on in 'dvmm serve'")
-		case <-time.After(200 * time.Millisecond):
+			return v, Coded(KindUnavailable, CodeStoppedWaiting, "stopped waiting")
+		case <-a.Clock.After(drivePoll):
 		}
 	}
 }
@@ -452,16 +445,14 @@ func (a *App) keepLease(ctx context.Context, id int64, worker string, lease time
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
-		t := time.NewTicker(lease / 3)
-		defer t.Stop()
 		for {
 			select {
 			case <-done:
 				return
 			case <-ctx.Done():
 				return
-			case <-t.C:
-				err := a.Store.Renew(ctx, id, worker, a.Now().Add(lease))
+			case <-a.Clock.After(lease / 3):
+				err := a.Queue.Renew(ctx, id, worker, a.Now(), a.Now().Add(lease))
 				if ErrorKind(err) == KindConflict {
 					a.Log.Error("lease lost: stopping this worker's copy of the command", slog.Int64("command_id", id), slog.String("error", err.Error()))
 					cancel()

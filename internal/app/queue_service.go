@@ -17,7 +17,7 @@ func (a *App) ListQueue(ctx context.Context, actor Actor) ([]QueueItem, error) {
 	if _, err := a.memberOf(ctx, actor); err != nil {
 		return nil, err
 	}
-	cmds, err := a.Store.ListCommands(ctx, actor.Tenant)
+	cmds, err := a.Queue.ListCommands(ctx, actor.Tenant)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +55,7 @@ func (a *App) RetryCommand(ctx context.Context, actor Actor, idText string) (Que
 	}
 	id, err := strconv.ParseInt(idText, 10, 64)
 	if err != nil || id <= 0 {
-		return QueueItem{}, Errorf(KindInvalid, "invalid command id %s: use the number 'dvmm queue list' shows", quote(idText, 20))
+		return QueueItem{}, Coded(KindInvalid, CodeBadCommandID, "invalid command id %s", quote(idText, 20))
 	}
 	items, err := a.ListQueue(ctx, actor)
 	if err != nil {
@@ -75,10 +75,7 @@ func (a *App) RetryCommand(ctx context.Context, actor Actor, idText string) (Que
 				return it, err
 			}
 		default:
-			err := a.Store.Update(ctx, func(tx Tx) error {
-				return tx.RescheduleCommand(ctx, id, tx.Now(), false, it.LastError)
-			})
-			if err != nil {
+			if err := a.finish(ctx, id, Outcome{Status: CommandPending, Error: it.LastError}); err != nil {
 				return it, err
 			}
 		}

@@ -128,10 +128,10 @@ func (r *Request) decide(tenant *Tenant, actor, verb string, expected int) error
 		return Errorf(KindForbidden, "you cannot %s your own request: another admin of %s must do it", verb, r.tenant)
 	}
 	if r.status != StatusPending {
-		return Errorf(KindConflict, "request %s is %s, not pending: it cannot be %s", short(r.id), r.status, pastTense(verb))
+		return Errorf(KindConflict, "request %s is %s, not pending: it cannot be %s", ShortID(r.id), r.status, pastTense(verb))
 	}
 	if expected > 0 && expected != r.version {
-		return Errorf(KindConflict, "request %s changed since you saw it (version %d, now %d): look at it again with 'dvmm request show'", short(r.id), expected, r.version)
+		return Coded(KindConflict, CodeStaleVersion, "request %s changed since you saw it (version %d, now %d)", ShortID(r.id), expected, r.version)
 	}
 	return nil
 }
@@ -165,19 +165,19 @@ func (r *Request) Cancel(tenant *Tenant, actor string) ([]Payload, error) {
 		return nil, Errorf(KindForbidden, "only %s or an admin of %s can cancel this request", r.created.Requester, r.tenant)
 	}
 	if r.status != StatusPending {
-		return nil, Errorf(KindConflict, "request %s is %s: only a pending request can be cancelled", short(r.id), r.status)
+		return nil, Errorf(KindConflict, "request %s is %s: only a pending request can be cancelled", ShortID(r.id), r.status)
 	}
 	return []Payload{RequestCancelled{By: actor}}, nil
 }
 
 // Spec is the VM the request asks for; network falls back to the tenant default.
-func (r *Request) Spec(defaultNetwork string) VmSpec {
+func (r *Request) Spec(defaultNetwork string) VMSpec {
 	c := r.created
 	network := c.Network
 	if network == "" {
 		network = defaultNetwork
 	}
-	return VmSpec{Name: c.Name, Size: c.Size, CPUs: c.CPUs, MemoryGB: c.MemoryGB, DiskGB: c.DiskGB, Project: c.Project, Network: network}
+	return VMSpec{Name: c.Name, Size: c.Size, CPUs: c.CPUs, MemoryGB: c.MemoryGB, DiskGB: c.DiskGB, Project: c.Project, Network: network}
 }
 
 func pastTense(verb string) string {
@@ -185,12 +185,4 @@ func pastTense(verb string) string {
 		return verb + "d"
 	}
 	return verb + "ed"
-}
-
-// short abbreviates an id for messages.
-func short(id string) string {
-	if len(id) > 8 {
-		return id[:8]
-	}
-	return id
 }

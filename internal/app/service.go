@@ -11,10 +11,14 @@ import (
 
 // App is the application service: every use case of dvmm, wired to its ports.
 type App struct {
-	Store      Store
-	Hypervisor Hypervisor // nil when no vSphere work can run here
-	Secrets    SecretBox  // nil when no secret can be sealed or opened
-	Now        Clock
+	Store      Transactor   // writes: one transaction per use case
+	Events     EventLog     // streams read outside a transaction
+	Views      Queries      // read models
+	Queue      CommandQueue // claims, leases and the queue's listing
+	Vault      SecretStore  // sealed secrets
+	Hypervisor Hypervisor   // nil when no vSphere work can run here
+	Secrets    SecretBox    // nil when no secret can be sealed or opened
+	Clock      Clock
 	NewID      func() string
 	Retries    RetryPolicy
 	Log        *slog.Logger
@@ -22,9 +26,13 @@ type App struct {
 
 // New returns an App with the default clock, ids and retry policy.
 func New(store Store, hv Hypervisor, secrets SecretBox) *App {
-	return &App{Store: store, Hypervisor: hv, Secrets: secrets, Now: func() time.Time { return time.Now().UTC() },
+	return &App{Store: store, Events: store, Views: store, Queue: store, Vault: store, Hypervisor: hv, Secrets: secrets, Clock: SystemClock{},
 		NewID: NewID, Retries: DefaultRetryPolicy(), Log: slog.New(slog.DiscardHandler)}
 }
+
+// Now is the App's clock reading in UTC; every time dvmm keeps or compares
+// comes from here.
+func (a *App) Now() time.Time { return a.Clock.Now().UTC().Round(0) }
 
 // Actor is who runs a command, in which tenant.
 type Actor struct {
@@ -49,9 +57,10 @@ func (a *App) record(ctx context.Context, tx Tx, tenant, streamType, streamID st
 	if len(payloads) == 0 {
 		return nil, nil
 	}
+	at := a.Now()
 	events := make([]Event, len(payloads))
 	for i, p := range payloads {
-		events[i] = Event{TenantID: tenant, StreamType: streamType, StreamID: streamID, Type: p.EventType(), Data: p, Meta: meta}
+		events[i] = Event{TenantID: tenant, StreamType: streamType, StreamID: streamID, Type: p.EventType(), Data: p, Meta: meta, At: at}
 	}
 	stored, err := tx.Append(ctx, expected, events)
 	if err != nil {
@@ -65,14 +74,21 @@ func (a *App) record(ctx context.Context, tx Tx, tenant, streamType, streamID st
 	return stored, nil
 }
 
+// ReadModels are the read and write sides of the read models, as a
+// projection needs them.
+type ReadModels interface {
+	Queries
+	Projections
+}
+
 // Project updates the read models for one stored event. Rebuild uses it too.
-func Project(ctx context.Context, tx Tx, e Event) error {
+func Project(ctx context.Context, tx ReadModels, e Event) error {
 	switch e.StreamType {
 	case StreamTenant:
 		var v TenantView
 		if _, created := e.Data.(TenantCreated); !created {
 			var err error
-			if v, err = tx.GetTenant(ctx, e.StreamID); err != nil {
+			if v, err = tx.Tenant(ctx, e.StreamID); err != nil {
 				return err
 			}
 		}
@@ -80,8 +96,8 @@ func Project(ctx context.Context, tx Tx, e Event) error {
 		if err := tx.PutTenant(ctx, v); err != nil {
 			return err
 		}
-		if p, ok := e.Data.(VmwareConfigured); ok {
-			return tx.PutVmwareSettings(ctx, e.StreamID, p.Settings)
+		if p, ok := e.Data.(VMwareConfigured); ok {
+			return tx.PutVMwareSettings(ctx, e.StreamID, p.Settings)
 		}
 		return nil
 	case StreamRequest, StreamVM:
@@ -92,7 +108,7 @@ func Project(ctx context.Context, tx Tx, e Event) error {
 		var v RequestView
 		if _, created := e.Data.(RequestCreated); !created {
 			var err error
-			if v, err = tx.GetRequest(ctx, requestID); err != nil {
+			if v, err = tx.Request(ctx, requestID); err != nil {
 				return err
 			}
 		}
@@ -100,9 +116,13 @@ func Project(ctx context.Context, tx Tx, e Event) error {
 		if err := tx.PutRequest(ctx, v); err != nil {
 			return err
 		}
-		if text := Timeline(e); text != "" {
-			return tx.AddTimeline(ctx, TimelineEntry{Seq: e.Seq, RequestID: requestID, At: e.At, Actor: e.Meta.Actor, Text: text})
+		// Every event of a request's or its VM's stream is a step of the
+		// request's history, but for the record of a clone task: that is
+		// bookkeeping for crash safety, not a step a person reads.
+		if p, ok := e.Data.(VMProvisioningProgressed); ok && p.Task != "" {
+			return nil
 		}
+		return tx.AddTimeline(ctx, TimelineEntry{Seq: e.Seq, RequestID: requestID, At: e.At, Actor: e.Meta.Actor, Type: e.Type, Data: e.Data})
 	}
 	return nil
 }
@@ -111,8 +131,8 @@ func (a *App) meta(actor Actor) Metadata {
 	return Metadata{Actor: actor.User, CorrelationID: actor.CorrelationID}
 }
 
-func loadTenant(ctx context.Context, tx Tx, name string) (*Tenant, error) {
-	events, err := tx.LoadStream(ctx, StreamTenant, name)
+func loadTenant(ctx context.Context, log EventLog, name string) (*Tenant, error) {
+	events, err := log.LoadStream(ctx, StreamTenant, name)
 	if err != nil {
 		return nil, err
 	}
@@ -121,14 +141,14 @@ func loadTenant(ctx context.Context, tx Tx, name string) (*Tenant, error) {
 
 func needTenant(actor Actor) error {
 	if actor.Tenant == "" {
-		return Errorf(KindInvalid, "no tenant given: use --tenant or set DVMM_TENANT")
+		return Coded(KindInvalid, CodeNoTenant, "no tenant given")
 	}
 	return ValidateSlug("tenant", actor.Tenant)
 }
 
 func needUser(actor Actor) error {
 	if actor.User == "" {
-		return Errorf(KindInvalid, "no user given: use --user or set DVMM_USER")
+		return Coded(KindInvalid, CodeNoUser, "no user given")
 	}
 	return ValidateSlug("user", actor.User)
 }
@@ -151,7 +171,7 @@ func (a *App) CreateTenant(ctx context.Context, actor Actor, name, admin string)
 		if _, err := a.record(ctx, tx, name, StreamTenant, name, t.Version(), a.meta(actor), payloads...); err != nil {
 			return err
 		}
-		view, err = tx.GetTenant(ctx, name)
+		view, err = tx.Tenant(ctx, name)
 		return err
 	})
 	return view, err
@@ -175,7 +195,7 @@ func (a *App) AddMember(ctx context.Context, actor Actor, tenant, user string, r
 		if _, err := a.record(ctx, tx, tenant, StreamTenant, tenant, t.Version(), a.meta(actor), payloads...); err != nil {
 			return err
 		}
-		view, err = tx.GetTenant(ctx, tenant)
+		view, err = tx.Tenant(ctx, tenant)
 		return err
 	})
 	return view, err
@@ -183,7 +203,7 @@ func (a *App) AddMember(ctx context.Context, actor Actor, tenant, user string, r
 
 // Tenants lists the tenants.
 func (a *App) Tenants(ctx context.Context) ([]TenantView, error) {
-	return a.Store.Tenants(ctx)
+	return a.Views.Tenants(ctx)
 }
 
 // memberOf checks, outside a transaction, that the actor belongs to their tenant.
@@ -194,11 +214,10 @@ func (a *App) memberOf(ctx context.Context, actor Actor) (*Tenant, error) {
 	if err := needUser(actor); err != nil {
 		return nil, err
 	}
-	events, err := a.Store.LoadEvents(ctx, StreamTenant, actor.Tenant)
+	t, err := loadTenant(ctx, a.Events, actor.Tenant)
 	if err != nil {
 		return nil, err
 	}
-	t := NewTenant(actor.Tenant, events)
 	return t, t.RequireMember(actor.User)
 }
 
@@ -229,12 +248,12 @@ func (a *App) CreateRequest(ctx context.Context, actor Actor, in NewRequestInput
 		if other, found, err := tx.LiveRequestNamed(ctx, actor.Tenant, c.Project, c.Name); err != nil {
 			return err
 		} else if found {
-			return Errorf(KindConflict, "name %q is already used by request %s in project %s: choose another name", c.Name, short(other), c.Project)
+			return Errorf(KindConflict, "name %q is already used by request %s in project %s: choose another name", c.Name, ShortID(other), c.Project)
 		}
 		if _, err := a.record(ctx, tx, actor.Tenant, StreamRequest, id, 0, a.meta(actor), payloads...); err != nil {
 			return err
 		}
-		view, err = tx.GetRequest(ctx, id)
+		view, err = tx.Request(ctx, id)
 		return err
 	})
 	return view, err
@@ -242,8 +261,8 @@ func (a *App) CreateRequest(ctx context.Context, actor Actor, in NewRequestInput
 
 // loadRequestFor loads a request of the actor's tenant inside tx; a request
 // of another tenant is not found, exactly like an unknown one.
-func loadRequestFor(ctx context.Context, tx Tx, actor Actor, id string) (*Request, error) {
-	events, err := tx.LoadStream(ctx, StreamRequest, id)
+func loadRequestFor(ctx context.Context, log EventLog, actor Actor, id string) (*Request, error) {
+	events, err := log.LoadStream(ctx, StreamRequest, id)
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +273,7 @@ func loadRequestFor(ctx context.Context, tx Tx, actor Actor, id string) (*Reques
 }
 
 func notFound(id string) error {
-	return Errorf(KindNotFound, "request %s not found in your tenant: list them with 'dvmm request list'", clip(id, 30))
+	return Coded(KindNotFound, CodeRequestNotFound, "request %s not found in your tenant", Clip(id, 30))
 }
 
 // resolve turns a user-given id prefix into a request id of the actor's tenant.
@@ -266,7 +285,7 @@ func (a *App) resolve(ctx context.Context, actor Actor, prefix string) (string, 
 	if len(prefix) > 64 || strings.Trim(prefix, "abcdefghijklmnopqrstuvwxyz234567") != "" {
 		return "", notFound(prefix)
 	}
-	return a.Store.ResolveRequestID(ctx, actor.Tenant, prefix)
+	return a.Views.ResolveRequestID(ctx, actor.Tenant, prefix)
 }
 
 // decideRequest runs one decision of an admin or user on a request and
@@ -302,7 +321,7 @@ func (a *App) decideRequest(ctx context.Context, actor Actor, idPrefix string, d
 				return err
 			}
 		}
-		view, err = tx.GetRequest(ctx, id)
+		view, err = tx.Request(ctx, id)
 		return err
 	})
 	return view, err
@@ -331,15 +350,22 @@ func (a *App) ShowRequest(ctx context.Context, actor Actor, idPrefix string) (Re
 	if err != nil {
 		return RequestView{}, nil, err
 	}
-	v, err := a.Store.Request(ctx, id)
+	v, err := a.Views.Request(ctx, id)
 	if err != nil {
 		return RequestView{}, nil, err
 	}
 	if v.Tenant != actor.Tenant {
 		return RequestView{}, nil, notFound(idPrefix)
 	}
-	tl, err := a.Store.Timeline(ctx, id)
+	tl, err := a.Views.Timeline(ctx, id)
 	return v, tl, err
+}
+
+// RequestTimeline returns the timeline of a request of the actor's
+// tenant, for those who follow it while its work runs.
+func (a *App) RequestTimeline(ctx context.Context, actor Actor, idPrefix string) ([]TimelineEntry, error) {
+	_, tl, err := a.ShowRequest(ctx, actor, idPrefix)
+	return tl, err
 }
 
 // ListRequests lists the actor's tenant's requests, newest first.
@@ -356,10 +382,36 @@ func (a *App) ListRequests(ctx context.Context, actor Actor, f RequestFilter) ([
 		return nil, Errorf(KindInvalid, "limit must not be negative")
 	}
 	f.Tenant = actor.Tenant
-	return a.Store.ListRequests(ctx, f)
+	return a.Views.ListRequests(ctx, f)
 }
 
-// Rebuild drops the read models and derives them again from the event log.
+// rebuildPage bounds how many events a rebuild holds in memory at once.
+const rebuildPage = 1000
+
+// Rebuild drops the read models and derives them again from the event
+// log, in one transaction: readers see the old models until it commits,
+// never a half-built one. Secrets and the command queue are not derived
+// from events and stay as they are.
 func (a *App) Rebuild(ctx context.Context) error {
-	return a.Store.Rebuild(ctx, Project)
+	return a.Store.Update(ctx, func(tx Tx) error {
+		if err := tx.ResetReadModels(ctx); err != nil {
+			return err
+		}
+		var after int64
+		for {
+			page, err := tx.ReadLog(ctx, after, rebuildPage)
+			if err != nil {
+				return err
+			}
+			for _, e := range page {
+				if err := Project(ctx, tx, e); err != nil {
+					return err
+				}
+				after = e.Seq
+			}
+			if len(page) < rebuildPage {
+				return nil
+			}
+		}
+	})
 }

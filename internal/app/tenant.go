@@ -22,7 +22,7 @@ type Tenant struct {
 	name    string
 	version int
 	members map[string]Role
-	vmware  *VmwareSettings
+	vmware  *VMwareSettings
 }
 
 // NewTenant rebuilds a tenant from its events.
@@ -41,7 +41,7 @@ func (t *Tenant) apply(e Event) {
 		t.members[p.Admin] = RoleAdmin
 	case TenantMemberAdded:
 		t.members[p.User] = p.Role
-	case VmwareConfigured:
+	case VMwareConfigured:
 		s := p.Settings
 		t.vmware = &s
 	}
@@ -81,15 +81,15 @@ func (t *Tenant) AddMember(actor, user string, role Role) ([]Payload, error) {
 	return []Payload{TenantMemberAdded{User: user, Role: role}}, nil
 }
 
-// ConfigureVmware decides a change of the tenant's VMware settings.
-func (t *Tenant) ConfigureVmware(actor string, s VmwareSettings) ([]Payload, error) {
+// ConfigureVMware decides a change of the tenant's VMware settings.
+func (t *Tenant) ConfigureVMware(actor string, s VMwareSettings) ([]Payload, error) {
 	if err := t.RequireAdmin(actor, "change VMware settings"); err != nil {
 		return nil, err
 	}
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	return []Payload{VmwareConfigured{Settings: s}}, nil
+	return []Payload{VMwareConfigured{Settings: s}}, nil
 }
 
 // Role returns the member's role, or "" for a non-member.
@@ -98,7 +98,7 @@ func (t *Tenant) Role(user string) Role { return t.members[user] }
 // RequireMember fails unless user belongs to the tenant.
 func (t *Tenant) RequireMember(user string) error {
 	if !t.Exists() {
-		return Errorf(KindNotFound, "tenant %q not found: create it with 'dvmm tenant create'", t.name)
+		return Coded(KindNotFound, CodeTenantNotFound, "tenant %q not found", t.name)
 	}
 	if t.members[user] == "" {
 		return Errorf(KindForbidden, "%s is not a member of tenant %s: ask a tenant admin to add you", user, t.name)
@@ -117,5 +117,5 @@ func (t *Tenant) RequireAdmin(user, what string) error {
 	return nil
 }
 
-// Vmware returns the tenant's VMware settings, or nil.
-func (t *Tenant) Vmware() *VmwareSettings { return t.vmware }
+// VMware returns the tenant's VMware settings, or nil.
+func (t *Tenant) VMware() *VMwareSettings { return t.vmware }

@@ -1,9 +1,6 @@
 package app
 
-import (
-	"fmt"
-	"time"
-)
+import "time"
 
 // RequestView is the read model of a request and its VM, as list and show
 // present it. Version is the request stream's version: the one approve and
@@ -47,13 +44,16 @@ type VMView struct {
 	Error        string `json:"error,omitempty"`
 }
 
-// TimelineEntry is one human line of a request's history.
+// TimelineEntry is one step of a request's history, kept as data: the
+// event's type and fields, when and by whom. Each edge words it for its
+// readers (contract.TimelineText).
 type TimelineEntry struct {
-	Seq       int64     `json:"seq"`
-	RequestID string    `json:"-"`
-	At        time.Time `json:"at"`
-	Actor     string    `json:"actor,omitempty"`
-	Text      string    `json:"text"`
+	Seq       int64
+	RequestID string
+	At        time.Time
+	Actor     string
+	Type      string
+	Data      Payload
 }
 
 // Member of a tenant.
@@ -68,77 +68,7 @@ type TenantView struct {
 	Members   []Member  `json:"members"`
 	Version   int       `json:"version"`
 	CreatedAt time.Time `json:"created_at"`
-	Vmware    bool      `json:"vmware_configured"`
-}
-
-// Timeline returns the human line an event adds to its request's
-// timeline, or "" when it adds none.
-func Timeline(e Event) string {
-	switch p := e.Data.(type) {
-	case RequestCreated:
-		return "Request created"
-	case RequestApproved:
-		return "Approved by " + p.By
-	case RequestRejected:
-		return fmt.Sprintf("Rejected by %s: %s", p.By, p.Reason)
-	case RequestCancelled:
-		return "Cancelled by " + p.By
-	case RequestRetryRequested:
-		return "Retry requested by " + p.By
-	case VmProvisioningStarted:
-		if p.Attempt > 1 {
-			return fmt.Sprintf("Provisioning started (attempt %d)", p.Attempt)
-		}
-		return "Provisioning started"
-	case VmProvisioningProgressed:
-		if p.Task != "" {
-			return "" // the stage's line came before the task
-		}
-		return stageLine(p.Stage)
-	case VmProvisioned:
-		ip := p.IP
-		if ip == "" {
-			ip = "pending"
-		}
-		if p.IPv6 != "" {
-			ip += ", " + p.IPv6
-		}
-		if p.MAC != "" {
-			ip += " on NIC " + p.MAC
-		}
-		if p.Adopted {
-			return fmt.Sprintf("VM ready (IP %s), adopted from an earlier attempt", ip)
-		}
-		return fmt.Sprintf("VM ready (IP %s)", ip)
-	case VmProvisioningFailed:
-		if p.Code == FaultVmwareNotConfigured {
-			return "VMware not configured"
-		}
-		return "Provisioning failed: " + p.Message
-	case VmRetryScheduled:
-		return fmt.Sprintf("Retry %d/%d in %ds: %s", p.Attempt, p.MaxAttempts, p.DelaySeconds, p.Reason)
-	case VmWaitingForVCenter:
-		return "Waiting for vCenter: " + p.Reason
-	case VmRemoved:
-		return "Partial VM removed: " + p.Reason
-	}
-	return ""
-}
-
-func stageLine(s Stage) string {
-	switch s {
-	case StageCloning:
-		return "Cloning template"
-	case StageConfiguring:
-		return "Configuring CPU, memory and disk"
-	case StagePoweringOn:
-		return "Powering on"
-	case StageWaitingNetwork:
-		return "Waiting for network"
-	case StageAdopting:
-		return "Found the VM of an earlier attempt"
-	}
-	return string(s)
+	VMware    bool      `json:"vmware_configured"`
 }
 
 // ProjectRequest folds an event of a request's or VM's stream into the
@@ -160,7 +90,7 @@ func ProjectRequest(v *RequestView, e Event) {
 		v.Status, v.DecidedBy, v.Reason = StatusRejected, p.By, p.Reason
 	case RequestCancelled:
 		v.Status = StatusCancelled
-	case VmProvisioningStarted:
+	case VMProvisioningStarted:
 		v.Status = StatusProvisioning
 		if v.VM == nil {
 			v.VM = &VMView{ID: e.StreamID}
@@ -171,23 +101,23 @@ func ProjectRequest(v *RequestView, e Event) {
 		if v.Network == "" {
 			v.Network = p.Spec.Network
 		}
-	case VmProvisioningProgressed:
+	case VMProvisioningProgressed:
 		if v.VM != nil {
 			v.VM.Stage = p.Stage
 		}
-	case VmProvisioned:
+	case VMProvisioned:
 		v.Status = StatusReady
 		if v.VM != nil {
 			v.VM.Status, v.VM.Stage = StatusReady, ""
 			v.VM.VCenterName, v.VM.MoRef, v.VM.InstanceUUID, v.VM.IP = p.VCenterName, p.MoRef, p.InstanceUUID, p.IP
 			v.VM.PowerState = "poweredOn"
 		}
-	case VmProvisioningFailed:
+	case VMProvisioningFailed:
 		v.Status = StatusFailed
 		if v.VM != nil {
 			v.VM.Status, v.VM.ErrorCode, v.VM.Error = StatusFailed, p.Code, p.Message
 		}
-	case VmRemoved:
+	case VMRemoved:
 		if v.VM != nil {
 			v.VM.MoRef, v.VM.PowerState = "", ""
 		}
@@ -208,7 +138,7 @@ func ProjectTenant(v *TenantView, e Event) {
 			}
 		}
 		v.Members = append(v.Members, Member(p))
-	case VmwareConfigured:
-		v.Vmware = true
+	case VMwareConfigured:
+		v.VMware = true
 	}
 }

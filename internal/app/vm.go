@@ -12,7 +12,7 @@ const (
 )
 
 // VMID is the id of the VM aggregate of a request: derived, so a second
-// ProvisionVm for the same request finds the same aggregate.
+// ProvisionVM for the same request finds the same aggregate.
 func VMID(requestID string) string { return "vm-" + requestID }
 
 // RequestIDOfVM undoes VMID.
@@ -30,7 +30,7 @@ type VM struct {
 	requestID string
 	status    Status // "" before it starts; provisioning, ready or failed
 	attempt   int
-	spec      VmSpec
+	spec      VMSpec
 	moref     string
 	cloneTask string
 	waiting   bool
@@ -48,20 +48,20 @@ func NewVM(requestID string, events []Event) *VM {
 func (v *VM) apply(e Event) {
 	v.version = e.Version
 	switch p := e.Data.(type) {
-	case VmProvisioningStarted:
+	case VMProvisioningStarted:
 		v.status, v.attempt, v.spec, v.waiting = StatusProvisioning, p.Attempt, p.Spec, false
-	case VmProvisioningProgressed:
+	case VMProvisioningProgressed:
 		v.waiting = false
 		if p.Task != "" {
 			v.cloneTask = p.Task
 		}
-	case VmProvisioned:
+	case VMProvisioned:
 		v.status, v.moref, v.waiting = StatusReady, p.MoRef, false
-	case VmProvisioningFailed:
+	case VMProvisioningFailed:
 		v.status, v.waiting = StatusFailed, false
-	case VmWaitingForVCenter:
+	case VMWaitingForVCenter:
 		v.waiting = true
-	case VmRemoved:
+	case VMRemoved:
 		v.moref, v.cloneTask = "", ""
 	}
 }
@@ -70,7 +70,7 @@ func (v *VM) ID() string        { return v.id }
 func (v *VM) Version() int      { return v.version }
 func (v *VM) Status() Status    { return v.status }
 func (v *VM) Attempt() int      { return v.attempt }
-func (v *VM) Spec() VmSpec      { return v.spec }
+func (v *VM) Spec() VMSpec      { return v.spec }
 func (v *VM) Waiting() bool     { return v.waiting }
 func (v *VM) MoRef() string     { return v.moref }
 func (v *VM) Started() bool     { return v.status != "" }
@@ -80,15 +80,15 @@ func (v *VM) RequestID() string { return v.requestID }
 func (v *VM) CloneTask() string { return v.cloneTask }
 
 // Start decides the start of attempt n. Starting an attempt that has
-// already started is a no-op, which makes ProvisionVm idempotent.
-func (v *VM) Start(spec VmSpec, attempt int) []Payload {
+// already started is a no-op, which makes ProvisionVM idempotent.
+func (v *VM) Start(spec VMSpec, attempt int) []Payload {
 	if attempt <= v.attempt {
 		return nil
 	}
 	if v.status == StatusProvisioning || v.status == StatusReady {
 		return nil
 	}
-	return []Payload{VmProvisioningStarted{RequestID: v.requestID, Spec: spec, Attempt: attempt}}
+	return []Payload{VMProvisioningStarted{RequestID: v.requestID, Spec: spec, Attempt: attempt}}
 }
 
 // Running reports whether attempt is the one in progress.

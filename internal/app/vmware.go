@@ -11,9 +11,9 @@ import (
 // calls the VM ready with the IP pending.
 const DefaultIPTimeout = 2 * time.Minute
 
-// VmwareSettings says where a tenant's VMs are made. It holds no password:
+// VMwareSettings says where a tenant's VMs are made. It holds no password:
 // that is a secret kept apart (see SecretBox).
-type VmwareSettings struct {
+type VMwareSettings struct {
 	URL          string `json:"url"`
 	Username     string `json:"username"`
 	Datacenter   string `json:"datacenter"`
@@ -31,7 +31,7 @@ type VmwareSettings struct {
 }
 
 // IPTimeout is the deadline for a VM's IP.
-func (s VmwareSettings) IPTimeout() time.Duration {
+func (s VMwareSettings) IPTimeout() time.Duration {
 	if s.IPTimeoutSec <= 0 {
 		return DefaultIPTimeout
 	}
@@ -39,7 +39,7 @@ func (s VmwareSettings) IPTimeout() time.Duration {
 }
 
 // Validate checks the settings before they are recorded.
-func (s VmwareSettings) Validate() error {
+func (s VMwareSettings) Validate() error {
 	u, err := url.Parse(s.URL)
 	if s.URL == "" || err != nil || u.Hostname() == "" || !validPort(u.Port()) || strings.ContainsAny(s.URL, " \t\n") {
 		return Errorf(KindInvalid, "invalid vCenter URL %q: use https://host/sdk", showURL(s.URL))
@@ -48,7 +48,7 @@ func (s VmwareSettings) Validate() error {
 		return Errorf(KindInvalid, "vCenter URL must use https, not %s", quote(u.Scheme, 10))
 	}
 	if u.User != nil {
-		return Errorf(KindInvalid, "put the user in --username, not in the vCenter URL")
+		return Coded(KindInvalid, CodeUserInURL, "the vCenter URL names a user")
 	}
 	required := []struct{ name, v string }{
 		{"username", s.Username}, {"datacenter", s.Datacenter}, {"datastore", s.Datastore},
@@ -72,13 +72,13 @@ func (s VmwareSettings) Validate() error {
 		}
 	}
 	if tls > 1 {
-		return Errorf(KindInvalid, "give only one of a CA file, a thumbprint or --insecure")
+		return Coded(KindInvalid, CodeTrustConflict, "more than one way to trust vCenter is given")
 	}
 	if s.IPTimeoutSec < 0 || s.IPTimeoutSec > 24*3600 {
 		return Errorf(KindInvalid, "IP timeout must be between 0 and 24h")
 	}
 	if !s.HasPassword {
-		return Errorf(KindInvalid, "a password is required: give --password-file, --password-env or --password-stdin")
+		return Coded(KindInvalid, CodePasswordRequired, "a password is required")
 	}
 	return nil
 }
@@ -88,13 +88,13 @@ func (s VmwareSettings) Validate() error {
 func showURL(raw string) string {
 	at := strings.LastIndex(raw, "@")
 	if at < 0 {
-		return clip(raw, 80)
+		return Clip(raw, 80)
 	}
 	from := 0
 	if i := strings.Index(raw[:at], "://"); i >= 0 {
 		from = i + 3
 	}
-	return clip(raw[:from]+"…@"+raw[at+1:], 80)
+	return Clip(raw[:from]+"…@"+raw[at+1:], 80)
 }
 
 // validPort accepts no port, or one from 1 to 65535.
@@ -110,7 +110,7 @@ func validPort(p string) bool {
 // password included. It lives in memory only.
 type Target struct {
 	Tenant   string
-	Settings VmwareSettings
+	Settings VMwareSettings
 	Password string
 }
 

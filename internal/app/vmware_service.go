@@ -5,25 +5,25 @@ import (
 	"time"
 )
 
-// SetVmware records a tenant's vCenter settings and seals its password
+// SetVMware records a tenant's vCenter settings and seals its password
 // apart from the event log.
-func (a *App) SetVmware(ctx context.Context, actor Actor, s VmwareSettings, password string) (VmwareSettings, error) {
+func (a *App) SetVMware(ctx context.Context, actor Actor, s VMwareSettings, password string) (VMwareSettings, error) {
 	if err := needTenant(actor); err != nil {
-		return VmwareSettings{}, err
+		return VMwareSettings{}, err
 	}
 	if err := needUser(actor); err != nil {
-		return VmwareSettings{}, err
+		return VMwareSettings{}, err
 	}
 	s.HasPassword = password != ""
 	if a.Secrets == nil {
-		return VmwareSettings{}, Errorf(KindUnavailable, "no secret key is available to seal the vCenter password")
+		return VMwareSettings{}, Errorf(KindUnavailable, "no secret key is available to seal the vCenter password")
 	}
 	err := a.Store.Update(ctx, func(tx Tx) error {
 		t, err := loadTenant(ctx, tx, actor.Tenant)
 		if err != nil {
 			return err
 		}
-		payloads, err := t.ConfigureVmware(actor.User, s)
+		payloads, err := t.ConfigureVMware(actor.User, s)
 		if err != nil {
 			return err
 		}
@@ -31,7 +31,7 @@ func (a *App) SetVmware(ctx context.Context, actor Actor, s VmwareSettings, pass
 		if err != nil {
 			return Errorf(KindUnavailable, "cannot seal the vCenter password: %v", err)
 		}
-		if err := tx.PutSecret(ctx, actor.Tenant, SecretPassword, sealed); err != nil {
+		if err := tx.PutSecret(ctx, actor.Tenant, SecretPassword, sealed, a.Now()); err != nil {
 			return err
 		}
 		_, err = a.record(ctx, tx, actor.Tenant, StreamTenant, actor.Tenant, t.Version(), a.meta(actor), payloads...)
@@ -40,26 +40,26 @@ func (a *App) SetVmware(ctx context.Context, actor Actor, s VmwareSettings, pass
 	return s, err
 }
 
-// ShowVmware returns the tenant's settings (never the password).
-func (a *App) ShowVmware(ctx context.Context, actor Actor) (VmwareSettings, error) {
+// ShowVMware returns the tenant's settings (never the password).
+func (a *App) ShowVMware(ctx context.Context, actor Actor) (VMwareSettings, error) {
 	if _, err := a.memberOf(ctx, actor); err != nil {
-		return VmwareSettings{}, err
+		return VMwareSettings{}, err
 	}
-	s, err := a.Store.VmwareSettings(ctx, actor.Tenant)
+	s, err := a.Views.VMwareSettings(ctx, actor.Tenant)
 	if ErrorKind(err) == KindNotFound {
-		return s, Errorf(KindNotFound, "VMware is not configured for tenant %s: an admin runs 'dvmm vmware set'", actor.Tenant)
+		return s, Coded(KindNotFound, CodeVMwareNotConfigured, "VMware is not configured for tenant %s", actor.Tenant)
 	}
 	return s, err
 }
 
-// TestVmware logs in to the tenant's vCenter and checks its inventory.
-func (a *App) TestVmware(ctx context.Context, actor Actor) ([]Check, error) {
-	if _, err := a.ShowVmware(ctx, actor); err != nil {
+// TestVMware logs in to the tenant's vCenter and checks its inventory.
+func (a *App) TestVMware(ctx context.Context, actor Actor) ([]Check, error) {
+	if _, err := a.ShowVMware(ctx, actor); err != nil {
 		return nil, err
 	}
 	t, err := a.target(ctx, actor.Tenant)
 	if err != nil {
-		return []Check{{Name: "password", OK: false, Detail: ErrorMessage(err)}}, nil
+		return []Check{{Name: "password", OK: false, Detail: ErrorMessage(err), Code: ErrorCode(err)}}, nil
 	}
 	if a.Hypervisor == nil {
 		return nil, Errorf(KindUnavailable, "no hypervisor is wired into this process")
@@ -67,9 +67,9 @@ func (a *App) TestVmware(ctx context.Context, actor Actor) ([]Check, error) {
 	return a.Hypervisor.Check(ctx, t), nil
 }
 
-// VmStatus returns a request's VM as recorded, and as vCenter sees it
+// VMStatus returns a request's VM as recorded, and as vCenter sees it
 // now when it can be reached (live is nil otherwise).
-func (a *App) VmStatus(ctx context.Context, actor Actor, ref string, timeout time.Duration) (RequestView, *Machine, error) {
+func (a *App) VMStatus(ctx context.Context, actor Actor, ref string, timeout time.Duration) (RequestView, *Machine, error) {
 	if _, err := a.memberOf(ctx, actor); err != nil {
 		return RequestView{}, nil, err
 	}
@@ -77,7 +77,7 @@ func (a *App) VmStatus(ctx context.Context, actor Actor, ref string, timeout tim
 	if err != nil {
 		return RequestView{}, nil, err
 	}
-	v, err := a.Store.Request(ctx, id)
+	v, err := a.Views.Request(ctx, id)
 	if err != nil {
 		return v, nil, err
 	}
@@ -106,7 +106,7 @@ func (a *App) resolveVM(ctx context.Context, actor Actor, ref string) (string, e
 		return id, nil
 	}
 	if err := ValidateName(ref); err == nil {
-		vs, err := a.Store.ListRequests(ctx, RequestFilter{Tenant: actor.Tenant, HasVM: true})
+		vs, err := a.Views.ListRequests(ctx, RequestFilter{Tenant: actor.Tenant, HasVM: true})
 		if err != nil {
 			return "", err
 		}
@@ -123,7 +123,7 @@ func (a *App) resolveVM(ctx context.Context, actor Actor, ref string) (string, e
 			return "", Errorf(KindInvalid, "%d VMs are named %s: give the request id instead", len(match), ref)
 		}
 	}
-	return "", Errorf(KindNotFound, "VM %s not found in your tenant: list them with 'dvmm vm list'", clip(ref, 30))
+	return "", Coded(KindNotFound, CodeVMNotFound, "VM %s not found in your tenant", Clip(ref, 30))
 }
 
 // ListVMs lists the requests of the actor's tenant that have a VM.

@@ -9,8 +9,8 @@ import (
 
 // A vCenter URL is refused when its host or port is wrong, and the
 // refusal never echoes a user or password written into the URL.
-func TestVmwareURLValidation(t *testing.T) {
-	ok := app.VmwareSettings{URL: "https://vc.example/sdk", Username: "u", Datacenter: "DC0", Cluster: "C0", Datastore: "DS",
+func TestVMwareURLValidation(t *testing.T) {
+	ok := app.VMwareSettings{URL: "https://vc.example/sdk", Username: "u", Datacenter: "DC0", Cluster: "C0", Datastore: "DS",
 		Network: "VM Network", Template: "tpl", Folder: "dvmm", HasPassword: true}
 	if err := ok.Validate(); err != nil {
 		t.Fatalf("valid settings refused: %v", err)

@@ -20,7 +20,10 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-var _ app.Store = (*DB)(nil)
+var (
+	_ app.Store         = (*DB)(nil)
+	_ app.HealthChecker = (*DB)(nil)
+)
 
 // busyTimeout is how long a writer waits for another one, in this process
 // or another, before it reports the database busy.
@@ -32,10 +35,6 @@ const maxConns = 8
 
 // DB is an open dvmm database.
 type DB struct {
-	// Now is the clock whose reading becomes Tx.Now when a transaction
-	// begins; tests replace it, before using the DB, to fix time.
-	Now func() time.Time
-
 	path string
 	sql  *sql.DB
 
@@ -52,7 +51,7 @@ type DB struct {
 // if it does not exist, and applies pending schema migrations.
 func Open(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
-		return nil, app.Errorf(app.KindInvalid, "no database path given: use --db or set DVMM_DB")
+		return nil, app.Coded(app.KindInvalid, app.CodeNoDatabasePath, "no database path given")
 	}
 	if err := prepareFile(path); err != nil {
 		return nil, err
@@ -70,7 +69,6 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	// its prepared statements.
 	sdb.SetMaxIdleConns(maxConns)
 	db := &DB{
-		Now:    func() time.Time { return time.Now().UTC() },
 		path:   path,
 		sql:    sdb,
 		writer: make(chan struct{}, 1),
@@ -200,13 +198,12 @@ func (db *DB) begin(ctx context.Context) (*Tx, error) {
 	case <-timer.C:
 		return nil, errBusy(nil)
 	}
-	now := db.Now().UTC().Round(0) // Round(0) drops the monotonic reading
 	stx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		<-db.writer
 		return nil, dbError(err)
 	}
-	return &Tx{ctx: ctx, db: db, sql: stx, now: now, stmts: map[string]*sql.Stmt{}}, nil
+	return &Tx{ctx: ctx, db: db, sql: stx, stmts: map[string]*sql.Stmt{}}, nil
 }
 
 // prepare returns the pool-wide prepared statement of query. database/sql
@@ -248,15 +245,11 @@ type Tx struct {
 	ctx   context.Context
 	db    *DB
 	sql   *sql.Tx
-	now   time.Time
 	stmts map[string]*sql.Stmt
 	done  bool
 }
 
 var _ app.Tx = (*Tx)(nil)
-
-// Now is the time the transaction began; every event it appends carries it.
-func (tx *Tx) Now() time.Time { return tx.now }
 
 func (tx *Tx) commit() error {
 	if tx.done {

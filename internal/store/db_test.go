@@ -25,7 +25,7 @@ func TestOpen(t *testing.T) {
 		if db.Path() != path {
 			t.Errorf("Path() = %q, want %q", db.Path(), path)
 		}
-		must(t, db.Update(ctx, func(tx app.Tx) error { return tx.PutSecret(ctx, "acme", "x", []byte("y")) }))
+		must(t, db.Update(ctx, func(tx app.Tx) error { return tx.PutSecret(ctx, "acme", "x", []byte("y"), t0) }))
 		for _, c := range []struct {
 			path string
 			mode os.FileMode
@@ -102,7 +102,7 @@ func TestMigrations(t *testing.T) {
 		if v != len(migrations) {
 			t.Fatalf("schema version = %d, want %d", v, len(migrations))
 		}
-		must(t, db.Update(ctx, func(tx app.Tx) error { return tx.PutSecret(ctx, "acme", "k", []byte("v")) }))
+		must(t, db.Update(ctx, func(tx app.Tx) error { return tx.PutSecret(ctx, "acme", "k", []byte("v"), t0) }))
 		must(t, db.Close())
 
 		for range 2 {
@@ -145,7 +145,7 @@ func TestUpdate(t *testing.T) {
 		db := MustOpenDB(t)
 		want := app.Errorf(app.KindForbidden, "no")
 		err := db.Update(ctx, func(tx app.Tx) error {
-			must(t, tx.PutSecret(ctx, "acme", "k", []byte("v")))
+			must(t, tx.PutSecret(ctx, "acme", "k", []byte("v"), t0))
 			return want
 		})
 		if err != want {
@@ -153,20 +153,6 @@ func TestUpdate(t *testing.T) {
 		}
 		_, err = db.Secret(ctx, "acme", "k")
 		wantKind(t, err, app.KindNotFound)
-	})
-
-	t.Run("OKNowFrozen", func(t *testing.T) {
-		db := MustOpenDB(t)
-		c := newClock(t0)
-		db.Now = c.Now
-		must(t, db.Update(ctx, func(tx app.Tx) error {
-			first := tx.Now()
-			c.Advance(3600e9)
-			if !tx.Now().Equal(first) || !first.Equal(t0) || first.Location().String() != "UTC" {
-				t.Errorf("Now = %v then %v, want %v in UTC both times", first, tx.Now(), t0)
-			}
-			return nil
-		}))
 	})
 
 	t.Run("OKPanicReleasesWriter", func(t *testing.T) {
@@ -207,7 +193,7 @@ func TestUpdateCancelled(t *testing.T) {
 	db := MustOpenDB(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	err := db.Update(ctx, func(tx app.Tx) error {
-		must(t, tx.PutSecret(ctx, "acme", "k", []byte("v")))
+		must(t, tx.PutSecret(ctx, "acme", "k", []byte("v"), t0))
 		cancel()
 		return nil
 	})

@@ -1,7 +1,10 @@
 package store
 
 import (
+	"fmt"
+
 	"context"
+	"github.com/dvmm/dvmm/internal/app"
 	"strings"
 )
 
@@ -37,7 +40,7 @@ func (db *DB) IntegrityCheck(ctx context.Context) error {
 		return dbError(err)
 	}
 	if len(problems) > 0 {
-		return internal("integrity check failed: %s", oneLine(strings.Join(problems, "; ")))
+		return internal("integrity check failed: %s", app.FirstLine(strings.Join(problems, "; ")))
 	}
 	return nil
 }
@@ -47,4 +50,36 @@ func (db *DB) JournalMode(ctx context.Context) (string, error) {
 	var mode string
 	err := db.sql.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode)
 	return strings.ToLower(mode), dbError(err)
+}
+
+// HealthChecks look inside the open database: its schema version, its
+// integrity and its journal mode, one app.Check each.
+func (db *DB) HealthChecks(ctx context.Context) []app.Check {
+	var checks []app.Check
+	add := func(name string, ok bool, format string, args ...any) {
+		checks = append(checks, app.Check{Name: name, OK: ok, Detail: fmt.Sprintf(format, args...)})
+	}
+	latest, err := LatestSchemaVersion()
+	if err != nil {
+		add("schema", false, "%s", app.ErrorMessage(err))
+	} else if v, err := db.SchemaVersion(ctx); err != nil {
+		add("schema", false, "%s", app.ErrorMessage(err))
+	} else if v != latest {
+		add("schema", false, "version %d, this dvmm expects %d", v, latest)
+	} else {
+		add("schema", true, "version %d, the latest", v)
+	}
+	if err := db.IntegrityCheck(ctx); err != nil {
+		add("integrity", false, "%s", app.ErrorMessage(err))
+	} else {
+		add("integrity", true, "integrity_check found nothing wrong")
+	}
+	if mode, err := db.JournalMode(ctx); err != nil {
+		add("journal", false, "%s", app.ErrorMessage(err))
+	} else if mode != "wal" {
+		add("journal", false, "journal mode is %s, not wal: is the file on a network file system?", mode)
+	} else {
+		add("journal", true, "WAL")
+	}
+	return checks
 }

@@ -4,9 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/dvmm/dvmm/internal/app"
 	"modernc.org/sqlite"
@@ -30,13 +27,13 @@ func dbError(err error) error {
 	case sqlite3.SQLITE_FULL:
 		return &app.Error{Kind: app.KindUnavailable, Message: "the disk holding the database is full: free some space and try again", Err: err}
 	case sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_CANTOPEN:
-		return &app.Error{Kind: app.KindUnavailable, Message: "the database cannot be written: " + oneLine(err.Error()), Err: err}
+		return &app.Error{Kind: app.KindUnavailable, Message: "the database cannot be written: " + app.FirstLine(err.Error()), Err: err}
 	case sqlite3.SQLITE_IOERR:
-		return &app.Error{Kind: app.KindUnavailable, Message: "disk I/O error on the database: " + oneLine(err.Error()), Err: err}
+		return &app.Error{Kind: app.KindUnavailable, Message: "disk I/O error on the database: " + app.FirstLine(err.Error()), Err: err}
 	case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
-		return &app.Error{Kind: app.KindInternal, Message: "the database file is damaged or not a dvmm database: " + oneLine(err.Error()), Err: err}
+		return &app.Error{Kind: app.KindInternal, Message: "the database file is damaged or not a dvmm database: " + app.FirstLine(err.Error()), Err: err}
 	}
-	return &app.Error{Kind: app.KindInternal, Message: "database error: " + oneLine(err.Error()), Err: err}
+	return &app.Error{Kind: app.KindInternal, Message: "database error: " + app.FirstLine(err.Error()), Err: err}
 }
 
 func errBusy(err error) error {
@@ -69,21 +66,9 @@ func openError(path string, err error) error {
 	if kind == app.KindInternal {
 		kind = app.KindUnavailable
 	}
-	return &app.Error{Kind: kind, Message: "cannot open database " + path + ": " + oneLine(app.ErrorMessage(err)), Err: err}
+	return &app.Error{Kind: kind, Message: "cannot open database " + path + ": " + app.FirstLine(app.ErrorMessage(err)), Err: err}
 }
 
 func internal(format string, args ...any) error {
 	return app.Errorf(app.KindInternal, format, args...)
-}
-
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
-}
-
-// clip keeps user input short in messages.
-func clip(s string, n int) string {
-	if utf8.RuneCountInString(s) > n {
-		return fmt.Sprintf("%.*s…", n, s)
-	}
-	return s
 }

@@ -47,7 +47,10 @@ func (tx *Tx) Append(ctx context.Context, expected int, events []app.Event) ([]a
 		if err != nil {
 			return nil, internal("append: encode %s: %v", e.Type, err)
 		}
-		e.Version, e.At = expected+i+1, tx.now
+		if e.At.IsZero() {
+			return nil, internal("append: %s event without a time", e.Type)
+		}
+		e.Version, e.At = expected+i+1, e.At.UTC()
 		err = tx.queryRow(ctx, `INSERT INTO events (tenant_id, stream_type, stream_id, version, type, data, actor, correlation_id, causation_id, at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
 			e.TenantID, st, id, e.Version, e.Type, string(data), e.Meta.Actor, e.Meta.CorrelationID, e.Meta.CausationID, formatTime(e.At)).Scan(&e.Seq)
@@ -67,8 +70,19 @@ func (tx *Tx) LoadStream(ctx context.Context, streamType, streamID string) ([]ap
 	return loadStream(ctx, tx, streamType, streamID)
 }
 
-// LoadEvents returns a stream's events, oldest first, outside a transaction.
-func (db *DB) LoadEvents(ctx context.Context, streamType, streamID string) ([]app.Event, error) {
+// Append adds events to one stream in a transaction of its own.
+func (db *DB) Append(ctx context.Context, expected int, events []app.Event) ([]app.Event, error) {
+	var out []app.Event
+	err := db.update(ctx, func(tx *Tx) error {
+		var err error
+		out, err = tx.Append(ctx, expected, events)
+		return err
+	})
+	return out, err
+}
+
+// LoadStream returns a stream's events, oldest first, outside a transaction.
+func (db *DB) LoadStream(ctx context.Context, streamType, streamID string) ([]app.Event, error) {
 	return loadStream(ctx, db, streamType, streamID)
 }
 
@@ -122,21 +136,34 @@ func (db *DB) LastSeq(ctx context.Context) (int64, error) {
 // eventPage bounds what one read of the whole log holds in memory.
 const eventPage = 1000
 
+// ReadLog returns up to limit events after seq after, in sequence order.
+func (db *DB) ReadLog(ctx context.Context, after int64, limit int) ([]app.Event, error) {
+	return readLog(ctx, db, after, limit)
+}
+
+// ReadLog reads the log as this transaction sees it.
+func (tx *Tx) ReadLog(ctx context.Context, after int64, limit int) ([]app.Event, error) {
+	return readLog(ctx, tx, after, limit)
+}
+
+func readLog(ctx context.Context, q queryer, after int64, limit int) ([]app.Event, error) {
+	if limit <= 0 {
+		return nil, internal("read log: limit %d is not positive", limit)
+	}
+	rows, err := q.query(ctx, `SELECT `+eventColumns+` FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	return scanEvents(rows)
+}
+
 // ForEachEvent calls fn for every event in sequence order. It reads the
 // log a page at a time, so fn may use the database meanwhile; an error
 // from fn stops the walk and comes back unchanged.
 func (db *DB) ForEachEvent(ctx context.Context, fn func(app.Event) error) error {
-	return forEachEvent(ctx, db, fn)
-}
-
-func forEachEvent(ctx context.Context, q queryer, fn func(app.Event) error) error {
 	var after int64
 	for {
-		rows, err := q.query(ctx, `SELECT `+eventColumns+` FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, after, eventPage)
-		if err != nil {
-			return err
-		}
-		page, err := scanEvents(rows)
+		page, err := db.ReadLog(ctx, after, eventPage)
 		if err != nil {
 			return err
 		}
@@ -152,17 +179,13 @@ func forEachEvent(ctx context.Context, q queryer, fn func(app.Event) error) erro
 	}
 }
 
-// Rebuild derives the read models again from the log, in one transaction:
-// readers see the old models until it commits, never a half-built one.
-// project is app.Project; secrets and the command queue are not derived
-// from events and stay as they are.
-func (db *DB) Rebuild(ctx context.Context, project func(ctx context.Context, tx app.Tx, e app.Event) error) error {
-	return db.update(ctx, func(tx *Tx) error {
-		for _, table := range []string{"timeline", "requests", "vmware_settings", "tenants"} {
-			if _, err := tx.exec(ctx, `DELETE FROM `+table); err != nil {
-				return err
-			}
+// ResetReadModels drops every read model, before a rebuild. Secrets and
+// the command queue are not derived from events and stay as they are.
+func (tx *Tx) ResetReadModels(ctx context.Context) error {
+	for _, table := range []string{"timeline", "requests", "vmware_settings", "tenants"} {
+		if _, err := tx.exec(ctx, `DELETE FROM `+table); err != nil {
+			return err
 		}
-		return forEachEvent(ctx, tx, func(e app.Event) error { return project(ctx, tx, e) })
-	})
+	}
+	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
-	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -14,105 +13,12 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// samplePayloads has one filled-in payload of every event type.
-var samplePayloads = []app.Payload{
-	app.TenantCreated{Name: "acme", Admin: "alice"},
-	app.TenantMemberAdded{User: "bob", Role: app.RoleUser},
-	app.VmwareConfigured{Settings: vmwareSettings()},
-	app.RequestCreated{Name: "web-01", Size: "M", CPUs: 4, MemoryGB: 8, DiskGB: 100, Project: "shop",
-		Network: "VM Network", Justification: "load tests — «ünïcode» too", Requester: "bob"},
-	app.RequestApproved{By: "alice", SeenVersion: 1},
-	app.RequestRejected{By: "alice", Reason: "not in this quarter's budget"},
-	app.RequestCancelled{By: "bob"},
-	app.RequestRetryRequested{By: "alice", Attempt: 2},
-	app.VmProvisioningStarted{RequestID: "abc", Spec: app.VmSpec{Name: "web-01", Size: "M", CPUs: 4, MemoryGB: 8, DiskGB: 100, Project: "shop"}, Attempt: 1},
-	app.VmProvisioningProgressed{Stage: app.StageWaitingNetwork, Attempt: 1},
-	app.VmProvisioned{VCenterName: "web-01", MoRef: "vm-42", InstanceUUID: "u-1", IP: "10.0.0.5", Hostname: "web-01", Adopted: true, Attempt: 1},
-	app.VmProvisioningFailed{Code: app.FaultUnreachable, Message: "vCenter unreachable", Attempt: 1, Transient: true},
-	app.VmRetryScheduled{Attempt: 2, MaxAttempts: 5, DelaySeconds: 20, Reason: "vCenter unreachable"},
-	app.VmWaitingForVCenter{Reason: "vCenter unreachable"},
-	app.VmRemoved{MoRef: "vm-42", Reason: "cleaned up"},
-}
-
-func TestAppendLoad(t *testing.T) {
-	ctx := context.Background()
-
-	t.Run("OKEveryEventType", func(t *testing.T) {
-		covered := map[string]bool{}
-		for _, p := range samplePayloads {
-			covered[p.EventType()] = true
-		}
-		for _, typ := range app.EventTypes() {
-			if !covered[typ] {
-				t.Errorf("samplePayloads lacks %s", typ)
-			}
-		}
-		db := MustOpenDB(t)
-		db.Now = func() time.Time { return t0 }
-		for i, p := range samplePayloads {
-			t.Run(p.EventType(), func(t *testing.T) {
-				in := app.Event{TenantID: "acme", StreamType: "test", StreamID: p.EventType(), Type: p.EventType(), Data: p,
-					Meta: app.Metadata{Actor: "alice", CorrelationID: "corr", CausationID: "cause"}}
-				var stored []app.Event
-				must(t, db.Update(ctx, func(tx app.Tx) error {
-					var err error
-					stored, err = tx.Append(ctx, 0, []app.Event{in, in})
-					return err
-				}))
-				want := []app.Event{in, in}
-				for j := range want {
-					want[j].Version, want[j].At, want[j].Seq = j+1, t0.UTC(), int64(2*i+j+1)
-				}
-				if !reflect.DeepEqual(stored, want) {
-					t.Fatalf("Append returned\n%#v\nwant\n%#v", stored, want)
-				}
-				loaded, err := db.LoadEvents(ctx, "test", p.EventType())
-				must(t, err)
-				if !reflect.DeepEqual(loaded, want) {
-					t.Fatalf("LoadEvents returned\n%#v\nwant\n%#v", loaded, want)
-				}
-			})
-		}
-	})
-
-	t.Run("OKTypeFromData", func(t *testing.T) {
-		db := MustOpenDB(t)
-		must(t, db.Update(ctx, func(tx app.Tx) error {
-			out, err := tx.Append(ctx, 0, []app.Event{{TenantID: "acme", StreamType: "tenant", StreamID: "acme", Data: app.TenantCreated{Name: "acme"}}})
-			if err == nil && out[0].Type != app.EvTenantCreated {
-				t.Errorf("type = %q", out[0].Type)
-			}
-			return err
-		}))
-	})
-
-	t.Run("ErrUnknownStreamIsEmpty", func(t *testing.T) {
-		db := MustOpenDB(t)
-		events, err := db.LoadEvents(ctx, "request", "nope")
-		if err != nil || len(events) != 0 {
-			t.Fatalf("LoadEvents = %v, %v; want none", events, err)
-		}
-	})
-
-	t.Run("ErrMixedStreams", func(t *testing.T) {
-		db := MustOpenDB(t)
-		err := db.Update(ctx, func(tx app.Tx) error {
-			_, err := tx.Append(ctx, 0, []app.Event{
-				{StreamType: "tenant", StreamID: "a", Data: app.TenantCreated{}},
-				{StreamType: "tenant", StreamID: "b", Data: app.TenantCreated{}},
-			})
-			return err
-		})
-		wantKind(t, err, app.KindInternal)
-	})
-}
-
 func appendOne(ctx context.Context, db interface {
 	Update(context.Context, func(app.Tx) error) error
 }, streamID string, expected int) error {
 	return db.Update(ctx, func(tx app.Tx) error {
 		_, err := tx.Append(ctx, expected, []app.Event{{TenantID: "acme", StreamType: app.StreamRequest, StreamID: streamID,
-			Data: app.RequestCancelled{By: "bob"}}})
+			Data: app.RequestCancelled{By: "bob"}, At: t0}})
 		return err
 	})
 }
@@ -163,7 +69,7 @@ func TestAppendConflict(t *testing.T) {
 						// Both decided on version 0 before either committed.
 						_ = events
 						_, err = tx.Append(ctx, 0, []app.Event{{TenantID: "acme", StreamType: app.StreamRequest, StreamID: stream,
-							Data: app.RequestCancelled{By: "handle-" + itoa(i)}}})
+							Data: app.RequestCancelled{By: "handle-" + itoa(i)}, At: t0}})
 						time.Sleep(time.Millisecond)
 						return err
 					})
@@ -218,7 +124,7 @@ func TestEventsAppendOnly(t *testing.T) {
 			}
 		})
 	}
-	events, err := db.LoadEvents(ctx, app.StreamRequest, "abc")
+	events, err := db.LoadStream(ctx, app.StreamRequest, "abc")
 	must(t, err)
 	if len(events) != 1 || events[0].Data != (app.RequestCancelled{By: "bob"}) {
 		t.Fatalf("events changed: %#v", events)
@@ -235,7 +141,7 @@ func TestEventLogTools(t *testing.T) {
 	must(t, db.Update(ctx, func(tx app.Tx) error {
 		for i := range 1100 { // more than one page of ForEachEvent
 			if _, err := tx.Append(ctx, i/7, []app.Event{{TenantID: "acme", StreamType: app.StreamRequest, StreamID: "s" + itoa(i%7),
-				Data: app.RequestCancelled{By: "bob"}}}); err != nil {
+				Data: app.RequestCancelled{By: "bob"}, At: t0}}); err != nil {
 				return err
 			}
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/app/apptest"
 	"github.com/dvmm/dvmm/internal/store"
 )
 
@@ -54,26 +55,6 @@ func rawDB(tb testing.TB, path string, pragmas ...string) *sql.DB {
 	}
 	tb.Cleanup(func() { _ = db.Close() })
 	return db
-}
-
-// clock is a settable time source shared by the store and the app.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock(t time.Time) *clock { return &clock{now: t} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 // ids hands out the given request ids in order, then random ones.
@@ -143,18 +124,19 @@ func (hypervisor) Find(context.Context, app.Target, string) (app.Machine, bool, 
 func (hypervisor) Remove(context.Context, app.Target, string) error { return nil }
 func (hypervisor) Check(context.Context, app.Target) []app.Check    { return nil }
 
-func vmwareSettings() app.VmwareSettings {
-	return app.VmwareSettings{URL: "https://vc.example/sdk", Username: "svc-dvmm", Datacenter: "DC0", Cluster: "DC0_C0",
+func vmwareSettings() app.VMwareSettings {
+	return app.VMwareSettings{URL: "https://vc.example/sdk", Username: "svc-dvmm", Datacenter: "DC0", Cluster: "DC0_C0",
 		Datastore: "LocalDS_0", Network: "VM Network", Template: "ubuntu-22.04-template", Folder: "dvmm", Insecure: true}
 }
 
-// newApp wires the app to db with a fixed clock shared by both.
-func newApp(db *store.DB, c *clock) *app.App {
-	db.Now = c.Now
+// newApp wires the app to db with a fake clock.
+func newApp(db *store.DB, c *apptest.Clock) *app.App {
 	a := app.New(db, hypervisor{}, sealer{})
-	a.Now = c.Now
+	a.Clock = c
 	return a
 }
+
+func newClock(t time.Time) *apptest.Clock { return apptest.NewClock(t) }
 
 func request(name string) app.NewRequestInput {
 	return app.NewRequestInput{Name: name, Size: "S", Project: "shop", Justification: "load tests for the shop"}
@@ -197,7 +179,7 @@ func seedHistory(tb testing.TB, db *store.DB) *app.App {
 	tick()
 	_, err = a.Approve(ctx, alice, unconfigured, 0) // no VMware settings yet: fails at once
 	must(tb, err)
-	_, err = a.SetVmware(ctx, alice, vmwareSettings(), "s3cret")
+	_, err = a.SetVMware(ctx, alice, vmwareSettings(), "s3cret")
 	must(tb, err)
 	for _, id := range []string{ready, failed} {
 		tick()
@@ -215,7 +197,7 @@ func seedHistory(tb testing.TB, db *store.DB) *app.App {
 	tick()
 	_, err = a.Approve(ctx, alice, flaky, 0)
 	must(tb, err)
-	cmd, ok, err := db.ClaimByKey(ctx, app.CreateVmKey(flaky, 1), "w1", c.Now(), time.Minute)
+	cmd, ok, err := db.Claim(ctx, app.Claim{Worker: "w1", Key: app.CreateVMKey(flaky, 1), Now: c.Now(), Lease: time.Minute})
 	if err != nil || !ok {
 		tb.Fatalf("claim the flaky CreateVm: %v %v", ok, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dvmm/dvmm/internal/app"
 )
@@ -82,10 +83,12 @@ func (db *DB) migrate(ctx context.Context) error {
 			}
 			// Not a prepared statement: a migration is a script of many.
 			if _, err := tx.sql.ExecContext(ctx, m.sql); err != nil {
-				return internal("migration %s failed: %s", m.name, oneLine(err.Error()))
+				return internal("migration %s failed: %s", m.name, app.FirstLine(err.Error()))
 			}
+			// When the schema changed is the file's own bookkeeping, read
+			// by no rule: it happens at Open, before any App and its clock.
 			_, err := tx.exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-				m.version, m.name, formatTime(tx.Now()))
+				m.version, m.name, formatTime(time.Now()))
 			return err
 		})
 		if err != nil {

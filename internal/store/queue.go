@@ -19,14 +19,11 @@ func (tx *Tx) Enqueue(ctx context.Context, c app.Command) (bool, error) {
 	if c.Key == "" || c.Type == "" {
 		return false, internal("enqueue: a command needs a key and a type")
 	}
+	if c.NextRunAt.IsZero() || c.CreatedAt.IsZero() {
+		return false, internal("enqueue %s: a command needs its run and creation times", c.Key)
+	}
 	if c.Status == "" {
 		c.Status = app.CommandPending
-	}
-	if c.NextRunAt.IsZero() {
-		c.NextRunAt = tx.now
-	}
-	if c.CreatedAt.IsZero() {
-		c.CreatedAt = tx.now
 	}
 	payload := string(c.Payload)
 	if payload == "" {
@@ -37,7 +34,7 @@ func (tx *Tx) Enqueue(ctx context.Context, c app.Command) (bool, error) {
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (key) DO NOTHING`,
 		c.Key, c.Type, c.Tenant, c.RequestID, payload, string(c.Status), c.Attempts, formatTime(c.NextRunAt),
-		c.LastError, c.Correlation, formatTime(c.CreatedAt), formatTime(tx.now))
+		c.LastError, c.Correlation, formatTime(c.CreatedAt), formatTime(c.CreatedAt))
 	if err != nil {
 		return false, err
 	}
@@ -45,96 +42,131 @@ func (tx *Tx) Enqueue(ctx context.Context, c app.Command) (bool, error) {
 	return n == 1, dbError(err)
 }
 
+// Enqueue adds a command in a transaction of its own.
+func (db *DB) Enqueue(ctx context.Context, c app.Command) (bool, error) {
+	var added bool
+	err := db.update(ctx, func(tx *Tx) error {
+		var err error
+		added, err = tx.Enqueue(ctx, c)
+		return err
+	})
+	return added, err
+}
+
 // A command is due when it is pending, its time has come and nobody holds
 // a live lease on it.
 const dueCondition = `status = 'pending' AND next_run_at <= ? AND (lease_until IS NULL OR lease_until < ?)`
 
-// Claim leases the oldest due command to worker. Under SQLite the write
-// lock makes pick-and-mark atomic; PostgreSQL would add FOR UPDATE SKIP
-// LOCKED to the inner SELECT.
-func (db *DB) Claim(ctx context.Context, worker string, now time.Time, lease time.Duration) (app.Command, bool, error) {
-	at := formatTime(now)
-	return db.claim(ctx, `UPDATE commands SET claimed_by = ?, lease_until = ?, updated_at = ?
-		WHERE id = (SELECT id FROM commands WHERE `+dueCondition+` ORDER BY next_run_at, id LIMIT 1)
-		RETURNING `+commandColumns,
-		worker, formatTime(now.Add(lease)), at, at, at)
+// Claim leases the oldest due command, or the one with c.Key, to
+// c.Worker. Under SQLite the write lock makes pick-and-mark atomic;
+// PostgreSQL would add FOR UPDATE SKIP LOCKED to the inner SELECT.
+func (tx *Tx) Claim(ctx context.Context, c app.Claim) (app.Command, bool, error) {
+	if c.Worker == "" || c.Now.IsZero() || c.Lease <= 0 {
+		return app.Command{}, false, internal("claim: a worker, a time and a lease are needed")
+	}
+	at := formatTime(c.Now)
+	var rows *sql.Rows
+	var err error
+	if c.Key == "" {
+		rows, err = tx.query(ctx, `UPDATE commands SET claimed_by = ?, lease_until = ?, updated_at = ?
+			WHERE id = (SELECT id FROM commands WHERE `+dueCondition+` ORDER BY next_run_at, id LIMIT 1)
+			RETURNING `+commandColumns,
+			c.Worker, formatTime(c.Now.Add(c.Lease)), at, at, at)
+	} else {
+		rows, err = tx.query(ctx, `UPDATE commands SET claimed_by = ?, lease_until = ?, updated_at = ?
+			WHERE key = ? AND `+dueCondition+`
+			RETURNING `+commandColumns,
+			c.Worker, formatTime(c.Now.Add(c.Lease)), at, c.Key, at, at)
+	}
+	if err != nil {
+		return app.Command{}, false, err
+	}
+	cs, err := scanCommands(rows)
+	if err != nil || len(cs) == 0 {
+		return app.Command{}, false, err
+	}
+	return cs[0], true, nil
 }
 
-// ClaimByKey leases the command with that key, if it is due.
-func (db *DB) ClaimByKey(ctx context.Context, key, worker string, now time.Time, lease time.Duration) (app.Command, bool, error) {
-	at := formatTime(now)
-	return db.claim(ctx, `UPDATE commands SET claimed_by = ?, lease_until = ?, updated_at = ?
-		WHERE key = ? AND `+dueCondition+`
-		RETURNING `+commandColumns,
-		worker, formatTime(now.Add(lease)), at, key, at, at)
-}
-
-func (db *DB) claim(ctx context.Context, query string, args ...any) (app.Command, bool, error) {
+// Claim leases a command in a transaction of its own.
+func (db *DB) Claim(ctx context.Context, c app.Claim) (app.Command, bool, error) {
 	var (
-		c     app.Command
+		cmd   app.Command
 		found bool
 	)
 	err := db.update(ctx, func(tx *Tx) error {
-		rows, err := tx.query(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		cs, err := scanCommands(rows)
-		if err != nil || len(cs) == 0 {
-			return err
-		}
-		c, found = cs[0], true
-		return nil
+		var err error
+		cmd, found, err = tx.Claim(ctx, c)
+		return err
 	})
-	return c, found, err
+	return cmd, found, err
 }
 
 // Renew extends the lease worker holds on a command.
-func (db *DB) Renew(ctx context.Context, id int64, worker string, until time.Time) error {
-	return db.update(ctx, func(tx *Tx) error {
-		res, err := tx.exec(ctx, `UPDATE commands SET lease_until = ?, updated_at = ?
-			WHERE id = ? AND claimed_by = ? AND status = 'pending' AND lease_until IS NOT NULL`,
-			formatTime(until), formatTime(tx.now), id, worker)
-		return tx.expectOne(ctx, res, err, id, "is not leased to "+clip(worker, 40))
-	})
+func (tx *Tx) Renew(ctx context.Context, id int64, worker string, now, until time.Time) error {
+	res, err := tx.exec(ctx, `UPDATE commands SET lease_until = ?, updated_at = ?
+		WHERE id = ? AND claimed_by = ? AND status = 'pending' AND lease_until IS NOT NULL`,
+		formatTime(until), formatTime(now), id, worker)
+	return tx.expectOne(ctx, res, err, id, "is not leased to "+app.Clip(worker, 40))
+}
+
+// Renew extends a lease in a transaction of its own.
+func (db *DB) Renew(ctx context.Context, id int64, worker string, now, until time.Time) error {
+	return db.update(ctx, func(tx *Tx) error { return tx.Renew(ctx, id, worker, now, until) })
 }
 
 // Release gives a lease back without spending an attempt, so the command
 // is due again at once.
-func (db *DB) Release(ctx context.Context, id int64, worker string) error {
-	return db.update(ctx, func(tx *Tx) error {
-		res, err := tx.exec(ctx, `UPDATE commands SET claimed_by = NULL, lease_until = NULL, updated_at = ?
-			WHERE id = ? AND claimed_by = ? AND status = 'pending' AND lease_until IS NOT NULL`,
-			formatTime(tx.now), id, worker)
-		return tx.expectOne(ctx, res, err, id, "is not leased to "+clip(worker, 40))
-	})
+func (tx *Tx) Release(ctx context.Context, id int64, worker string, now time.Time) error {
+	res, err := tx.exec(ctx, `UPDATE commands SET claimed_by = NULL, lease_until = NULL, updated_at = ?
+		WHERE id = ? AND claimed_by = ? AND status = 'pending' AND lease_until IS NOT NULL`,
+		formatTime(now), id, worker)
+	return tx.expectOne(ctx, res, err, id, "is not leased to "+app.Clip(worker, 40))
 }
 
-// FinishCommand marks a pending command done or failed. It keeps
+// Release gives a lease back in a transaction of its own.
+func (db *DB) Release(ctx context.Context, id int64, worker string, now time.Time) error {
+	return db.update(ctx, func(tx *Tx) error { return tx.Release(ctx, id, worker, now) })
+}
+
+// Finish marks a pending command done or failed, or puts it back in the
+// queue at o.RunAt, releasing its lease. A finished command keeps
 // claimed_by as a record of the worker that ran it.
-func (tx *Tx) FinishCommand(ctx context.Context, id int64, status app.CommandStatus, lastError string) error {
-	if status != app.CommandDone && status != app.CommandFailed {
-		return internal("finish command %d: status %q is not done or failed", id, status)
+func (tx *Tx) Finish(ctx context.Context, id int64, o app.Outcome) error {
+	if o.At.IsZero() {
+		return internal("finish command %d: no time given", id)
 	}
-	// The run that ends a command is an attempt too.
-	res, err := tx.exec(ctx, `UPDATE commands SET status = ?, last_error = ?, lease_until = NULL, attempts = attempts + 1, updated_at = ?
-		WHERE id = ? AND status = 'pending'`,
-		string(status), lastError, formatTime(tx.now), id)
+	var (
+		res sql.Result
+		err error
+	)
+	switch o.Status {
+	case app.CommandDone, app.CommandFailed:
+		// The run that ends a command is an attempt too.
+		res, err = tx.exec(ctx, `UPDATE commands SET status = ?, last_error = ?, lease_until = NULL, attempts = attempts + 1, updated_at = ?
+			WHERE id = ? AND status = 'pending'`,
+			string(o.Status), o.Error, formatTime(o.At), id)
+	case app.CommandPending:
+		if o.RunAt.IsZero() {
+			return internal("finish command %d: pending again, but with no time to run", id)
+		}
+		add := 0
+		if o.Spent {
+			add = 1
+		}
+		res, err = tx.exec(ctx, `UPDATE commands SET next_run_at = ?, attempts = attempts + ?, last_error = ?,
+				claimed_by = NULL, lease_until = NULL, updated_at = ?
+			WHERE id = ? AND status = 'pending'`,
+			formatTime(o.RunAt), add, o.Error, formatTime(o.At), id)
+	default:
+		return internal("finish command %d: status %q is not done, failed or pending", id, o.Status)
+	}
 	return tx.expectOne(ctx, res, err, id, "is no longer pending")
 }
 
-// RescheduleCommand puts a pending command back in the queue at a later
-// time and releases its lease.
-func (tx *Tx) RescheduleCommand(ctx context.Context, id int64, at time.Time, spent bool, lastError string) error {
-	add := 0
-	if spent {
-		add = 1
-	}
-	res, err := tx.exec(ctx, `UPDATE commands SET next_run_at = ?, attempts = attempts + ?, last_error = ?,
-			claimed_by = NULL, lease_until = NULL, updated_at = ?
-		WHERE id = ? AND status = 'pending'`,
-		formatTime(at), add, lastError, formatTime(tx.now), id)
-	return tx.expectOne(ctx, res, err, id, "is no longer pending")
+// Finish settles a command in a transaction of its own.
+func (db *DB) Finish(ctx context.Context, id int64, o app.Outcome) error {
+	return db.update(ctx, func(tx *Tx) error { return tx.Finish(ctx, id, o) })
 }
 
 // expectOne turns an update that matched no row into not found or, when
@@ -159,14 +191,23 @@ func (tx *Tx) expectOne(ctx context.Context, res sql.Result, err error, id int64
 
 // ListCommands lists the commands of a tenant ("" for all), newest first.
 func (db *DB) ListCommands(ctx context.Context, tenant string) ([]app.Command, error) {
+	return listCommands(ctx, db, tenant)
+}
+
+// ListCommands lists commands as this transaction sees them.
+func (tx *Tx) ListCommands(ctx context.Context, tenant string) ([]app.Command, error) {
+	return listCommands(ctx, tx, tenant)
+}
+
+func listCommands(ctx context.Context, q queryer, tenant string) ([]app.Command, error) {
 	var (
 		rows *sql.Rows
 		err  error
 	)
 	if tenant == "" {
-		rows, err = db.query(ctx, `SELECT `+commandColumns+` FROM commands ORDER BY id DESC`)
+		rows, err = q.query(ctx, `SELECT `+commandColumns+` FROM commands ORDER BY id DESC`)
 	} else {
-		rows, err = db.query(ctx, `SELECT `+commandColumns+` FROM commands WHERE tenant = ? ORDER BY id DESC`, tenant)
+		rows, err = q.query(ctx, `SELECT `+commandColumns+` FROM commands WHERE tenant = ? ORDER BY id DESC`, tenant)
 	}
 	if err != nil {
 		return nil, err

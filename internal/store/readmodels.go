@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/dvmm/dvmm/internal/app"
 )
@@ -35,8 +36,8 @@ func (tx *Tx) PutRequest(ctx context.Context, v app.RequestView) error {
 	return err
 }
 
-// GetRequest reads a request's read model as this transaction sees it.
-func (tx *Tx) GetRequest(ctx context.Context, id string) (app.RequestView, error) {
+// Request reads a request's read model as this transaction sees it.
+func (tx *Tx) Request(ctx context.Context, id string) (app.RequestView, error) {
 	return getRequest(ctx, tx, id)
 }
 
@@ -62,14 +63,23 @@ func getRequest(ctx context.Context, q queryer, id string) (app.RequestView, err
 }
 
 func requestNotFound(id string) error {
-	return app.Errorf(app.KindNotFound, "request %s not found in your tenant: list them with 'dvmm request list'", clip(id, 30))
+	return app.Coded(app.KindNotFound, app.CodeRequestNotFound, "request %s not found in your tenant", app.Clip(id, 30))
 }
 
 // LiveRequestNamed finds a request of the tenant's project that holds the
 // name: one neither rejected nor cancelled.
 func (tx *Tx) LiveRequestNamed(ctx context.Context, tenant, project, name string) (string, bool, error) {
+	return liveRequestNamed(ctx, tx, tenant, project, name)
+}
+
+// LiveRequestNamed finds a live request of that name outside a transaction.
+func (db *DB) LiveRequestNamed(ctx context.Context, tenant, project, name string) (string, bool, error) {
+	return liveRequestNamed(ctx, db, tenant, project, name)
+}
+
+func liveRequestNamed(ctx context.Context, q queryer, tenant, project, name string) (string, bool, error) {
 	var id string
-	err := tx.queryRow(ctx, `SELECT id FROM requests WHERE tenant = ? AND project = ? AND name = ? AND status NOT IN (?, ?) LIMIT 1`,
+	err := q.queryRow(ctx, `SELECT id FROM requests WHERE tenant = ? AND project = ? AND name = ? AND status NOT IN (?, ?) LIMIT 1`,
 		tenant, project, name, string(app.StatusRejected), string(app.StatusCancelled)).Scan(&id)
 	if isNoRows(err) {
 		return "", false, nil
@@ -79,7 +89,7 @@ func (tx *Tx) LiveRequestNamed(ctx context.Context, tenant, project, name string
 
 // ResolveRequestID finds the one request of the tenant whose id starts
 // with prefix. An exact id wins over longer ones it prefixes.
-func (db *DB) ResolveRequestID(ctx context.Context, tenant, prefix string) (string, error) {
+func resolveRequestIDOf(ctx context.Context, db queryer, tenant, prefix string) (string, error) {
 	if prefix == "" {
 		return "", app.Errorf(app.KindInvalid, "a request id is required")
 	}
@@ -107,7 +117,7 @@ func (db *DB) ResolveRequestID(ctx context.Context, tenant, prefix string) (stri
 	case len(ids) == 1 || ids[0] == prefix || !strings.HasPrefix(ids[1], prefix):
 		return ids[0], nil
 	}
-	return "", app.Errorf(app.KindInvalid, "id prefix %s is ambiguous: give more characters", clip(prefix, 30))
+	return "", app.Errorf(app.KindInvalid, "id prefix %s is ambiguous: give more characters", app.Clip(prefix, 30))
 }
 
 // prefixEnd is the least string greater than every string starting with
@@ -126,7 +136,7 @@ func prefixEnd(prefix string) (string, bool) {
 // ListRequests lists requests newest first. Every filter is an equality
 // on a leading index column, so the cost follows the rows returned, not
 // the size of the log.
-func (db *DB) ListRequests(ctx context.Context, f app.RequestFilter) ([]app.RequestView, error) {
+func listRequestsOf(ctx context.Context, db queryer, f app.RequestFilter) ([]app.RequestView, error) {
 	var (
 		where []string
 		args  []any
@@ -178,16 +188,23 @@ func (db *DB) ListRequests(ctx context.Context, f app.RequestFilter) ([]app.Requ
 
 // Timeline
 
-// AddTimeline adds one line to a request's timeline.
+// AddTimeline adds one step to a request's timeline.
 func (tx *Tx) AddTimeline(ctx context.Context, e app.TimelineEntry) error {
-	_, err := tx.exec(ctx, `INSERT INTO timeline (request_id, seq, at, actor, text) VALUES (?, ?, ?, ?, ?)`,
-		e.RequestID, e.Seq, formatTime(e.At), e.Actor, e.Text)
+	if e.Data == nil || e.Type != e.Data.EventType() {
+		return internal("timeline of %s: step %d has no data of its type %q", e.RequestID, e.Seq, e.Type)
+	}
+	data, err := app.EncodePayload(e.Data)
+	if err != nil {
+		return internal("timeline of %s: %v", e.RequestID, err)
+	}
+	_, err = tx.exec(ctx, `INSERT INTO timeline (request_id, seq, at, actor, type, data) VALUES (?, ?, ?, ?, ?, ?)`,
+		e.RequestID, e.Seq, formatTime(e.At), e.Actor, e.Type, string(data))
 	return err
 }
 
-// Timeline returns a request's timeline, oldest first.
-func (db *DB) Timeline(ctx context.Context, requestID string) ([]app.TimelineEntry, error) {
-	rows, err := db.query(ctx, `SELECT seq, at, actor, text FROM timeline WHERE request_id = ? ORDER BY seq`, requestID)
+// timelineOf returns a request's timeline, oldest first.
+func timelineOf(ctx context.Context, db queryer, requestID string) ([]app.TimelineEntry, error) {
+	rows, err := db.query(ctx, `SELECT seq, at, actor, type, data FROM timeline WHERE request_id = ? ORDER BY seq`, requestID)
 	if err != nil {
 		return nil, err
 	}
@@ -195,12 +212,15 @@ func (db *DB) Timeline(ctx context.Context, requestID string) ([]app.TimelineEnt
 	out := []app.TimelineEntry{}
 	for rows.Next() {
 		e := app.TimelineEntry{RequestID: requestID}
-		var at string
-		if err := rows.Scan(&e.Seq, &at, &e.Actor, &e.Text); err != nil {
+		var at, data string
+		if err := rows.Scan(&e.Seq, &at, &e.Actor, &e.Type, &data); err != nil {
 			return nil, dbError(err)
 		}
 		if e.At, err = parseTime(at); err != nil {
 			return nil, err
+		}
+		if e.Data, err = app.DecodePayload(e.Type, []byte(data)); err != nil {
+			return nil, internal("timeline of %s, step %d: %v", requestID, e.Seq, err)
 		}
 		out = append(out, e)
 	}
@@ -223,8 +243,8 @@ func (tx *Tx) PutTenant(ctx context.Context, v app.TenantView) error {
 	return err
 }
 
-// GetTenant reads a tenant's read model as this transaction sees it.
-func (tx *Tx) GetTenant(ctx context.Context, name string) (app.TenantView, error) {
+// Tenant reads a tenant's read model as this transaction sees it.
+func (tx *Tx) Tenant(ctx context.Context, name string) (app.TenantView, error) {
 	return getTenant(ctx, tx, name)
 }
 
@@ -237,7 +257,7 @@ func getTenant(ctx context.Context, q queryer, name string) (app.TenantView, err
 	var view string
 	err := q.queryRow(ctx, `SELECT view FROM tenants WHERE name = ?`, name).Scan(&view)
 	if isNoRows(err) {
-		return app.TenantView{}, app.Errorf(app.KindNotFound, "tenant %q not found: create it with 'dvmm tenant create'", clip(name, 70))
+		return app.TenantView{}, app.Coded(app.KindNotFound, app.CodeTenantNotFound, "tenant %q not found", app.Clip(name, 70))
 	}
 	if err != nil {
 		return app.TenantView{}, err
@@ -250,7 +270,7 @@ func getTenant(ctx context.Context, q queryer, name string) (app.TenantView, err
 }
 
 // Tenants lists every tenant by name.
-func (db *DB) Tenants(ctx context.Context) ([]app.TenantView, error) {
+func tenantsOf(ctx context.Context, db queryer) ([]app.TenantView, error) {
 	rows, err := db.query(ctx, `SELECT view FROM tenants ORDER BY name`)
 	if err != nil {
 		return nil, err
@@ -270,9 +290,9 @@ func (db *DB) Tenants(ctx context.Context) ([]app.TenantView, error) {
 
 // VMware settings and secrets
 
-// PutVmwareSettings writes a tenant's VMware settings (never a password:
-// app.VmwareSettings has no field for one).
-func (tx *Tx) PutVmwareSettings(ctx context.Context, tenant string, s app.VmwareSettings) error {
+// PutVMwareSettings writes a tenant's VMware settings (never a password:
+// app.VMwareSettings has no field for one).
+func (tx *Tx) PutVMwareSettings(ctx context.Context, tenant string, s app.VMwareSettings) error {
 	data, err := json.Marshal(s)
 	if err != nil {
 		return internal("put VMware settings of %s: %v", tenant, err)
@@ -282,40 +302,45 @@ func (tx *Tx) PutVmwareSettings(ctx context.Context, tenant string, s app.Vmware
 	return err
 }
 
-// VmwareSettings reads a tenant's VMware settings.
-func (db *DB) VmwareSettings(ctx context.Context, tenant string) (app.VmwareSettings, error) {
+// VMwareSettings reads a tenant's VMware settings.
+func vmwareSettingsOf(ctx context.Context, db queryer, tenant string) (app.VMwareSettings, error) {
 	var data string
 	err := db.queryRow(ctx, `SELECT settings FROM vmware_settings WHERE tenant = ?`, tenant).Scan(&data)
 	if isNoRows(err) {
-		return app.VmwareSettings{}, app.Errorf(app.KindNotFound, "VMware is not configured for tenant %s: an admin runs 'dvmm vmware set'", clip(tenant, 70))
+		return app.VMwareSettings{}, app.Coded(app.KindNotFound, app.CodeVMwareNotConfigured, "VMware is not configured for tenant %s", app.Clip(tenant, 70))
 	}
 	if err != nil {
-		return app.VmwareSettings{}, err
+		return app.VMwareSettings{}, err
 	}
-	var s app.VmwareSettings
+	var s app.VMwareSettings
 	if err := json.Unmarshal([]byte(data), &s); err != nil {
-		return app.VmwareSettings{}, internal("VMware settings of %s: %v", tenant, err)
+		return app.VMwareSettings{}, internal("VMware settings of %s: %v", tenant, err)
 	}
 	return s, nil
 }
 
 // PutSecret stores a sealed secret, replacing an older one of that name.
-func (tx *Tx) PutSecret(ctx context.Context, tenant, name string, sealed []byte) error {
+func (tx *Tx) PutSecret(ctx context.Context, tenant, name string, sealed []byte, at time.Time) error {
 	if sealed == nil {
 		sealed = []byte{}
 	}
 	_, err := tx.exec(ctx, `INSERT INTO secrets (tenant, name, sealed, updated_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (tenant, name) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at`,
-		tenant, name, sealed, formatTime(tx.now))
+		tenant, name, sealed, formatTime(at))
 	return err
 }
 
+// PutSecret stores a sealed secret in a transaction of its own.
+func (db *DB) PutSecret(ctx context.Context, tenant, name string, sealed []byte, at time.Time) error {
+	return db.update(ctx, func(tx *Tx) error { return tx.PutSecret(ctx, tenant, name, sealed, at) })
+}
+
 // Secret reads a sealed secret.
-func (db *DB) Secret(ctx context.Context, tenant, name string) ([]byte, error) {
+func secretOf(ctx context.Context, db queryer, tenant, name string) ([]byte, error) {
 	var sealed []byte
 	err := db.queryRow(ctx, `SELECT sealed FROM secrets WHERE tenant = ? AND name = ?`, tenant, name).Scan(&sealed)
 	if isNoRows(err) {
-		return nil, app.Errorf(app.KindNotFound, "no secret %s is stored for tenant %s", clip(name, 40), clip(tenant, 70))
+		return nil, app.Errorf(app.KindNotFound, "no secret %s is stored for tenant %s", app.Clip(name, 40), app.Clip(tenant, 70))
 	}
 	return sealed, err
 }
@@ -333,4 +358,64 @@ func scanStrings(rows *sql.Rows) ([]string, error) {
 		out = append(out, s)
 	}
 	return out, dbError(rows.Err())
+}
+
+// ResolveRequestID reads outside a transaction.
+func (db *DB) ResolveRequestID(ctx context.Context, tenant, prefix string) (string, error) {
+	return resolveRequestIDOf(ctx, db, tenant, prefix)
+}
+
+// ResolveRequestID reads as this transaction sees it.
+func (tx *Tx) ResolveRequestID(ctx context.Context, tenant, prefix string) (string, error) {
+	return resolveRequestIDOf(ctx, tx, tenant, prefix)
+}
+
+// ListRequests reads outside a transaction.
+func (db *DB) ListRequests(ctx context.Context, f app.RequestFilter) ([]app.RequestView, error) {
+	return listRequestsOf(ctx, db, f)
+}
+
+// ListRequests reads as this transaction sees it.
+func (tx *Tx) ListRequests(ctx context.Context, f app.RequestFilter) ([]app.RequestView, error) {
+	return listRequestsOf(ctx, tx, f)
+}
+
+// Timeline reads outside a transaction.
+func (db *DB) Timeline(ctx context.Context, requestID string) ([]app.TimelineEntry, error) {
+	return timelineOf(ctx, db, requestID)
+}
+
+// Timeline reads as this transaction sees it.
+func (tx *Tx) Timeline(ctx context.Context, requestID string) ([]app.TimelineEntry, error) {
+	return timelineOf(ctx, tx, requestID)
+}
+
+// Tenants reads outside a transaction.
+func (db *DB) Tenants(ctx context.Context) ([]app.TenantView, error) {
+	return tenantsOf(ctx, db)
+}
+
+// Tenants reads as this transaction sees it.
+func (tx *Tx) Tenants(ctx context.Context) ([]app.TenantView, error) {
+	return tenantsOf(ctx, tx)
+}
+
+// VMwareSettings reads outside a transaction.
+func (db *DB) VMwareSettings(ctx context.Context, tenant string) (app.VMwareSettings, error) {
+	return vmwareSettingsOf(ctx, db, tenant)
+}
+
+// VMwareSettings reads as this transaction sees it.
+func (tx *Tx) VMwareSettings(ctx context.Context, tenant string) (app.VMwareSettings, error) {
+	return vmwareSettingsOf(ctx, tx, tenant)
+}
+
+// Secret reads outside a transaction.
+func (db *DB) Secret(ctx context.Context, tenant, name string) ([]byte, error) {
+	return secretOf(ctx, db, tenant, name)
+}
+
+// Secret reads as this transaction sees it.
+func (tx *Tx) Secret(ctx context.Context, tenant, name string) ([]byte, error) {
+	return secretOf(ctx, tx, tenant, name)
 }

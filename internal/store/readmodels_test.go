@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/contract"
+	"github.com/dvmm/dvmm/internal/store"
 )
 
 func TestResolveRequestID(t *testing.T) {
@@ -40,11 +42,11 @@ func TestResolveRequestID(t *testing.T) {
 		{name: "ErrAmbiguousOneChar", tenant: "acme", prefix: "a", kind: app.KindInvalid,
 			msg: "id prefix a is ambiguous: give more characters"},
 		{name: "ErrOnlyInOtherTenant", tenant: "acme", prefix: "zzzz", kind: app.KindNotFound,
-			msg: "request zzzz not found in your tenant: list them with 'dvmm request list'"},
+			msg: "request zzzz not found in your tenant"},
 		{name: "ErrOtherTenantsFullID", tenant: "acme", prefix: "aaaz2222bbbbcccc", kind: app.KindNotFound,
-			msg: "request aaaz2222bbbbcccc not found in your tenant: list them with 'dvmm request list'"},
+			msg: "request aaaz2222bbbbcccc not found in your tenant"},
 		{name: "ErrNoMatch", tenant: "acme", prefix: "q", kind: app.KindNotFound,
-			msg: "request q not found in your tenant: list them with 'dvmm request list'"},
+			msg: "request q not found in your tenant"},
 		{name: "ErrLongerThanAnyID", tenant: "acme", prefix: "abcd2222bbbbccccd", kind: app.KindNotFound},
 		{name: "ErrHighBytes", tenant: "acme", prefix: "\xff\xff", kind: app.KindNotFound},
 		{name: "ErrEmpty", tenant: "acme", prefix: "", kind: app.KindInvalid},
@@ -75,13 +77,13 @@ func TestReadModelsNotFound(t *testing.T) {
 	}{
 		{"Request", func() error { _, err := db.Request(ctx, "nope"); return err }},
 		{"Tenant", func() error { _, err := db.Tenant(ctx, "nope"); return err }},
-		{"VmwareSettings", func() error { _, err := db.VmwareSettings(ctx, "nope"); return err }},
+		{"VmwareSettings", func() error { _, err := db.VMwareSettings(ctx, "nope"); return err }},
 		{"Secret", func() error { _, err := db.Secret(ctx, "nope", app.SecretPassword); return err }},
-		{"TxGetRequest", func() error {
-			return db.Update(ctx, func(tx app.Tx) error { _, err := tx.GetRequest(ctx, "nope"); return err })
+		{"TxRequest", func() error {
+			return db.Update(ctx, func(tx app.Tx) error { _, err := tx.Request(ctx, "nope"); return err })
 		}},
-		{"TxGetTenant", func() error {
-			return db.Update(ctx, func(tx app.Tx) error { _, err := tx.GetTenant(ctx, "nope"); return err })
+		{"TxTenant", func() error {
+			return db.Update(ctx, func(tx app.Tx) error { _, err := tx.Tenant(ctx, "nope"); return err })
 		}},
 	} {
 		t.Run("Err"+c.name, func(t *testing.T) { wantKind(t, c.call(), app.KindNotFound) })
@@ -198,7 +200,7 @@ func TestTimeline(t *testing.T) {
 	must(t, err)
 	var texts []string
 	for i, e := range tl {
-		texts = append(texts, e.Text)
+		texts = append(texts, contract.TimelineText(e))
 		if i > 0 && e.Seq <= tl[i-1].Seq {
 			t.Errorf("timeline not oldest first at %d", i)
 		}
@@ -212,10 +214,7 @@ func TestTimeline(t *testing.T) {
 }
 
 // snapshot is everything the read models answer, as JSON.
-func snapshot(t *testing.T, db interface {
-	app.Queries
-	app.Queue
-}) string {
+func snapshot(t *testing.T, db app.Store) string {
 	ctx := context.Background()
 	requests, err := db.ListRequests(ctx, app.RequestFilter{})
 	must(t, err)
@@ -236,7 +235,7 @@ func snapshot(t *testing.T, db interface {
 	for _, tn := range tenants {
 		v, err := db.Tenant(ctx, tn.Name)
 		must(t, err)
-		vmw, err := db.VmwareSettings(ctx, tn.Name)
+		vmw, err := db.VMwareSettings(ctx, tn.Name)
 		if app.ErrorKind(err) != app.KindNotFound {
 			must(t, err)
 		}
@@ -280,7 +279,7 @@ func TestRebuild(t *testing.T) {
 		t.Fatal("damage did not show")
 	}
 
-	must(t, db.Rebuild(ctx, app.Project))
+	must(t, app.New(db, nil, nil).Rebuild(ctx))
 	if after := snapshot(t, db); after != before {
 		t.Errorf("read models differ after rebuild:\nbefore %s\nafter %s", before, after)
 	}
@@ -292,13 +291,7 @@ func TestRebuild(t *testing.T) {
 
 	t.Run("ErrProjectionRollsBack", func(t *testing.T) {
 		boom := app.Errorf(app.KindInternal, "boom")
-		n := 0
-		err := db.Rebuild(ctx, func(ctx context.Context, tx app.Tx, e app.Event) error {
-			if n++; n == 5 {
-				return boom
-			}
-			return app.Project(ctx, tx, e)
-		})
+		err := app.New(failingStore{DB: db, failAt: 5, err: boom}, nil, nil).Rebuild(ctx)
 		if err != boom {
 			t.Fatalf("Rebuild returned %v, want the projection's error", err)
 		}
@@ -318,4 +311,31 @@ func equalStrings(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// failingStore makes the failAt-th write of a read model fail with err,
+// as a broken projection would.
+type failingStore struct {
+	*store.DB
+	failAt int
+	err    error
+}
+
+func (s failingStore) Update(ctx context.Context, fn func(app.Tx) error) error {
+	n := 0
+	return s.DB.Update(ctx, func(tx app.Tx) error { return fn(&failingTx{Tx: tx, n: &n, at: s.failAt, err: s.err}) })
+}
+
+type failingTx struct {
+	app.Tx
+	n   *int
+	at  int
+	err error
+}
+
+func (tx *failingTx) PutRequest(ctx context.Context, v app.RequestView) error {
+	if *tx.n++; *tx.n == tx.at {
+		return tx.err
+	}
+	return tx.Tx.PutRequest(ctx, v)
 }

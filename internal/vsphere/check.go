@@ -25,7 +25,7 @@ func (c *Client) Check(ctx context.Context, t app.Target) []app.Check {
 		return nil
 	})
 	if err != nil {
-		return []app.Check{{Name: "login", OK: false, Detail: app.ErrorMessage(err)}}
+		return []app.Check{{Name: "login", OK: false, Detail: app.ErrorMessage(err), Code: app.ErrorCode(err)}}
 	}
 	return checks
 }
@@ -38,7 +38,8 @@ func (s *conn) check(ctx context.Context) []app.Check {
 	add := func(name string, err error, detail string) bool {
 		if err != nil {
 			s.lastErr = err
-			checks = append(checks, app.Check{Name: name, OK: false, Detail: app.ErrorMessage(classify(err, s.w))})
+			f := classify(err, s.w)
+			checks = append(checks, app.Check{Name: name, OK: false, Detail: app.ErrorMessage(f), Code: app.ErrorCode(f)})
 			return false
 		}
 		checks = append(checks, app.Check{Name: name, OK: true, Detail: detail})

@@ -114,7 +114,7 @@ func (c *Client) String() string { return "vsphere.Client" }
 type endpoint struct {
 	url      *url.URL
 	base     string // URL without user info, the breaker's key
-	settings app.VmwareSettings
+	settings app.VMwareSettings
 	w        where
 
 	login chan struct{} // serialises logins
@@ -291,7 +291,7 @@ func (ep *endpoint) logout(ctx context.Context) error {
 // conn is what an operation gets: a logged-in client and the settings.
 type conn struct {
 	vc       *vim25.Client
-	settings app.VmwareSettings
+	settings app.VMwareSettings
 	w        where
 	c        *Client
 	lastErr  error // of a check, to log in again when the session expired

@@ -20,9 +20,6 @@ import (
 	"github.com/dvmm/dvmm/internal/app"
 )
 
-// TLSAdvice ends the message of a certificate that is not trusted.
-const TLSAdvice = "give --ca-file, --thumbprint or --insecure"
-
 // where says which vCenter and user an error is about.
 type where struct {
 	host     string
@@ -74,7 +71,7 @@ func classifyFault(err error, w where) *app.Fault {
 		return permanent(app.FaultTLS, "vCenter certificate is not trusted: the certificate of %s has the thumbprint %s, not the configured one", w.host, tpe.got)
 	}
 	if isCertificateError(err) {
-		return permanent(app.FaultTLS, "vCenter certificate is not trusted (%s): %s", w.host, TLSAdvice)
+		return permanent(app.FaultTLS, "vCenter certificate is not trusted (%s)", w.host)
 	}
 
 	// vSphere faults, by type.
@@ -245,16 +242,7 @@ type stopped struct{ err error }
 func (s *stopped) Error() string { return s.err.Error() }
 func (s *stopped) Unwrap() error { return s.err }
 
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	if len(s) > 300 {
-		s = s[:300] + "…"
-	}
-	return s
-}
+func firstLine(s string) string { return app.Clip(app.FirstLine(s), 300) }
 
 // scrub removes a password from a message, should anything have echoed it.
 func scrub(msg, password string) string {

@@ -271,8 +271,8 @@ func (s *Simulator) CAFile() string { return s.caFile }
 
 // Settings returns VMware settings that point at the simulator, verified
 // by thumbprint, with VMs made below folder.
-func (s *Simulator) Settings(folder string) app.VmwareSettings {
-	return app.VmwareSettings{
+func (s *Simulator) Settings(folder string) app.VMwareSettings {
+	return app.VMwareSettings{
 		URL: s.url, Username: s.username, Datacenter: SimDatacenter, Cluster: SimCluster,
 		Datastore: SimDatastore, Network: SimNetwork, Template: SimTemplate, Folder: folder,
 		Thumbprint: s.thumb, IPTimeoutSec: 30, HasPassword: true,

@@ -273,8 +273,8 @@ func (s *Sim) CAFile() string { return s.started.CAFile }
 
 // Settings returns VMware settings that point at the simulator, verified
 // by thumbprint, with VMs made below folder.
-func (s *Sim) Settings(folder string) app.VmwareSettings {
-	return app.VmwareSettings{
+func (s *Sim) Settings(folder string) app.VMwareSettings {
+	return app.VMwareSettings{
 		URL: s.URL(), Username: s.Username(), Datacenter: vsphere.SimDatacenter, Cluster: vsphere.SimCluster,
 		Datastore: vsphere.SimDatastore, Network: vsphere.SimNetwork, Template: vsphere.SimTemplate, Folder: folder,
 		Thumbprint: s.Thumbprint(), IPTimeoutSec: 30, HasPassword: true,

@@ -1,0 +1,136 @@
+package apptest
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+
+	"github.com/dvmm/dvmm/internal/app"
+)
+
+// Hypervisor is an app.Hypervisor whose methods are functions a test
+// sets; an unset one succeeds: Provision reports every stage and makes
+// the VM, Find finds what Provision made, Remove forgets it. It records
+// the calls it got.
+type Hypervisor struct {
+	ProvisionFn func(ctx context.Context, t app.Target, spec app.MachineSpec, progress func(app.Stage) error) (app.Machine, error)
+	FindFn      func(ctx context.Context, t app.Target, requestID string) (app.Machine, bool, error)
+	RemoveFn    func(ctx context.Context, t app.Target, requestID string) error
+	CheckFn     func(ctx context.Context, t app.Target) []app.Check
+
+	mu       sync.Mutex
+	made     map[string]app.Machine
+	Calls    []string // "provision <request>", "find <request>", "remove <request>", "check <tenant>"
+	Password string   // the password of the last call
+}
+
+var _ app.Hypervisor = (*Hypervisor)(nil)
+
+func (h *Hypervisor) record(call string, t app.Target) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.Calls = append(h.Calls, call)
+	h.Password = t.Password
+}
+
+// CallsTo returns the recorded calls that start with prefix.
+func (h *Hypervisor) CallsTo(prefix string) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for _, c := range h.Calls {
+		if strings.HasPrefix(c, prefix) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Provision runs ProvisionFn, or makes the VM.
+func (h *Hypervisor) Provision(ctx context.Context, t app.Target, spec app.MachineSpec, progress func(app.Stage) error) (app.Machine, error) {
+	h.record("provision "+spec.RequestID, t)
+	if h.ProvisionFn != nil {
+		return h.ProvisionFn(ctx, t, spec, progress)
+	}
+	for _, s := range []app.Stage{app.StageCloning, app.StageConfiguring, app.StagePoweringOn, app.StageWaitingNetwork} {
+		if err := progress(s); err != nil {
+			return app.Machine{}, err
+		}
+	}
+	m := app.Machine{Name: spec.Name, Folder: spec.Folder, MoRef: "vm-" + spec.Name, InstanceUUID: "uuid-" + spec.RequestID,
+		IP: "10.0.0.5", CPUs: spec.CPUs, MemoryMB: spec.MemoryMB, PowerState: "poweredOn"}
+	h.mu.Lock()
+	if h.made == nil {
+		h.made = map[string]app.Machine{}
+	}
+	h.made[spec.RequestID] = m
+	h.mu.Unlock()
+	return m, nil
+}
+
+// Made reports the VM Provision made for a request, if any.
+func (h *Hypervisor) Made(requestID string) (app.Machine, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	m, ok := h.made[requestID]
+	return m, ok
+}
+
+// Plant makes the hypervisor hold a VM for a request, as a crashed or
+// failed attempt leaves one.
+func (h *Hypervisor) Plant(requestID string, m app.Machine) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.made == nil {
+		h.made = map[string]app.Machine{}
+	}
+	h.made[requestID] = m
+}
+
+// Find runs FindFn, or finds what Provision made.
+func (h *Hypervisor) Find(ctx context.Context, t app.Target, requestID string) (app.Machine, bool, error) {
+	h.record("find "+requestID, t)
+	if h.FindFn != nil {
+		return h.FindFn(ctx, t, requestID)
+	}
+	m, ok := h.Made(requestID)
+	return m, ok, nil
+}
+
+// Remove runs RemoveFn, or forgets what Provision made.
+func (h *Hypervisor) Remove(ctx context.Context, t app.Target, requestID string) error {
+	h.record("remove "+requestID, t)
+	if h.RemoveFn != nil {
+		return h.RemoveFn(ctx, t, requestID)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.made[requestID]; !ok {
+		return errors.New("no VM for " + requestID)
+	}
+	delete(h.made, requestID)
+	return nil
+}
+
+// Check runs CheckFn, or reports one passing check.
+func (h *Hypervisor) Check(ctx context.Context, t app.Target) []app.Check {
+	h.record("check "+t.Tenant, t)
+	if h.CheckFn != nil {
+		return h.CheckFn(ctx, t)
+	}
+	return []app.Check{{Name: "login", OK: true, Detail: "ok"}}
+}
+
+// Sealer is an app.SecretBox that only marks what it sealed: a store must
+// keep the bytes, not understand them.
+type Sealer struct{}
+
+func (Sealer) Seal(p []byte) ([]byte, error) { return append([]byte("sealed:"), p...), nil }
+
+func (Sealer) Open(s []byte) ([]byte, error) {
+	if !strings.HasPrefix(string(s), "sealed:") {
+		return nil, errors.New("not sealed here")
+	}
+	return s[len("sealed:"):], nil
+}

@@ -1,0 +1,231 @@
+// Package contract holds the JSON shapes users script against: a request
+// (with its timeline), a VM's status, a queue item, a tenant and the
+// doctor report. The CLI prints them and an HTTP API serves the same, so
+// each field is listed here on purpose; the read models in internal/app
+// are storage and may change without changing these.
+package contract
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/dvmm/dvmm/internal/app"
+)
+
+// Request is one request and its VM, as 'request list', 'create',
+// 'approve', 'reject' and 'cancel' print it.
+type Request struct {
+	ID            string     `json:"id"`
+	Tenant        string     `json:"tenant"`
+	Name          string     `json:"name"`
+	Project       string     `json:"project"`
+	Size          string     `json:"size"`
+	CPUs          int        `json:"cpus"`
+	MemoryGB      int        `json:"memory_gb"`
+	DiskGB        int        `json:"disk_gb"`
+	Network       string     `json:"network,omitempty"`
+	Justification string     `json:"justification"`
+	Requester     string     `json:"requester"`
+	Status        app.Status `json:"status"`
+	Version       int        `json:"version"`
+	DecidedBy     string     `json:"decided_by,omitempty"`
+	Reason        string     `json:"reason,omitempty"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+	VM            *VM        `json:"vm,omitempty"`
+}
+
+// VM is what dvmm recorded of a request's VM.
+type VM struct {
+	ID           string     `json:"id"`
+	Status       app.Status `json:"status"`
+	Stage        app.Stage  `json:"stage,omitempty"`
+	Attempt      int        `json:"attempt"`
+	VCenterName  string     `json:"vcenter_name,omitempty"`
+	Folder       string     `json:"folder,omitempty"`
+	MoRef        string     `json:"moref,omitempty"`
+	InstanceUUID string     `json:"instance_uuid,omitempty"`
+	IP           string     `json:"ip,omitempty"`
+	CPUs         int        `json:"cpus"`
+	MemoryGB     int        `json:"memory_gb"`
+	PowerState   string     `json:"power_state,omitempty"`
+	ErrorCode    string     `json:"error_code,omitempty"`
+	Error        string     `json:"error,omitempty"`
+}
+
+// TimelineEntry is one line of a request's history.
+type TimelineEntry struct {
+	Seq   int64     `json:"seq"`
+	At    time.Time `json:"at"`
+	Actor string    `json:"actor,omitempty"`
+	Text  string    `json:"text"`
+}
+
+// RequestWithTimeline is what 'request show' prints.
+type RequestWithTimeline struct {
+	Request
+	Timeline []TimelineEntry `json:"timeline"`
+}
+
+// Machine is what vCenter says of a VM now.
+type Machine struct {
+	Name         string `json:"name"`
+	Folder       string `json:"folder,omitempty"`
+	MoRef        string `json:"moref"`
+	InstanceUUID string `json:"instance_uuid"`
+	IP           string `json:"ip,omitempty"`
+	Hostname     string `json:"hostname,omitempty"`
+	CPUs         int    `json:"cpus"`
+	MemoryMB     int    `json:"memory_mb"`
+	PowerState   string `json:"power_state"`
+	Adopted      bool   `json:"adopted,omitempty"`
+}
+
+// VMStatus is what 'vm status' prints, and 'vm list' an array of.
+type VMStatus struct {
+	ID        string     `json:"id"`
+	RequestID string     `json:"request_id"`
+	Name      string     `json:"name"`
+	Status    app.Status `json:"status"`
+	Version   int        `json:"version"`
+	Recorded  *VM        `json:"recorded,omitempty"`
+	Live      *Machine   `json:"live,omitempty"`
+	Source    string     `json:"source"` // vcenter or recorded
+}
+
+// QueueItem is a queued command as 'queue list' prints it.
+type QueueItem struct {
+	ID          int64             `json:"id"`
+	Key         string            `json:"key"`
+	Type        string            `json:"type"`
+	Tenant      string            `json:"tenant"`
+	RequestID   string            `json:"request_id"`
+	Payload     json.RawMessage   `json:"payload"`
+	Status      app.CommandStatus `json:"status"`
+	Attempts    int               `json:"attempts"`
+	NextRunAt   time.Time         `json:"next_run_at"`
+	ClaimedBy   string            `json:"claimed_by,omitempty"`
+	LeaseUntil  time.Time         `json:"lease_until,omitzero"`
+	LastError   string            `json:"last_error,omitempty"`
+	Correlation string            `json:"correlation_id,omitempty"`
+	CreatedAt   time.Time         `json:"created_at"`
+	State       string            `json:"state"` // pending, running, waiting, done, failed
+}
+
+// Member of a tenant.
+type Member struct {
+	User string   `json:"user"`
+	Role app.Role `json:"role"`
+}
+
+// Tenant is what 'tenant list', 'create' and 'add-member' print.
+type Tenant struct {
+	Name             string    `json:"name"`
+	Members          []Member  `json:"members"`
+	Version          int       `json:"version"`
+	CreatedAt        time.Time `json:"created_at"`
+	VMwareConfigured bool      `json:"vmware_configured"`
+}
+
+// Check outcomes of the doctor report.
+const (
+	CheckOK   = "ok"
+	CheckWarn = "warn"
+	CheckFail = "fail"
+)
+
+// Check is one line of the doctor report.
+type Check struct {
+	Name   string `json:"name"`
+	Status string `json:"status"` // ok, warn or fail
+	Detail string `json:"detail"`
+}
+
+// DoctorReport is what 'doctor' prints.
+type DoctorReport struct {
+	OK     bool    `json:"ok"`
+	Checks []Check `json:"checks"`
+}
+
+// NewRequest is the contract of a request's read model.
+func NewRequest(v app.RequestView) Request {
+	return Request{ID: v.ID, Tenant: v.Tenant, Name: v.Name, Project: v.Project, Size: v.Size, CPUs: v.CPUs,
+		MemoryGB: v.MemoryGB, DiskGB: v.DiskGB, Network: v.Network, Justification: v.Justification, Requester: v.Requester,
+		Status: v.Status, Version: v.Version, DecidedBy: v.DecidedBy, Reason: v.Reason, CreatedAt: v.CreatedAt,
+		UpdatedAt: v.UpdatedAt, VM: newVM(v.VM)}
+}
+
+// NewRequests is NewRequest of each, never nil (JSON []).
+func NewRequests(vs []app.RequestView) []Request {
+	out := make([]Request, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, NewRequest(v))
+	}
+	return out
+}
+
+func newVM(v *app.VMView) *VM {
+	if v == nil {
+		return nil
+	}
+	return &VM{ID: v.ID, Status: v.Status, Stage: v.Stage, Attempt: v.Attempt, VCenterName: v.VCenterName, Folder: v.Folder,
+		MoRef: v.MoRef, InstanceUUID: v.InstanceUUID, IP: v.IP, CPUs: v.CPUs, MemoryGB: v.MemoryGB, PowerState: v.PowerState,
+		ErrorCode: v.ErrorCode, Error: v.Error}
+}
+
+// NewRequestWithTimeline is a request and its timeline, oldest first.
+func NewRequestWithTimeline(v app.RequestView, tl []app.TimelineEntry) RequestWithTimeline {
+	out := RequestWithTimeline{Request: NewRequest(v), Timeline: make([]TimelineEntry, 0, len(tl))}
+	for _, e := range tl {
+		out.Timeline = append(out.Timeline, TimelineEntry{Seq: e.Seq, At: e.At, Actor: e.Actor, Text: TimelineText(e)})
+	}
+	return out
+}
+
+// NewVMStatus is a request's VM as recorded, and as vCenter sees it now
+// when live is not nil.
+func NewVMStatus(v app.RequestView, live *app.Machine) VMStatus {
+	out := VMStatus{ID: app.VMID(v.ID), RequestID: v.ID, Name: v.Name, Status: v.Status, Version: v.Version,
+		Recorded: newVM(v.VM), Source: "recorded"}
+	if live != nil {
+		out.Source = "vcenter"
+		out.Live = &Machine{Name: live.Name, Folder: live.Folder, MoRef: live.MoRef, InstanceUUID: live.InstanceUUID, IP: live.IP,
+			Hostname: live.Hostname, CPUs: live.CPUs, MemoryMB: live.MemoryMB, PowerState: live.PowerState, Adopted: live.Adopted}
+	}
+	return out
+}
+
+// NewQueueItems is the contract of queued commands, never nil.
+func NewQueueItems(items []app.QueueItem) []QueueItem {
+	out := make([]QueueItem, 0, len(items))
+	for _, it := range items {
+		out = append(out, NewQueueItem(it))
+	}
+	return out
+}
+
+// NewQueueItem is the contract of one queued command.
+func NewQueueItem(it app.QueueItem) QueueItem {
+	c := it.Command
+	return QueueItem{ID: c.ID, Key: c.Key, Type: c.Type, Tenant: c.Tenant, RequestID: c.RequestID, Payload: c.Payload,
+		Status: c.Status, Attempts: c.Attempts, NextRunAt: c.NextRunAt, ClaimedBy: c.ClaimedBy, LeaseUntil: c.LeaseUntil,
+		LastError: c.LastError, Correlation: c.Correlation, CreatedAt: c.CreatedAt, State: it.State}
+}
+
+// NewTenant is the contract of a tenant's read model.
+func NewTenant(v app.TenantView) Tenant {
+	out := Tenant{Name: v.Name, Members: make([]Member, 0, len(v.Members)), Version: v.Version, CreatedAt: v.CreatedAt, VMwareConfigured: v.VMware}
+	for _, m := range v.Members {
+		out.Members = append(out.Members, Member{User: m.User, Role: m.Role})
+	}
+	return out
+}
+
+// NewTenants is NewTenant of each, never nil.
+func NewTenants(vs []app.TenantView) []Tenant {
+	out := make([]Tenant, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, NewTenant(v))
+	}
+	return out
+}

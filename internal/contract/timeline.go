@@ -1,0 +1,76 @@
+package contract
+
+import (
+	"fmt"
+
+	"github.com/dvmm/dvmm/internal/app"
+)
+
+// TimelineText words one step of a request's history, as the timeline of
+// 'request show' has it. The store keeps the event's data, not these
+// words, so they can change (or be translated) without a migration.
+func TimelineText(e app.TimelineEntry) string {
+	switch p := e.Data.(type) {
+	case app.RequestCreated:
+		return "Request created"
+	case app.RequestApproved:
+		return "Approved by " + p.By
+	case app.RequestRejected:
+		return fmt.Sprintf("Rejected by %s: %s", p.By, p.Reason)
+	case app.RequestCancelled:
+		return "Cancelled by " + p.By
+	case app.RequestRetryRequested:
+		return "Retry requested by " + p.By
+	case app.VMProvisioningStarted:
+		if p.Attempt > 1 {
+			return fmt.Sprintf("Provisioning started (attempt %d)", p.Attempt)
+		}
+		return "Provisioning started"
+	case app.VMProvisioningProgressed:
+		return stageLine(p.Stage)
+	case app.VMProvisioned:
+		ip := p.IP
+		if ip == "" {
+			ip = "pending"
+		}
+		if p.IPv6 != "" {
+			ip += ", " + p.IPv6
+		}
+		if p.MAC != "" {
+			ip += " on NIC " + p.MAC
+		}
+		if p.Adopted {
+			return fmt.Sprintf("VM ready (IP %s), adopted from an earlier attempt", ip)
+		}
+		return fmt.Sprintf("VM ready (IP %s)", ip)
+	case app.VMProvisioningFailed:
+		if p.Code == app.FaultVMwareNotConfigured {
+			return "VMware not configured"
+		}
+		return "Provisioning failed: " + p.Message
+	case app.VMRetryScheduled:
+		return fmt.Sprintf("Retry %d/%d in %ds: %s", p.Attempt, p.MaxAttempts, p.DelaySeconds, p.Reason)
+	case app.VMWaitingForVCenter:
+		return "Waiting for vCenter: " + p.Reason
+	case app.VMRemoved:
+		return "Partial VM removed: " + p.Reason
+	}
+	// A step this release has no words for yet still shows.
+	return e.Type
+}
+
+func stageLine(s app.Stage) string {
+	switch s {
+	case app.StageCloning:
+		return "Cloning template"
+	case app.StageConfiguring:
+		return "Configuring CPU, memory and disk"
+	case app.StagePoweringOn:
+		return "Powering on"
+	case app.StageWaitingNetwork:
+		return "Waiting for network"
+	case app.StageAdopting:
+		return "Found the VM of an earlier attempt"
+	}
+	return string(s)
+}
