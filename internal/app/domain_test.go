@@ -223,6 +223,9 @@ func TestPayloadRoundTrip(t *testing.T) {
 		app.VmProvisioningFailed{Code: app.FaultTemplateNotFound, Message: "template missing", Attempt: 1},
 		app.VmRetryScheduled{Attempt: 2, MaxAttempts: 5, DelaySeconds: 10, Reason: "timeout"},
 		app.VmWaitingForVCenter{Reason: "unreachable"}, app.VmRemoved{MoRef: "vm-42", Reason: "cleanup"},
+		app.UserCreated{Name: "alice", PlatformAdmin: true}, app.UserPasswordSet{}, app.UserDisabled{},
+		app.UserPlatformAdminGranted{}, app.UserTokenCreated{ID: "abcdefghij", Name: "laptop", ExpiresAt: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)},
+		app.UserTokenRevoked{ID: "abcdefghij"},
 	} {
 		samples[p.EventType()] = p
 	}
@@ -244,8 +247,11 @@ func TestPayloadRoundTrip(t *testing.T) {
 		if string(again) != string(data) {
 			t.Errorf("%s: %s != %s", typ, again, data)
 		}
-		if app.Timeline(app.Event{Data: back}) == "" && typ != app.EvTenantCreated && typ != app.EvTenantMemberAdded && typ != app.EvVmwareConfigured {
-			t.Errorf("%s adds no timeline line", typ)
+		// Events of requests and VMs each add a timeline line; tenant and
+		// user events belong to no request.
+		onTimeline := strings.HasPrefix(typ, "request.") || strings.HasPrefix(typ, "vm.")
+		if got := app.Timeline(app.Event{Data: back}); (got != "") != onTimeline {
+			t.Errorf("%s adds the timeline line %q", typ, got)
 		}
 	}
 	if _, err := app.DecodePayload("no.such", []byte("{}")); err == nil {

@@ -207,6 +207,18 @@ func DecodePayload(eventType string, data []byte) (Payload, error) {
 		return decodeAs[VmWaitingForVCenter](data)
 	case EvVmRemoved:
 		return decodeAs[VmRemoved](data)
+	case EvUserCreated:
+		return decodeAs[UserCreated](data)
+	case EvUserPasswordSet:
+		return decodeAs[UserPasswordSet](data)
+	case EvUserDisabled:
+		return decodeAs[UserDisabled](data)
+	case EvUserPlatformAdminGranted:
+		return decodeAs[UserPlatformAdminGranted](data)
+	case EvUserTokenCreated:
+		return decodeAs[UserTokenCreated](data)
+	case EvUserTokenRevoked:
+		return decodeAs[UserTokenRevoked](data)
 	}
 	return nil, fmt.Errorf("unknown event type %s", quote(eventType, 60))
 }
@@ -224,7 +236,8 @@ func EventTypes() []string {
 	return []string{EvTenantCreated, EvTenantMemberAdded, EvVmwareConfigured, EvRequestCreated,
 		EvRequestApproved, EvRequestRejected, EvRequestCancelled, EvRequestRetryRequested,
 		EvVmProvisioningStarted, EvVmProvisioningProgress, EvVmProvisioned, EvVmProvisioningFailed,
-		EvVmRetryScheduled, EvVmWaitingForVCenter, EvVmRemoved}
+		EvVmRetryScheduled, EvVmWaitingForVCenter, EvVmRemoved,
+		EvUserCreated, EvUserPasswordSet, EvUserDisabled, EvUserPlatformAdminGranted, EvUserTokenCreated, EvUserTokenRevoked}
 }
 
 // EncodePayload turns a payload into the JSON stored in the log.

@@ -39,6 +39,9 @@ type Tx interface {
 
 	// PutSecret stores a sealed secret; it is not an event and is never projected.
 	PutSecret(ctx context.Context, tenant, name string, sealed []byte) error
+	// PutCredential stores a password or token hash; like a secret it is
+	// not an event and is never projected.
+	PutCredential(ctx context.Context, c Credential) error
 
 	// Enqueue adds a command unless one with the same key exists; it
 	// reports whether it added one.
@@ -62,6 +65,8 @@ type Queries interface {
 	Tenants(ctx context.Context) ([]TenantView, error)
 	VmwareSettings(ctx context.Context, tenant string) (VmwareSettings, error)
 	Secret(ctx context.Context, tenant, name string) ([]byte, error)
+	// Credential reads a password or token hash; KindNotFound when none.
+	Credential(ctx context.Context, kind CredentialKind, id string) (Credential, error)
 	LoadEvents(ctx context.Context, streamType, streamID string) ([]Event, error)
 }
 
@@ -193,3 +198,20 @@ type Hypervisor interface {
 
 // Clock gives the time; tests fix it.
 type Clock func() time.Time
+
+// CredentialKind says what a credential hashes.
+type CredentialKind string
+
+const (
+	CredentialPassword CredentialKind = "password" // ID is the user name
+	CredentialToken    CredentialKind = "token"    // ID is the token's public id
+)
+
+// Credential is the hash that proves an identity: an argon2id password
+// hash or the SHA-256 of a token's secret. It never enters the event log.
+type Credential struct {
+	Kind CredentialKind
+	ID   string
+	User string
+	Hash string
+}

@@ -26,11 +26,16 @@ func New(store Store, hv Hypervisor, secrets SecretBox) *App {
 		NewID: NewID, Retries: DefaultRetryPolicy(), Log: slog.New(slog.DiscardHandler)}
 }
 
-// Actor is who runs a command, in which tenant.
+// Actor is who runs a command, in which tenant. A local actor (the CLI on
+// the database file) is the operator; a remote one (over the API) is an
+// authenticated identity, a platform admin or not.
 type Actor struct {
 	User          string
 	Tenant        string
 	CorrelationID string
+	Remote        bool
+	PlatformAdmin bool
+	Source        string // the client's address, for API calls
 }
 
 var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
@@ -135,6 +140,9 @@ func needUser(actor Actor) error {
 
 // CreateTenant creates a tenant with its first admin.
 func (a *App) CreateTenant(ctx context.Context, actor Actor, name, admin string) (TenantView, error) {
+	if err := requireOperator(actor, "create tenants"); err != nil {
+		return TenantView{}, err
+	}
 	if admin == "" {
 		admin = actor.User
 	}

@@ -32,6 +32,12 @@ var samplePayloads = []app.Payload{
 	app.VmRetryScheduled{Attempt: 2, MaxAttempts: 5, DelaySeconds: 20, Reason: "vCenter unreachable"},
 	app.VmWaitingForVCenter{Reason: "vCenter unreachable"},
 	app.VmRemoved{MoRef: "vm-42", Reason: "cleaned up"},
+	app.UserCreated{Name: "alice", PlatformAdmin: true},
+	app.UserPasswordSet{},
+	app.UserDisabled{},
+	app.UserPlatformAdminGranted{},
+	app.UserTokenCreated{ID: "abcdefghij", Name: "laptop", ExpiresAt: t0.UTC().Add(90 * 24 * time.Hour)},
+	app.UserTokenRevoked{ID: "abcdefghij"},
 }
 
 func TestAppendLoad(t *testing.T) {

@@ -1,0 +1,405 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dvmm/dvmm/internal/app"
+)
+
+// The JSON bodies are the shapes 'dvmm ... -o json' prints.
+
+// requestJSON is a request with its timeline ('request show -o json').
+type requestJSON struct {
+	app.RequestView
+	Timeline []app.TimelineEntry `json:"timeline"`
+}
+
+// vmStatusJSON is 'vm status -o json' and each item of 'vm list -o json'.
+type vmStatusJSON struct {
+	ID        string       `json:"id"`
+	RequestID string       `json:"request_id"`
+	Name      string       `json:"name"`
+	Status    app.Status   `json:"status"`
+	Version   int          `json:"version"`
+	Recorded  *app.VMView  `json:"recorded,omitempty"`
+	Live      *app.Machine `json:"live,omitempty"`
+	Source    string       `json:"source"`
+}
+
+func newVMStatusJSON(v app.RequestView, live *app.Machine) vmStatusJSON {
+	out := vmStatusJSON{ID: app.VMID(v.ID), RequestID: v.ID, Name: v.Name, Status: v.Status, Version: v.Version,
+		Recorded: v.VM, Live: live, Source: "recorded"}
+	if live != nil {
+		out.Source = "vcenter"
+	}
+	return out
+}
+
+// login trades a user name and password for a token that lasts LoginTTL.
+// Tries are throttled per account and per address; every failure answers
+// the same, after the same work.
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		User      string `json:"user"`
+		Password  string `json:"password"`
+		TokenName string `json:"token_name"`
+	}
+	if err := decode(r, &in); err != nil {
+		writeError(w, err)
+		return
+	}
+	addr := clientAddr(r)
+	if d := max(s.Accounts.Wait(in.User), s.Addresses.Wait(addr)); d > 0 {
+		w.Header().Set("Retry-After", stringSeconds(d))
+		writeErrorStatus(w, http.StatusTooManyRequests, string(app.KindUnavailable), "too many failed sign-ins: try again in "+stringSeconds(d)+" s")
+		return
+	}
+	id, err := s.App.Login(r.Context(), in.User, in.Password)
+	if err != nil {
+		if app.ErrorKind(err) == app.KindUnauthenticated {
+			s.Accounts.Failed(in.User)
+			s.Addresses.Failed(addr)
+		}
+		writeError(w, err)
+		return
+	}
+	// An address's failures are not forgiven by a success: one good
+	// account must not reset the count of guesses at others.
+	s.Accounts.Succeeded(in.User)
+	name := in.TokenName
+	if name == "" {
+		name = "login"
+	}
+	actor := app.Actor{User: id.User, Remote: true, PlatformAdmin: id.PlatformAdmin, Source: clientAddr(r)}
+	tok, err := s.App.CreateToken(r.Context(), actor, id.User, name, s.LoginTTL)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, tok)
+}
+
+func stringSeconds(d time.Duration) string {
+	return strconv.Itoa(int((d + time.Second - 1) / time.Second))
+}
+
+// whoamiJSON is 'dvmm whoami -o json'.
+type whoamiJSON struct {
+	User          string           `json:"user"`
+	PlatformAdmin bool             `json:"platform_admin"`
+	Tenant        string           `json:"tenant,omitempty"`
+	Tenants       []app.Membership `json:"tenants"`
+}
+
+func (s *Server) whoami(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	ms, err := s.App.TenantsOf(r.Context(), actor.User)
+	if err != nil {
+		return nil, 0, err
+	}
+	if ms == nil {
+		ms = []app.Membership{}
+	}
+	return whoamiJSON{User: actor.User, PlatformAdmin: actor.PlatformAdmin, Tenant: actor.Tenant, Tenants: ms}, http.StatusOK, nil
+}
+
+func (s *Server) listTokens(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	user := r.URL.Query().Get("user")
+	if user == "" {
+		user = actor.User
+	}
+	ts, err := s.App.ListTokens(r.Context(), actor, user)
+	if ts == nil {
+		ts = []app.TokenInfo{}
+	}
+	return ts, http.StatusOK, err
+}
+
+func (s *Server) createToken(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	var in struct {
+		Name      string `json:"name"`
+		User      string `json:"user"`
+		ExpiresIn string `json:"expires_in"` // e.g. "90d", "12h"; empty: never
+	}
+	if err := decode(r, &in); err != nil {
+		return nil, 0, err
+	}
+	if in.User == "" {
+		in.User = actor.User
+	}
+	ttl, err := app.ParseLifetime(in.ExpiresIn)
+	if err != nil {
+		return nil, 0, err
+	}
+	tok, err := s.App.CreateToken(r.Context(), actor, in.User, in.Name, ttl)
+	return tok, http.StatusCreated, err
+}
+
+func (s *Server) revokeToken(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	user := r.URL.Query().Get("user")
+	if user == "" {
+		user = actor.User
+	}
+	return nil, http.StatusNoContent, s.App.RevokeToken(r.Context(), actor, user, r.PathValue("id"))
+}
+
+func (s *Server) createRequest(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	var in struct {
+		Name          string `json:"name"`
+		Size          string `json:"size"`
+		Project       string `json:"project"`
+		Network       string `json:"network"`
+		Justification string `json:"justification"`
+	}
+	if err := decode(r, &in); err != nil {
+		return nil, 0, err
+	}
+	v, err := s.App.CreateRequest(r.Context(), actor, app.NewRequestInput{Name: in.Name, Size: in.Size, Project: in.Project,
+		Network: in.Network, Justification: in.Justification})
+	return v, http.StatusCreated, err
+}
+
+func (s *Server) listRequests(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	q := r.URL.Query()
+	f := app.RequestFilter{Project: q.Get("project")}
+	if st := q.Get("status"); st != "" {
+		status, err := app.ParseStatus(st)
+		if err != nil {
+			return nil, 0, err
+		}
+		f.Status = status
+	}
+	if q.Get("mine") == "true" {
+		f.Requester = actor.User
+	}
+	limit, err := queryInt(r, "limit")
+	if err != nil {
+		return nil, 0, err
+	}
+	f.Limit = limit
+	vs, err := s.App.ListRequests(r.Context(), actor, f)
+	if vs == nil {
+		vs = []app.RequestView{}
+	}
+	return vs, http.StatusOK, err
+}
+
+func (s *Server) showRequest(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	v, tl, err := s.App.ShowRequest(r.Context(), actor, r.PathValue("id"))
+	if err != nil {
+		return nil, 0, err
+	}
+	if tl == nil {
+		tl = []app.TimelineEntry{}
+	}
+	return requestJSON{RequestView: v, Timeline: tl}, http.StatusOK, nil
+}
+
+// decision is the body of approve and reject. The version the caller saw
+// is required: an approval of something the approver has not seen is
+// exactly what it guards against.
+type decision struct {
+	ExpectVersion *int   `json:"expect_version"`
+	Reason        string `json:"reason"`
+}
+
+func readDecision(r *http.Request, needReason bool) (decision, error) {
+	var d decision
+	if err := decode(r, &d); err != nil {
+		return d, err
+	}
+	if d.ExpectVersion == nil {
+		return d, app.Errorf(app.KindInvalid, "expect_version is required: the version of the request you looked at")
+	}
+	if *d.ExpectVersion < 1 {
+		return d, app.Errorf(app.KindInvalid, "expect_version must be 1 or more")
+	}
+	if !needReason && d.Reason != "" {
+		return d, app.Errorf(app.KindInvalid, "an approval takes no reason")
+	}
+	return d, nil
+}
+
+func (s *Server) approve(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	d, err := readDecision(r, false)
+	if err != nil {
+		return nil, 0, err
+	}
+	v, err := s.App.Approve(r.Context(), actor, r.PathValue("id"), *d.ExpectVersion)
+	return v, http.StatusOK, err
+}
+
+func (s *Server) reject(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	d, err := readDecision(r, true)
+	if err != nil {
+		return nil, 0, err
+	}
+	v, err := s.App.Reject(r.Context(), actor, r.PathValue("id"), d.Reason, *d.ExpectVersion)
+	return v, http.StatusOK, err
+}
+
+func (s *Server) cancel(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	if err := emptyBody(r); err != nil {
+		return nil, 0, err
+	}
+	v, err := s.App.Cancel(r.Context(), actor, r.PathValue("id"))
+	return v, http.StatusOK, err
+}
+
+func (s *Server) retry(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	if err := emptyBody(r); err != nil {
+		return nil, 0, err
+	}
+	v, err := s.App.Retry(r.Context(), actor, r.PathValue("id"))
+	return v, http.StatusOK, err
+}
+
+// emptyBody accepts no body or an empty JSON object.
+func emptyBody(r *http.Request) error {
+	if r.ContentLength == 0 {
+		return nil
+	}
+	var in struct{}
+	return decode(r, &in)
+}
+
+func (s *Server) listVMs(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	vs, err := s.App.ListVMs(r.Context(), actor)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]vmStatusJSON, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, newVMStatusJSON(v, nil))
+	}
+	return out, http.StatusOK, nil
+}
+
+func (s *Server) vmStatus(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	v, live, err := s.App.VmStatus(r.Context(), actor, r.PathValue("ref"), 10*time.Second)
+	if err != nil {
+		return nil, 0, err
+	}
+	return newVMStatusJSON(v, live), http.StatusOK, nil
+}
+
+// listTenants shows a platform admin every tenant, anyone else theirs.
+func (s *Server) listTenants(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	ts, err := s.App.Tenants(r.Context())
+	if err != nil {
+		return nil, 0, err
+	}
+	out := []app.TenantView{}
+	for _, t := range ts {
+		if actor.PlatformAdmin || isMember(t, actor.User) {
+			out = append(out, t)
+		}
+	}
+	return out, http.StatusOK, nil
+}
+
+func isMember(t app.TenantView, user string) bool {
+	for _, m := range t.Members {
+		if m.User == user {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) showTenant(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	name := r.PathValue("tenant")
+	ts, err := s.App.Tenants(r.Context())
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, t := range ts {
+		if t.Name == name && (actor.PlatformAdmin || isMember(t, actor.User)) {
+			return t, http.StatusOK, nil
+		}
+	}
+	// Another tenant answers like one that does not exist.
+	return nil, 0, app.Errorf(app.KindNotFound, "tenant %s not found", clip(name, 63))
+}
+
+func (s *Server) createTenant(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	var in struct {
+		Name  string `json:"name"`
+		Admin string `json:"admin"`
+	}
+	if err := decode(r, &in); err != nil {
+		return nil, 0, err
+	}
+	v, err := s.App.CreateTenant(r.Context(), actor, in.Name, in.Admin)
+	return v, http.StatusCreated, err
+}
+
+func (s *Server) addMember(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	var in struct {
+		User string `json:"user"`
+		Role string `json:"role"`
+	}
+	if err := decode(r, &in); err != nil {
+		return nil, 0, err
+	}
+	if in.Role == "" {
+		in.Role = string(app.RoleUser)
+	}
+	role, err := app.ParseRole(in.Role)
+	if err != nil {
+		return nil, 0, err
+	}
+	v, err := s.App.AddMember(r.Context(), actor, r.PathValue("tenant"), in.User, role)
+	return v, http.StatusOK, err
+}
+
+func (s *Server) showVmware(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	v, err := s.App.ShowVmware(r.Context(), actor)
+	return v, http.StatusOK, err
+}
+
+// setVmware takes the settings and the password; the password is
+// write-only: no answer ever carries it.
+func (s *Server) setVmware(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	var in struct {
+		app.VmwareSettings
+		Password string `json:"password"`
+	}
+	if err := decode(r, &in); err != nil {
+		return nil, 0, err
+	}
+	if strings.TrimSpace(in.Password) == "" {
+		return nil, 0, app.Errorf(app.KindInvalid, "password is required")
+	}
+	v, err := s.App.SetVmware(r.Context(), actor, in.VmwareSettings, in.Password)
+	return v, http.StatusOK, err
+}
+
+func (s *Server) testVmware(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	if err := emptyBody(r); err != nil {
+		return nil, 0, err
+	}
+	checks, err := s.App.TestVmware(r.Context(), actor)
+	if checks == nil {
+		checks = []app.Check{}
+	}
+	return checks, http.StatusOK, err
+}
+
+func (s *Server) listQueue(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	items, err := s.App.ListQueue(r.Context(), actor)
+	if items == nil {
+		items = []app.QueueItem{}
+	}
+	return items, http.StatusOK, err
+}
+
+func (s *Server) retryCommand(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	if err := emptyBody(r); err != nil {
+		return nil, 0, err
+	}
+	it, err := s.App.RetryCommand(r.Context(), actor, r.PathValue("id"))
+	return it, http.StatusOK, err
+}
