@@ -55,7 +55,7 @@ func newCLI(in io.Reader, out, errOut io.Writer) *cli {
 // configKeys are the keys a config file may set, with their types.
 var configKeys = map[string]string{
 	"db": "string", "tenant": "string", "user": "string", "output": "string", "no-color": "bool",
-	"secret-key": "string",
+	"secret-key": "string", "listen": "string", "tls-cert": "string", "tls-key": "string", "insecure-http": "bool",
 }
 
 // checkConfigType refuses a value of the wrong type rather than letting it

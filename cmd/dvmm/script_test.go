@@ -73,6 +73,11 @@ func TestScript(t *testing.T) {
 			"vcvms":     cmdVCVMs,
 			"vcwait":    cmdVCWait,
 			"nosecret":  cmdNoSecret,
+			"freeport":  cmdFreePort,
+			"waithttp":  cmdWaitHTTP,
+			"api":       cmdAPI,
+			"setjson":   cmdSetJSON,
+			"waitjson":  cmdWaitJSON,
 		},
 	})
 }

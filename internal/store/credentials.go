@@ -23,3 +23,9 @@ func (db *DB) Credential(ctx context.Context, kind app.CredentialKind, id string
 	}
 	return c, err
 }
+
+// Ping checks that the database answers, for readiness probes.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	return db.queryRow(ctx, `SELECT 1`).Scan(&one)
+}
