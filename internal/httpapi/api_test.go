@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 // env is an API server on a real SQLite file, with an operator's App
 // (local, as the CLI on the database file) to set things up.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	db     *store.DB
 	app    *app.App
@@ -42,7 +42,7 @@ type env struct {
 	tokens map[string]string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -82,7 +82,7 @@ func newEnv(t *testing.T) *env {
 }
 
 // must fails the test on an error: must(t)(call()).
-func must(t *testing.T) func(any, error) {
+func must(t testing.TB) func(any, error) {
 	return func(_ any, err error) {
 		t.Helper()
 		if err != nil {
@@ -91,7 +91,7 @@ func must(t *testing.T) func(any, error) {
 	}
 }
 
-func noErr(t *testing.T, err error) {
+func noErr(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +105,7 @@ type reply struct {
 	body   []byte
 }
 
-func (r reply) decode(t *testing.T, v any) {
+func (r reply) decode(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("answer %d %s: %v", r.status, r.body, err)
@@ -113,7 +113,7 @@ func (r reply) decode(t *testing.T, v any) {
 }
 
 // errorCode is the code of an error answer.
-func (r reply) errorCode(t *testing.T) string {
+func (r reply) errorCode(t testing.TB) string {
 	t.Helper()
 	var b struct {
 		Error struct{ Code, Message string }
