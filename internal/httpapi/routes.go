@@ -171,9 +171,11 @@ func (s *Server) listRequests(_ http.ResponseWriter, r *http.Request, actor app.
 		}
 		f.Status = status
 	}
+	f.Requester = q.Get("requester")
 	if q.Get("mine") == "true" {
 		f.Requester = actor.User
 	}
+	f.HasVM = q.Get("has_vm") == "true"
 	limit, err := queryInt(r, "limit")
 	if err != nil {
 		return nil, 0, err
@@ -278,7 +280,15 @@ func (s *Server) listVMs(_ http.ResponseWriter, r *http.Request, actor app.Actor
 }
 
 func (s *Server) vmStatus(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
-	v, live, err := s.App.VmStatus(r.Context(), actor, r.PathValue("ref"), 10*time.Second)
+	timeout := 10 * time.Second
+	if t := r.URL.Query().Get("timeout"); t != "" {
+		d, err := time.ParseDuration(t)
+		if err != nil || d <= 0 || d > time.Minute {
+			return nil, 0, app.Errorf(app.KindInvalid, "timeout must be a duration up to 1m, not %q", clip(t, 20))
+		}
+		timeout = d
+	}
+	v, live, err := s.App.VmStatus(r.Context(), actor, r.PathValue("ref"), timeout)
 	if err != nil {
 		return nil, 0, err
 	}

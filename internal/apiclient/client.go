@@ -1,0 +1,332 @@
+// Package apiclient calls dvmm's HTTP API with the same method set as the
+// application's use cases, so the CLI can run a command locally (on the
+// database file) or remotely (against 'dvmm serve --listen') with the same
+// code, output and exit codes. Errors come back as *app.Error with the
+// kind the server reported.
+package apiclient
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/errmap"
+)
+
+// Client is one server and one token.
+type Client struct {
+	Server string // e.g. https://dvmm.example:8443
+	Token  string
+	HTTP   *http.Client
+}
+
+// New returns a client with sensible timeouts.
+func New(server, token string) *Client {
+	return &Client{Server: strings.TrimRight(server, "/"), Token: token,
+		HTTP: &http.Client{Timeout: 2 * time.Minute}}
+}
+
+// call sends method path with body (JSON, or none when nil) in the actor's
+// tenant and decodes a 2xx answer into out (when not nil).
+func (c *Client) call(ctx context.Context, actor app.Actor, method, path string, query url.Values, body, out any) error {
+	u := c.Server + path
+	if query == nil {
+		query = url.Values{}
+	}
+	if actor.Tenant != "" {
+		query.Set("tenant", actor.Tenant)
+	}
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	var rd io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return app.Errorf(app.KindInvalid, "server address %s: %v", c.Server, err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return &app.Error{Kind: app.KindUnavailable, Message: "cannot reach the dvmm server at " + c.Server + ": " + shortNetError(err), Err: err}
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return &app.Error{Kind: app.KindUnavailable, Message: "the dvmm server's answer broke off", Err: err}
+	}
+	if resp.StatusCode >= 300 {
+		return decodeError(resp.StatusCode, data)
+	}
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return app.Errorf(app.KindInternal, "the dvmm server's answer is not what this version expects: %v", err)
+	}
+	return nil
+}
+
+// decodeError turns an error answer into the error the server meant.
+func decodeError(status int, data []byte) error {
+	var b struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(data, &b) == nil && b.Error.Message != "" {
+		kind := app.Kind(b.Error.Code)
+		if errmap.Status(kind) != status {
+			kind = errmap.KindOfStatus(status)
+		}
+		return &app.Error{Kind: kind, Message: b.Error.Message}
+	}
+	return &app.Error{Kind: errmap.KindOfStatus(status), Message: fmt.Sprintf("the dvmm server answered %d %s", status, http.StatusText(status))}
+}
+
+// shortNetError keeps the part of a transport error a person can act on.
+func shortNetError(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 && strings.Contains(s, "dial tcp") {
+		s = s[i+2:]
+	}
+	return s
+}
+
+// Now is the time on this machine (for showing token expiries).
+func (c *Client) Now() time.Time { return time.Now().UTC() }
+
+func esc(s string) string { return url.PathEscape(s) }
+
+// CreateRequest asks for a VM.
+func (c *Client) CreateRequest(ctx context.Context, actor app.Actor, in app.NewRequestInput) (app.RequestView, error) {
+	var v app.RequestView
+	err := c.call(ctx, actor, "POST", "/api/v1/requests", nil, map[string]string{"name": in.Name, "size": in.Size,
+		"project": in.Project, "network": in.Network, "justification": in.Justification}, &v)
+	return v, err
+}
+
+// ListRequests lists the tenant's requests.
+func (c *Client) ListRequests(ctx context.Context, actor app.Actor, f app.RequestFilter) ([]app.RequestView, error) {
+	q := url.Values{}
+	if f.Status != "" {
+		q.Set("status", string(f.Status))
+	}
+	if f.Project != "" {
+		q.Set("project", f.Project)
+	}
+	if f.Requester != "" {
+		q.Set("requester", f.Requester)
+	}
+	if f.HasVM {
+		q.Set("has_vm", "true")
+	}
+	if f.Limit != 0 {
+		q.Set("limit", strconv.Itoa(f.Limit))
+	}
+	var vs []app.RequestView
+	err := c.call(ctx, actor, "GET", "/api/v1/requests", q, nil, &vs)
+	return vs, err
+}
+
+// RequestWithTimeline is the shape of GET /api/v1/requests/{id}.
+type RequestWithTimeline struct {
+	app.RequestView
+	Timeline []app.TimelineEntry `json:"timeline"`
+}
+
+// ShowRequest returns a request and its timeline.
+func (c *Client) ShowRequest(ctx context.Context, actor app.Actor, id string) (app.RequestView, []app.TimelineEntry, error) {
+	var r RequestWithTimeline
+	err := c.call(ctx, actor, "GET", "/api/v1/requests/"+esc(id), nil, nil, &r)
+	return r.RequestView, r.Timeline, err
+}
+
+// Approve approves a request at the version the approver saw.
+func (c *Client) Approve(ctx context.Context, actor app.Actor, id string, expected int) (app.RequestView, error) {
+	var v app.RequestView
+	err := c.call(ctx, actor, "POST", "/api/v1/requests/"+esc(id)+"/approve", nil, map[string]any{"expect_version": expected}, &v)
+	return v, err
+}
+
+// Reject refuses a request with a reason.
+func (c *Client) Reject(ctx context.Context, actor app.Actor, id, reason string, expected int) (app.RequestView, error) {
+	var v app.RequestView
+	err := c.call(ctx, actor, "POST", "/api/v1/requests/"+esc(id)+"/reject", nil, map[string]any{"expect_version": expected, "reason": reason}, &v)
+	return v, err
+}
+
+// Cancel withdraws a request.
+func (c *Client) Cancel(ctx context.Context, actor app.Actor, id string) (app.RequestView, error) {
+	var v app.RequestView
+	err := c.call(ctx, actor, "POST", "/api/v1/requests/"+esc(id)+"/cancel", nil, nil, &v)
+	return v, err
+}
+
+// Retry starts a new provisioning attempt of a failed request.
+func (c *Client) Retry(ctx context.Context, actor app.Actor, id string) (app.RequestView, error) {
+	var v app.RequestView
+	err := c.call(ctx, actor, "POST", "/api/v1/requests/"+esc(id)+"/retry", nil, nil, &v)
+	return v, err
+}
+
+// ListVMs lists the requests of the tenant that have a VM.
+func (c *Client) ListVMs(ctx context.Context, actor app.Actor) ([]app.RequestView, error) {
+	return c.ListRequests(ctx, actor, app.RequestFilter{HasVM: true})
+}
+
+// vmStatus is the shape of GET /api/v1/vms/{ref}.
+type vmStatus struct {
+	RequestID string       `json:"request_id"`
+	Name      string       `json:"name"`
+	Status    app.Status   `json:"status"`
+	Version   int          `json:"version"`
+	Recorded  *app.VMView  `json:"recorded"`
+	Live      *app.Machine `json:"live"`
+}
+
+// VmStatus returns what is recorded of a VM and, when vCenter answers,
+// what it holds now.
+func (c *Client) VmStatus(ctx context.Context, actor app.Actor, ref string, timeout time.Duration) (app.RequestView, *app.Machine, error) {
+	var s vmStatus
+	q := url.Values{}
+	if timeout > 0 {
+		q.Set("timeout", timeout.String())
+	}
+	err := c.call(ctx, actor, "GET", "/api/v1/vms/"+esc(ref), q, nil, &s)
+	return app.RequestView{ID: s.RequestID, Name: s.Name, Status: s.Status, Version: s.Version, VM: s.Recorded, Tenant: actor.Tenant}, s.Live, err
+}
+
+// Tenants lists the tenants the caller may see.
+func (c *Client) Tenants(ctx context.Context) ([]app.TenantView, error) {
+	var ts []app.TenantView
+	err := c.call(ctx, app.Actor{}, "GET", "/api/v1/tenants", nil, nil, &ts)
+	return ts, err
+}
+
+// CreateTenant creates a tenant (platform admins).
+func (c *Client) CreateTenant(ctx context.Context, actor app.Actor, name, admin string) (app.TenantView, error) {
+	var v app.TenantView
+	err := c.call(ctx, app.Actor{}, "POST", "/api/v1/tenants", nil, map[string]string{"name": name, "admin": admin}, &v)
+	return v, err
+}
+
+// AddMember adds a member to a tenant.
+func (c *Client) AddMember(ctx context.Context, actor app.Actor, tenant, user string, role app.Role) (app.TenantView, error) {
+	var v app.TenantView
+	err := c.call(ctx, app.Actor{}, "POST", "/api/v1/tenants/"+esc(tenant)+"/members", nil, map[string]string{"user": user, "role": string(role)}, &v)
+	return v, err
+}
+
+// SetVmware stores the tenant's VMware settings and password.
+func (c *Client) SetVmware(ctx context.Context, actor app.Actor, s app.VmwareSettings, password string) (app.VmwareSettings, error) {
+	body := struct {
+		app.VmwareSettings
+		Password string `json:"password"`
+	}{s, password}
+	var v app.VmwareSettings
+	err := c.call(ctx, actor, "PUT", "/api/v1/vmware", nil, body, &v)
+	return v, err
+}
+
+// ShowVmware returns the tenant's VMware settings (never the password).
+func (c *Client) ShowVmware(ctx context.Context, actor app.Actor) (app.VmwareSettings, error) {
+	var v app.VmwareSettings
+	err := c.call(ctx, actor, "GET", "/api/v1/vmware", nil, nil, &v)
+	return v, err
+}
+
+// TestVmware checks the tenant's vCenter.
+func (c *Client) TestVmware(ctx context.Context, actor app.Actor) ([]app.Check, error) {
+	var cs []app.Check
+	err := c.call(ctx, actor, "POST", "/api/v1/vmware/test", nil, nil, &cs)
+	return cs, err
+}
+
+// ListQueue lists the tenant's queued commands.
+func (c *Client) ListQueue(ctx context.Context, actor app.Actor) ([]app.QueueItem, error) {
+	var items []app.QueueItem
+	err := c.call(ctx, actor, "GET", "/api/v1/queue", nil, nil, &items)
+	return items, err
+}
+
+// RetryCommand runs a failed command again.
+func (c *Client) RetryCommand(ctx context.Context, actor app.Actor, id string) (app.QueueItem, error) {
+	var it app.QueueItem
+	err := c.call(ctx, actor, "POST", "/api/v1/queue/"+esc(id)+"/retry", nil, nil, &it)
+	return it, err
+}
+
+// CreateToken makes a token for user (yourself, unless a platform admin).
+func (c *Client) CreateToken(ctx context.Context, actor app.Actor, user, name string, ttl time.Duration) (app.NewToken, error) {
+	body := map[string]string{"name": name, "user": user}
+	if ttl > 0 {
+		body["expires_in"] = ttl.String()
+	}
+	var t app.NewToken
+	err := c.call(ctx, app.Actor{}, "POST", "/api/v1/tokens", nil, body, &t)
+	return t, err
+}
+
+// ListTokens lists a user's tokens.
+func (c *Client) ListTokens(ctx context.Context, actor app.Actor, user string) ([]app.TokenInfo, error) {
+	var ts []app.TokenInfo
+	err := c.call(ctx, app.Actor{}, "GET", "/api/v1/tokens", url.Values{"user": {user}}, nil, &ts)
+	return ts, err
+}
+
+// RevokeToken revokes one of a user's tokens.
+func (c *Client) RevokeToken(ctx context.Context, actor app.Actor, user, id string) error {
+	return c.call(ctx, app.Actor{}, "DELETE", "/api/v1/tokens/"+esc(id), url.Values{"user": {user}}, nil, nil)
+}
+
+// Login trades a user name and password for a token.
+func (c *Client) Login(ctx context.Context, user, password, tokenName string) (app.NewToken, error) {
+	var t app.NewToken
+	err := c.call(ctx, app.Actor{}, "POST", "/api/v1/login", nil, map[string]string{"user": user, "password": password, "token_name": tokenName}, &t)
+	return t, err
+}
+
+// Whoami is who the token proves the caller to be.
+type Whoami struct {
+	User          string           `json:"user"`
+	PlatformAdmin bool             `json:"platform_admin"`
+	Tenant        string           `json:"tenant,omitempty"`
+	Tenants       []app.Membership `json:"tenants"`
+}
+
+// Whoami asks the server who the token belongs to.
+func (c *Client) Whoami(ctx context.Context, actor app.Actor) (Whoami, error) {
+	var w Whoami
+	err := c.call(ctx, actor, "GET", "/api/v1/whoami", nil, nil, &w)
+	return w, err
+}
