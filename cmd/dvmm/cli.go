@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
+	"github.com/dvmm/dvmm/internal/apiclient"
 	"github.com/dvmm/dvmm/internal/app"
 	"github.com/dvmm/dvmm/internal/secret"
 	"github.com/dvmm/dvmm/internal/store"
@@ -39,6 +40,12 @@ type cli struct {
 	printer *printer
 
 	configErr error // a bad config file, kept for doctor
+
+	// remote mode: the API client of the configured server, and who the
+	// token belongs to.
+	remote        *apiclient.Client
+	remoteUser    string
+	remoteChecked bool
 }
 
 func newCLI(in io.Reader, out, errOut io.Writer) *cli {
@@ -197,8 +204,12 @@ func (c *cli) secretKeyPath() string {
 	return filepath.Join(configDir(), "secret.key")
 }
 
-// actor is who runs this command.
+// actor is who runs this command: in remote mode the token's user, else
+// --user or the OS user.
 func (c *cli) actor() app.Actor {
+	if rc, _, err := c.remoteClient(); err == nil && rc != nil {
+		return app.Actor{User: c.remoteIdentity(), Tenant: c.v.GetString("tenant"), CorrelationID: c.corrID}
+	}
 	u := c.v.GetString("user")
 	if u == "" {
 		if cur, err := user.Current(); err == nil {

@@ -71,6 +71,10 @@ func startAPI(ctx context.Context, c *cli, a *app.App, o apiSettings, workers in
 		}
 		return nil
 	}}
+	if workers > 0 {
+		// approve --wait from a remote CLI runs its request's work here.
+		api.Work = ctx
+	}
 	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(c.log.Handler(), slog.LevelWarn)}
 	ln, err := net.Listen("tcp", o.listen)

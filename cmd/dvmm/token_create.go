@@ -26,7 +26,7 @@ it the token lasts until revoked. With -o json the token is the field "token".`,
 			if err != nil {
 				return err
 			}
-			a, err := c.App(cmd.Context())
+			a, err := c.Service(cmd.Context())
 			if err != nil {
 				return err
 			}

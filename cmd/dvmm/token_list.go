@@ -1,6 +1,8 @@
 package main
 
 import (
+	"time"
+
 	"github.com/spf13/cobra"
 
 	"github.com/dvmm/dvmm/internal/app"
@@ -14,7 +16,7 @@ func newTokenListCmd(c *cli) *cobra.Command {
 		Example: "  dvmm --user bob token list",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := c.App(cmd.Context())
+			a, err := c.Service(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -34,7 +36,7 @@ func newTokenListCmd(c *cli) *cobra.Command {
 				state := "active"
 				if t.Revoked {
 					state = "revoked"
-				} else if !t.Usable(a.Now()) {
+				} else if !t.Usable(time.Now()) {
 					state = "expired"
 				}
 				rows = append(rows, []string{t.ID, t.Name, formatTime(t.CreatedAt), formatTime(t.ExpiresAt), state})

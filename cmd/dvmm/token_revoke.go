@@ -14,7 +14,7 @@ func newTokenRevokeCmd(c *cli) *cobra.Command {
 		Example: "  dvmm --user bob token revoke k3j5xq7a2b",
 		Args:    exactArgs(1, "a token id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := c.App(cmd.Context())
+			a, err := c.Service(cmd.Context())
 			if err != nil {
 				return err
 			}

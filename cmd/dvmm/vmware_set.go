@@ -44,7 +44,7 @@ TLS: give the vCenter's CA (--ca-file) or certificate thumbprint
 				return usageError("--ip-timeout must not be negative")
 			}
 			s.IPTimeoutSec = int(ipTimeout / time.Second)
-			a, err := c.App(cmd.Context())
+			a, err := c.Service(cmd.Context())
 			if err != nil {
 				return err
 			}

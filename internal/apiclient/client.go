@@ -38,6 +38,13 @@ func New(server, token string) *Client {
 // call sends method path with body (JSON, or none when nil) in the actor's
 // tenant and decodes a 2xx answer into out (when not nil).
 func (c *Client) call(ctx context.Context, actor app.Actor, method, path string, query url.Values, body, out any) error {
+	_, _, err := c.callWith(ctx, actor, method, path, query, nil, body, out)
+	return err
+}
+
+// callWith is call with request headers, returning the status and the
+// answer's headers too.
+func (c *Client) callWith(ctx context.Context, actor app.Actor, method, path string, query url.Values, headers http.Header, body, out any) (int, http.Header, error) {
 	u := c.Server + path
 	if query == nil {
 		query = url.Values{}
@@ -52,13 +59,16 @@ func (c *Client) call(ctx context.Context, actor app.Actor, method, path string,
 	if body != nil {
 		data, err := json.Marshal(body)
 		if err != nil {
-			return err
+			return 0, nil, err
 		}
 		rd = bytes.NewReader(data)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return app.Errorf(app.KindInvalid, "server address %s: %v", c.Server, err)
+		return 0, nil, app.Errorf(app.KindInvalid, "server address %s: %v", c.Server, err)
+	}
+	for k, vs := range headers {
+		req.Header[k] = vs
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -70,25 +80,28 @@ func (c *Client) call(ctx context.Context, actor app.Actor, method, path string,
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return 0, nil, ctx.Err()
 		}
-		return &app.Error{Kind: app.KindUnavailable, Message: "cannot reach the dvmm server at " + c.Server + ": " + shortNetError(err), Err: err}
+		return 0, nil, &app.Error{Kind: app.KindUnavailable, Message: "cannot reach the dvmm server at " + c.Server + ": " + shortNetError(err), Err: err}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return &app.Error{Kind: app.KindUnavailable, Message: "the dvmm server's answer broke off", Err: err}
+		return 0, nil, &app.Error{Kind: app.KindUnavailable, Message: "the dvmm server's answer broke off", Err: err}
+	}
+	if resp.StatusCode == http.StatusNotModified {
+		return resp.StatusCode, resp.Header, nil
 	}
 	if resp.StatusCode >= 300 {
-		return decodeError(resp.StatusCode, data)
+		return resp.StatusCode, resp.Header, decodeError(resp.StatusCode, data)
 	}
 	if out == nil || resp.StatusCode == http.StatusNoContent {
-		return nil
+		return resp.StatusCode, resp.Header, nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return app.Errorf(app.KindInternal, "the dvmm server's answer is not what this version expects: %v", err)
+		return resp.StatusCode, resp.Header, app.Errorf(app.KindInternal, "the dvmm server's answer is not what this version expects: %v", err)
 	}
-	return nil
+	return resp.StatusCode, resp.Header, nil
 }
 
 // decodeError turns an error answer into the error the server meant.
@@ -329,4 +342,43 @@ func (c *Client) Whoami(ctx context.Context, actor app.Actor) (Whoami, error) {
 	var w Whoami
 	err := c.call(ctx, actor, "GET", "/api/v1/whoami", nil, nil, &w)
 	return w, err
+}
+
+// Drive asks the server to run the vSphere work of a request now, as
+// 'approve --wait' does locally.
+func (c *Client) Drive(ctx context.Context, actor app.Actor, id string) error {
+	return c.call(ctx, actor, "POST", "/api/v1/requests/"+esc(id)+"/drive", nil, nil, nil)
+}
+
+// Follow watches a request by long polling until it is in a terminal
+// state or ctx ends; onChange gets each new state. No call is made
+// between answers: the server holds each one until something changes.
+func (c *Client) Follow(ctx context.Context, actor app.Actor, id string, onChange func(app.RequestView, []app.TimelineEntry)) (app.RequestView, []app.TimelineEntry, error) {
+	var (
+		last RequestWithTimeline
+		tag  string
+	)
+	for {
+		var r RequestWithTimeline
+		h := http.Header{}
+		if tag != "" {
+			h.Set("If-None-Match", tag)
+		}
+		status, hdr, err := c.callWith(ctx, actor, "GET", "/api/v1/requests/"+esc(id), url.Values{"wait": {"25s"}}, h, nil, &r)
+		if err != nil {
+			return last.RequestView, last.Timeline, err
+		}
+		if status == http.StatusOK {
+			last, tag = r, hdr.Get("ETag")
+			if onChange != nil {
+				onChange(r.RequestView, r.Timeline)
+			}
+			if r.Status.Terminal() {
+				return r.RequestView, r.Timeline, nil
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return last.RequestView, last.Timeline, err
+		}
+	}
 }

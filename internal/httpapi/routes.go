@@ -1,6 +1,10 @@
 package httpapi
 
 import (
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -188,15 +192,76 @@ func (s *Server) listRequests(_ http.ResponseWriter, r *http.Request, actor app.
 	return vs, http.StatusOK, err
 }
 
-func (s *Server) showRequest(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
-	v, tl, err := s.App.ShowRequest(r.Context(), actor, r.PathValue("id"))
+// showRequest answers a request with its timeline. With ?wait=D and an
+// If-None-Match of the ETag it last answered, it holds the call until the
+// request changes or D passes (long polling, up to a minute): a client
+// following a request asks again only when there is news.
+func (s *Server) showRequest(w http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	var wait time.Duration
+	if q := r.URL.Query().Get("wait"); q != "" {
+		d, err := time.ParseDuration(q)
+		if err != nil || d < 0 || d > time.Minute {
+			return nil, 0, app.Errorf(app.KindInvalid, "wait must be a duration up to 1m, not %q", clip(q, 20))
+		}
+		wait = d
+	}
+	seen := r.Header.Get("If-None-Match")
+	deadline := time.Now().Add(wait)
+	for {
+		v, tl, err := s.App.ShowRequest(r.Context(), actor, r.PathValue("id"))
+		if err != nil {
+			return nil, 0, err
+		}
+		tag := etag(v, tl)
+		if tag != seen || !time.Now().Before(deadline) {
+			if tl == nil {
+				tl = []app.TimelineEntry{}
+			}
+			w.Header().Set("ETag", tag)
+			if tag == seen {
+				w.WriteHeader(http.StatusNotModified)
+				return nil, 0, nil
+			}
+			return requestJSON{RequestView: v, Timeline: tl}, http.StatusOK, nil
+		}
+		select {
+		case <-r.Context().Done():
+			return nil, 0, r.Context().Err()
+		case <-time.After(s.pollEvery()):
+		}
+	}
+}
+
+// etag names a state of a request: it changes with its version, status,
+// VM and timeline.
+func etag(v app.RequestView, tl []app.TimelineEntry) string {
+	h := fnv.New64a()
+	_ = json.NewEncoder(h).Encode(v)
+	fmt.Fprintf(h, "%d", len(tl))
+	return fmt.Sprintf(`"%x"`, h.Sum64())
+}
+
+// drive runs the vSphere work of a provisioning request here and now, as
+// 'approve --wait' does on the database file: it claims the request's
+// queued work with a lease like any worker, so it never runs twice. It
+// answers at once; the caller follows the request with long polling.
+func (s *Server) drive(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	if err := emptyBody(r); err != nil {
+		return nil, 0, err
+	}
+	v, _, err := s.App.ShowRequest(r.Context(), actor, r.PathValue("id"))
 	if err != nil {
 		return nil, 0, err
 	}
-	if tl == nil {
-		tl = []app.TimelineEntry{}
+	if s.Work == nil {
+		return nil, 0, app.Errorf(app.KindUnavailable, "this server runs no vSphere work")
 	}
-	return requestJSON{RequestView: v, Timeline: tl}, http.StatusOK, nil
+	go func() {
+		if _, err := s.App.Drive(s.Work, actor, v.ID, 2*time.Minute, nil); err != nil && s.Work.Err() == nil {
+			s.Log.Warn("driving a request failed; serve's workers take it on", slog.String("request_id", v.ID), slog.String("error", app.ErrorMessage(err)))
+		}
+	}()
+	return v, http.StatusAccepted, nil
 }
 
 // decision is the body of approve and reject. The version the caller saw

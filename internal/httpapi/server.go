@@ -37,6 +37,18 @@ type Server struct {
 	LoginTTL time.Duration
 	// MaxBody caps a request body.
 	MaxBody int64
+	// Work is the context vSphere work started by the API runs in (POST
+	// .../drive); it ends when the server stops. Nil: no such work here.
+	Work context.Context
+	// PollEvery is how often a long poll looks for a change (default 200ms).
+	PollEvery time.Duration
+}
+
+func (s *Server) pollEvery() time.Duration {
+	if s.PollEvery > 0 {
+		return s.PollEvery
+	}
+	return 200 * time.Millisecond
 }
 
 // DefaultMaxBody caps request bodies: the largest is a request's
@@ -87,6 +99,7 @@ func (s *Server) Handler() http.Handler {
 	route("POST /api/v1/requests/{id}/reject", s.reject)
 	route("POST /api/v1/requests/{id}/cancel", s.cancel)
 	route("POST /api/v1/requests/{id}/retry", s.retry)
+	route("POST /api/v1/requests/{id}/drive", s.drive)
 
 	route("GET /api/v1/vms", s.listVMs)
 	route("GET /api/v1/vms/{ref}", s.vmStatus)
