@@ -61,6 +61,11 @@ func credentialsPath() string { return filepath.Join(configDir(), "credentials.j
 // loadCredentials reads the saved login; ok is false when there is none.
 func loadCredentials() (credentials, bool, error) {
 	var cr credentials
+	if _, err := os.Stat(credentialsPath()); err != nil {
+		// Missing, or in a folder this user cannot look into: no login
+		// was saved by this user.
+		return cr, false, nil
+	}
 	data, err := safefile.ReadFile(credentialsPath(), safefile.MaxConfig)
 	if errors.Is(err, fs.ErrNotExist) {
 		return cr, false, nil
@@ -114,6 +119,8 @@ func (c *cli) remoteClient() (*apiclient.Client, string, error) {
 		server, token, user = cr.Server, cr.Token, cr.User
 	}
 	c.remote, c.remoteUser, c.remoteChecked = apiclient.New(server, token), user, true
+	// Like on the database file, a command needs --tenant (or DVMM_TENANT).
+	c.remote.NoDefaultTenant = true
 	return c.remote, user, nil
 }
 

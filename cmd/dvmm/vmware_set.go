@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -42,6 +43,13 @@ TLS: give the vCenter's CA (--ca-file) or certificate thumbprint
 			}
 			if ipTimeout < 0 {
 				return usageError("--ip-timeout must not be negative")
+			}
+			if s.CAFile != "" {
+				// Kept as an absolute path: serve reads it later, from
+				// another folder (or, through the API, another process).
+				if abs, err := filepath.Abs(s.CAFile); err == nil {
+					s.CAFile = abs
+				}
 			}
 			s.IPTimeoutSec = int(ipTimeout / time.Second)
 			a, err := c.Service(cmd.Context())

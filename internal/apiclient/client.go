@@ -27,6 +27,10 @@ type Client struct {
 	Server string // e.g. https://dvmm.example:8443
 	Token  string
 	HTTP   *http.Client
+	// NoDefaultTenant asks the server not to pick the caller's only
+	// tenant when a call names none, so a missing tenant is refused as it
+	// is on the database file.
+	NoDefaultTenant bool
 }
 
 // New returns a client with sensible timeouts.
@@ -51,6 +55,8 @@ func (c *Client) callWith(ctx context.Context, actor app.Actor, method, path str
 	}
 	if actor.Tenant != "" {
 		query.Set("tenant", actor.Tenant)
+	} else if c.NoDefaultTenant {
+		query.Set("tenant_default", "none")
 	}
 	if len(query) > 0 {
 		u += "?" + query.Encode()
@@ -187,14 +193,22 @@ func (c *Client) ShowRequest(ctx context.Context, actor app.Actor, id string) (a
 // Approve approves a request at the version the approver saw.
 func (c *Client) Approve(ctx context.Context, actor app.Actor, id string, expected int) (app.RequestView, error) {
 	var v app.RequestView
-	err := c.call(ctx, actor, "POST", "/api/v1/requests/"+esc(id)+"/approve", nil, map[string]any{"expect_version": expected}, &v)
+	body := map[string]any{}
+	if expected != 0 {
+		body["expect_version"] = expected
+	}
+	err := c.call(ctx, actor, "POST", "/api/v1/requests/"+esc(id)+"/approve", nil, body, &v)
 	return v, err
 }
 
 // Reject refuses a request with a reason.
 func (c *Client) Reject(ctx context.Context, actor app.Actor, id, reason string, expected int) (app.RequestView, error) {
 	var v app.RequestView
-	err := c.call(ctx, actor, "POST", "/api/v1/requests/"+esc(id)+"/reject", nil, map[string]any{"expect_version": expected, "reason": reason}, &v)
+	body := map[string]any{"reason": reason}
+	if expected != 0 {
+		body["expect_version"] = expected
+	}
+	err := c.call(ctx, actor, "POST", "/api/v1/requests/"+esc(id)+"/reject", nil, body, &v)
 	return v, err
 }
 

@@ -218,7 +218,7 @@ func TestRequestFlowThroughTheAPI(t *testing.T) {
 	e.wantStatus(e.call("carol", "POST", "/api/v1/requests/"+created.ID+"/approve", map[string]any{"expect_version": 1}), 404, "not_found")
 	e.wantStatus(e.call("", "GET", "/api/v1/requests/"+created.ID, nil), 401, "unauthenticated")
 	e.wantStatus(e.call("alice", "POST", "/api/v1/requests/"+created.ID+"/approve", map[string]any{"expect_version": 2}), 409, "conflict")
-	e.wantStatus(e.call("alice", "POST", "/api/v1/requests/"+created.ID+"/approve", map[string]any{}), 400, "invalid")
+	e.wantStatus(e.call("alice", "POST", "/api/v1/requests/"+created.ID+"/approve", map[string]any{"expect_version": -1}), 400, "invalid")
 	if n := e.eventCount(); n != before {
 		t.Fatalf("refusals changed the log: %d events, want %d", n, before)
 	}

@@ -264,9 +264,9 @@ func (s *Server) drive(_ http.ResponseWriter, r *http.Request, actor app.Actor) 
 	return v, http.StatusAccepted, nil
 }
 
-// decision is the body of approve and reject. The version the caller saw
-// is required: an approval of something the approver has not seen is
-// exactly what it guards against.
+// decision is the body of approve and reject. expect_version is the
+// version the caller saw: a request changed since then is refused rather
+// than decided. Left out, it is not checked, as with the CLI.
 type decision struct {
 	ExpectVersion *int   `json:"expect_version"`
 	Reason        string `json:"reason"`
@@ -278,9 +278,9 @@ func readDecision(r *http.Request, needReason bool) (decision, error) {
 		return d, err
 	}
 	if d.ExpectVersion == nil {
-		return d, app.Errorf(app.KindInvalid, "expect_version is required: the version of the request you looked at")
+		d.ExpectVersion = new(int)
 	}
-	if *d.ExpectVersion < 1 {
+	if *d.ExpectVersion < 0 {
 		return d, app.Errorf(app.KindInvalid, "expect_version must be 1 or more")
 	}
 	if !needReason && d.Reason != "" {

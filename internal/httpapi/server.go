@@ -7,6 +7,8 @@ package httpapi
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -231,12 +233,14 @@ func (s *Server) authenticated(h handler) http.Handler {
 			rec.actor = id.User
 		}
 		actor := app.Actor{User: id.User, Remote: true, PlatformAdmin: id.PlatformAdmin, Source: clientAddr(r),
-			CorrelationID: app.NewID()}
+			CorrelationID: correlationID()}
 		tenant := r.URL.Query().Get("tenant")
 		if tenant == "" {
 			tenant = r.Header.Get("X-Dvmm-Tenant")
 		}
-		if tenant == "" {
+		// ?tenant_default=none asks for no default: the CLI does, so that a
+		// command without --tenant fails as it does on the database file.
+		if tenant == "" && r.URL.Query().Get("tenant_default") != "none" {
 			ms, err := s.App.TenantsOf(r.Context(), id.User)
 			if err != nil {
 				writeError(w, err)
@@ -261,6 +265,14 @@ func (s *Server) authenticated(h handler) http.Handler {
 		}
 		writeJSON(w, status, v)
 	})
+}
+
+// correlationID ties together the log lines and events of one call: 16
+// hex digits, like the CLI's.
+func correlationID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 func bearer(r *http.Request) (string, bool) {
