@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
+	"github.com/dvmm/dvmm/internal/apiclient"
 	"github.com/dvmm/dvmm/internal/app"
 	"github.com/dvmm/dvmm/internal/secret"
 	"github.com/dvmm/dvmm/internal/store"
@@ -39,6 +40,12 @@ type cli struct {
 	printer *printer
 
 	configErr error // a bad config file, kept for doctor
+
+	// remote mode: the API client of the configured server, and who the
+	// token belongs to.
+	remote        *apiclient.Client
+	remoteUser    string
+	remoteChecked bool
 }
 
 func newCLI(in io.Reader, out, errOut io.Writer) *cli {
@@ -55,7 +62,7 @@ func newCLI(in io.Reader, out, errOut io.Writer) *cli {
 // configKeys are the keys a config file may set, with their types.
 var configKeys = map[string]string{
 	"db": "string", "tenant": "string", "user": "string", "output": "string", "no-color": "bool",
-	"secret-key": "string",
+	"secret-key": "string", "listen": "string", "tls-cert": "string", "tls-key": "string", "insecure-http": "bool",
 }
 
 // checkConfigType refuses a value of the wrong type rather than letting it
@@ -197,8 +204,12 @@ func (c *cli) secretKeyPath() string {
 	return filepath.Join(configDir(), "secret.key")
 }
 
-// actor is who runs this command.
+// actor is who runs this command: in remote mode the token's user, else
+// --user or the OS user.
 func (c *cli) actor() app.Actor {
+	if rc, _, err := c.remoteClient(); err == nil && rc != nil {
+		return app.Actor{User: c.remoteIdentity(), Tenant: c.v.GetString("tenant"), CorrelationID: c.corrID}
+	}
 	u := c.v.GetString("user")
 	if u == "" {
 		if cur, err := user.Current(); err == nil {

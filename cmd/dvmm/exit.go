@@ -6,31 +6,23 @@ import (
 	"io"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/errmap"
 )
 
-// Exit codes. This table is the one place error kinds become exit codes;
-// README.md lists the same.
+// Exit codes: errmap holds the one table of error kinds to exit codes
+// (and HTTP statuses); README.md lists the same.
 const (
-	ExitOK          = 0
-	ExitInternal    = 1
-	ExitInvalid     = 2
-	ExitNotFound    = 3
-	ExitConflict    = 4
-	ExitForbidden   = 5
-	ExitUnavailable = 6
-	ExitFailed      = 7 // the work ran and its outcome is FAILED
-	ExitNoVM        = 8 // a watched request ended without a VM: REJECTED or CANCELLED
-	ExitInterrupted = 130
+	ExitOK          = errmap.ExitOK
+	ExitInternal    = errmap.ExitInternal
+	ExitInvalid     = errmap.ExitInvalid
+	ExitNotFound    = errmap.ExitNotFound
+	ExitConflict    = errmap.ExitConflict
+	ExitForbidden   = errmap.ExitForbidden
+	ExitUnavailable = errmap.ExitUnavailable
+	ExitFailed      = errmap.ExitFailed
+	ExitNoVM        = errmap.ExitNoVM
+	ExitInterrupted = errmap.ExitInterrupted
 )
-
-var exitCodes = map[app.Kind]int{
-	app.KindInvalid:     ExitInvalid,
-	app.KindNotFound:    ExitNotFound,
-	app.KindConflict:    ExitConflict,
-	app.KindForbidden:   ExitForbidden,
-	app.KindUnavailable: ExitUnavailable,
-	app.KindInternal:    ExitInternal,
-}
 
 // exitError carries an exit code without a kind, e.g. a FAILED outcome.
 type exitError struct {
@@ -63,5 +55,5 @@ func reportError(w io.Writer, err error) int {
 		msg = "internal error: " + err.Error()
 	}
 	fmt.Fprintln(w, "dvmm: "+app.FirstLine(msg))
-	return exitCodes[kind]
+	return errmap.Exit(kind)
 }

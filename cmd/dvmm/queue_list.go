@@ -19,7 +19,7 @@ the last error.`,
 		Example: "  dvmm queue list\n  dvmm queue list -o json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := c.App(cmd.Context())
+			a, err := c.Service(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -18,7 +18,7 @@ number 'dvmm queue list' shows. Only a tenant admin can.`,
 		Example: "  dvmm --user alice queue retry 12",
 		Args:    exactArgs(1, "a command id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := c.App(cmd.Context())
+			a, err := c.Service(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dvmm/dvmm/internal/apiclient"
 	"github.com/dvmm/dvmm/internal/app"
 	"github.com/dvmm/dvmm/internal/contract"
 )
@@ -34,7 +35,7 @@ command ends when the VM is READY (exit 0) or FAILED (exit 7). Without
 			if expected < 0 {
 				return usageError("--expect-version must be a positive number")
 			}
-			a, err := c.App(cmd.Context())
+			a, err := c.Service(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -58,32 +59,59 @@ command ends when the VM is READY (exit 0) or FAILED (exit 7). Without
 	return cmd
 }
 
-// waitForOutcome runs the request's vSphere work inline and shows its
-// progress: on a terminal a spinner with the current stage and the time
-// so far, above it each timeline line as it is recorded; off a terminal
-// one plain line per timeline entry.
-func (c *cli) waitForOutcome(cmd *cobra.Command, a *app.App, v app.RequestView, timeout time.Duration) error {
+// waitForOutcome runs the request's vSphere work and shows its progress:
+// on a terminal a spinner with the current stage and the time so far,
+// above it each timeline line as it is recorded; off a terminal one plain
+// line per timeline entry. Locally the work runs in this process; on a
+// server the server runs it and this process follows by long polling.
+func (c *cli) waitForOutcome(cmd *cobra.Command, s service, v app.RequestView, timeout time.Duration) error {
 	ctx, cancel := contextWithTimeout(cmd.Context(), timeout)
 	defer cancel()
-	var prog *progress
-	if !c.structured() {
-		prog = newProgress(c.printer, func(ctx context.Context) ([]app.TimelineEntry, error) {
-			return a.RequestTimeline(ctx, c.actor(), v.ID)
+	var (
+		prog  *progress
+		final app.RequestView
+		tl    []app.TimelineEntry
+		err   error
+	)
+	switch a := s.(type) {
+	case *app.App:
+		if !c.structured() {
+			prog = newProgress(c.printer, func(ctx context.Context) ([]app.TimelineEntry, error) {
+				return a.RequestTimeline(ctx, c.actor(), v.ID)
+			})
+			prog.start(ctx, 200*time.Millisecond)
+		}
+		final, err = a.Drive(ctx, c.actor(), v.ID, 2*time.Minute, nil)
+		if prog != nil {
+			prog.stop(ctx)
+		}
+		if err == nil && c.structured() {
+			tl, err = a.RequestTimeline(cmd.Context(), c.actor(), v.ID)
+		}
+	case *apiclient.Client:
+		if err := a.Drive(ctx, c.actor(), v.ID); err != nil {
+			return err
+		}
+		if !c.structured() {
+			prog = newProgress(c.printer, nil)
+			prog.start(ctx, 0)
+		}
+		final, tl, err = a.Follow(ctx, c.actor(), v.ID, func(_ app.RequestView, tl []app.TimelineEntry) {
+			if prog != nil {
+				prog.show(tl)
+			}
 		})
-		prog.start(ctx, 200*time.Millisecond)
-	}
-	final, err := a.Drive(ctx, c.actor(), v.ID, 2*time.Minute, nil)
-	if prog != nil {
-		prog.stop(ctx)
+		if prog != nil {
+			prog.stop(ctx)
+		}
+		if err != nil && ctx.Err() != nil && cmd.Context().Err() == nil {
+			err = app.Coded(app.KindUnavailable, app.CodeStoppedWaiting, "stopped waiting; the work goes on in the server")
+		}
 	}
 	if err != nil {
 		return err
 	}
 	if c.structured() {
-		tl, err := a.RequestTimeline(cmd.Context(), c.actor(), v.ID)
-		if err != nil {
-			return err
-		}
 		if err := c.printRequest(final, tl); err != nil {
 			return err
 		}
@@ -117,11 +145,17 @@ func newProgress(p *printer, load func(context.Context) ([]app.TimelineEntry, er
 	return g
 }
 
+// start shows the spinner and, when the progress loads the timeline
+// itself, looks at it every so often; otherwise show is told each change.
 func (g *progress) start(ctx context.Context, every time.Duration) {
 	if g.spin != nil {
 		g.spin.run(100 * time.Millisecond)
 	}
 	g.quit, g.done = make(chan struct{}), make(chan struct{})
+	if g.load == nil {
+		close(g.done)
+		return
+	}
 	go func() {
 		defer close(g.done)
 		t := time.NewTicker(every)
@@ -153,10 +187,18 @@ func (g *progress) stop(ctx context.Context) {
 }
 
 func (g *progress) poll(ctx context.Context) {
+	if g.load == nil {
+		return
+	}
 	tl, err := g.load(ctx)
 	if err != nil {
 		return // the next look, or the final one, catches up
 	}
+	g.show(tl)
+}
+
+// show prints the timeline entries not shown yet.
+func (g *progress) show(tl []app.TimelineEntry) {
 	for _, e := range tl[min(g.seen, len(tl)):] {
 		line := logLine(g.p, e)
 		if g.spin == nil {

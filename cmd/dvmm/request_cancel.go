@@ -18,7 +18,7 @@ func newRequestCancelCmd(c *cli) *cobra.Command {
 		Args:              exactArgs(1, "a request id"),
 		ValidArgsFunction: c.completeRequestIDs(app.StatusPending),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := c.App(cmd.Context())
+			a, err := c.Service(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -21,7 +21,7 @@ M (4, 8, 100; the default), L (8, 16, 200), XL (16, 32, 500). The name is
       --justification "load tests for the shop"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := c.App(cmd.Context())
+			a, err := c.Service(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -36,7 +36,7 @@ the VM's moref and IP; -o json and -o yaml print every field.`,
 			if mine {
 				f.Requester = c.actor().User
 			}
-			a, err := c.App(cmd.Context())
+			a, err := c.Service(cmd.Context())
 			if err != nil {
 				return err
 			}

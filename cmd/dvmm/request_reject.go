@@ -26,7 +26,7 @@ Only a tenant admin who is not the requester can reject.`,
 			if expected < 0 {
 				return usageError("--expect-version must be a positive number")
 			}
-			a, err := c.App(cmd.Context())
+			a, err := c.Service(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -25,7 +25,7 @@ gets its next attempt; a VM left by an earlier attempt is adopted.`,
 		Args:              exactArgs(1, "a request id"),
 		ValidArgsFunction: c.completeRequestIDs(app.StatusFailed),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := c.App(cmd.Context())
+			a, err := c.Service(cmd.Context())
 			if err != nil {
 				return err
 			}

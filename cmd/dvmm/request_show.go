@@ -36,7 +36,7 @@ documents split by ---).`,
 			if err := checkWatchFlags(cmd, watch, interval); err != nil {
 				return err
 			}
-			a, err := c.App(cmd.Context())
+			a, err := c.Service(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-isatty"
@@ -28,11 +29,21 @@ func newServeCmd(c *cli) *cobra.Command {
 approved requests, and their retries. Runs until SIGINT or SIGTERM; with
 --once it drains what is due and exits (for cron): exit 0 when everything
 went through, 7 when some work ended FAILED.`,
-		Example: "  dvmm serve --workers 4\n  */1 * * * * dvmm serve --once",
+		Example: "  dvmm serve --workers 4\n  */1 * * * * dvmm serve --once\n  dvmm serve --listen 127.0.0.1:8080",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if workers < 1 || workers > 64 {
+			api, err := apiOptions(c)
+			if err != nil {
+				return err
+			}
+			if api.listen != "" && once {
+				return usageError("--once drains the queue and exits: it does not go with --listen")
+			}
+			if api.listen == "" && (workers < 1 || workers > 64) {
 				return usageError("--workers must be between 1 and 64")
+			}
+			if workers < 0 || workers > 64 {
+				return usageError("--workers must be between 0 (API only) and 64")
 			}
 			if lease < time.Second {
 				return usageError("--lease must be at least 1s")
@@ -48,9 +59,24 @@ went through, 7 when some work ended FAILED.`,
 			}
 			worker := fmt.Sprintf("serve-%d-%s", os.Getpid(), c.corrID[:6])
 			c.log.Info("serve started", slog.String("worker", worker), slog.Int("workers", workers), slog.Duration("lease", lease), slog.Bool("once", once))
-			res, err := a.Serve(cmd.Context(), app.ServeOptions{Worker: worker, Workers: workers, Lease: lease, Poll: poll, Once: once, Grace: grace})
-			if err != nil && cmd.Context().Err() == nil {
-				return err
+			var stopAPI func()
+			workersRunning := &atomic.Bool{}
+			if api.listen != "" {
+				if stopAPI, err = startAPI(cmd.Context(), c, a, api, workers, workersRunning); err != nil {
+					return err
+				}
+				defer stopAPI()
+			}
+			var res app.ServeResult
+			if workers > 0 {
+				workersRunning.Store(true)
+				res, err = a.Serve(cmd.Context(), app.ServeOptions{Worker: worker, Workers: workers, Lease: lease, Poll: poll, Once: once, Grace: grace})
+				workersRunning.Store(false)
+				if err != nil && cmd.Context().Err() == nil {
+					return err
+				}
+			} else {
+				<-cmd.Context().Done()
 			}
 			total, failed := res.Ran, res.Failed
 			c.log.Info("serve stopped", slog.Int("ran", total), slog.Int("failed", failed), slog.Int("released", res.Released))
@@ -67,6 +93,10 @@ went through, 7 when some work ended FAILED.`,
 	f.DurationVar(&poll, "poll", time.Second, "how often to look for due work")
 	f.DurationVar(&grace, "grace", 30*time.Second, "on SIGTERM, how long running commands may finish before they are stopped and given back")
 	f.StringVar(&logFormat, "log-format", "", "log format: text or json (default: text on a terminal, json otherwise)")
+	f.String("listen", "", "serve the HTTP API on this address (host:port) beside the workers; --workers 0 serves the API only")
+	f.String("tls-cert", "", "TLS certificate (PEM) for --listen")
+	f.String("tls-key", "", "TLS private key (PEM) for --listen")
+	f.Bool("insecure-http", false, "allow plain HTTP on an address other than loopback (tokens cross the network in clear)")
 	return cmd
 }
 

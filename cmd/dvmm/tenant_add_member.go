@@ -22,7 +22,7 @@ func newTenantAddMemberCmd(c *cli) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a, err := c.App(cmd.Context())
+			a, err := c.Service(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -17,7 +17,7 @@ func newTenantCreateCmd(c *cli) *cobra.Command {
 		Example: "  dvmm tenant create acme --admin alice",
 		Args:    exactArgs(1, "a tenant name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := c.App(cmd.Context())
+			a, err := c.Service(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -18,7 +18,7 @@ func newTenantListCmd(c *cli) *cobra.Command {
 		Example: "  dvmm tenant list -o json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := c.App(cmd.Context())
+			a, err := c.Service(cmd.Context())
 			if err != nil {
 				return err
 			}

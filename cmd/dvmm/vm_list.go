@@ -17,7 +17,7 @@ func newVMListCmd(c *cli) *cobra.Command {
 		Example: "  dvmm vm list -o json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := c.App(cmd.Context())
+			a, err := c.Service(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -36,15 +37,22 @@ TLS: give the vCenter's CA (--ca-file) or certificate thumbprint
       --folder dvmm --thumbprint AA:BB:...`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			pw, err := readPassword(c, passwordFile, passwordEnv, passwordStdin)
+			pw, err := readPassword(c, "vCenter password: ", passwordFile, passwordEnv, passwordStdin)
 			if err != nil {
 				return err
 			}
 			if ipTimeout < 0 {
 				return usageError("--ip-timeout must not be negative")
 			}
+			if s.CAFile != "" {
+				// Kept as an absolute path: serve reads it later, from
+				// another folder (or, through the API, another process).
+				if abs, err := filepath.Abs(s.CAFile); err == nil {
+					s.CAFile = abs
+				}
+			}
 			s.IPTimeoutSec = int(ipTimeout / time.Second)
-			a, err := c.App(cmd.Context())
+			a, err := c.Service(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -80,7 +88,7 @@ TLS: give the vCenter's CA (--ca-file) or certificate thumbprint
 }
 
 // readPassword takes the password from exactly one source.
-func readPassword(c *cli, file, env string, stdin bool) (string, error) {
+func readPassword(c *cli, prompt, file, env string, stdin bool) (string, error) {
 	sources := 0
 	for _, set := range []bool{file != "", env != "", stdin} {
 		if set {
@@ -115,7 +123,7 @@ func readPassword(c *cli, file, env string, stdin bool) (string, error) {
 		if !ok || !term.IsTerminal(int(f.Fd())) {
 			return "", usageError("no password given: use --password-file, --password-env or --password-stdin")
 		}
-		fmt.Fprint(c.errOut, "vCenter password: ")
+		fmt.Fprint(c.errOut, prompt)
 		b, err := term.ReadPassword(int(f.Fd()))
 		fmt.Fprintln(c.errOut)
 		if err != nil {

@@ -14,7 +14,7 @@ func newVMwareShowCmd(c *cli) *cobra.Command {
 		Example: "  dvmm vmware show -o json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := c.App(cmd.Context())
+			a, err := c.Service(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -18,7 +18,7 @@ exit 6 if any fails.`,
 		Example: "  dvmm vmware test",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := c.App(cmd.Context())
+			a, err := c.Service(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -223,6 +223,9 @@ func TestPayloadRoundTrip(t *testing.T) {
 		app.VMProvisioningFailed{Code: app.FaultTemplateNotFound, Message: "template missing", Attempt: 1},
 		app.VMRetryScheduled{Attempt: 2, MaxAttempts: 5, DelaySeconds: 10, Reason: "timeout"},
 		app.VMWaitingForVCenter{Reason: "unreachable"}, app.VMRemoved{MoRef: "vm-42", Reason: "cleanup"},
+		app.UserCreated{Name: "alice", PlatformAdmin: true}, app.UserPasswordSet{}, app.UserDisabled{},
+		app.UserPlatformAdminGranted{}, app.UserTokenCreated{ID: "abcdefghij", Name: "laptop", ExpiresAt: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)},
+		app.UserTokenRevoked{ID: "abcdefghij"},
 	} {
 		samples[p.EventType()] = p
 	}

@@ -13,12 +13,15 @@ import (
 type Kind string
 
 const (
-	KindInvalid     Kind = "invalid"
-	KindNotFound    Kind = "not_found"
-	KindConflict    Kind = "conflict"
-	KindForbidden   Kind = "forbidden"
-	KindUnavailable Kind = "unavailable"
-	KindInternal    Kind = "internal"
+	KindInvalid   Kind = "invalid"
+	KindNotFound  Kind = "not_found"
+	KindConflict  Kind = "conflict"
+	KindForbidden Kind = "forbidden"
+	// KindUnauthenticated: no identity was proven (a wrong password, a
+	// missing, unknown, revoked or expired token).
+	KindUnauthenticated Kind = "unauthenticated"
+	KindUnavailable     Kind = "unavailable"
+	KindInternal        Kind = "internal"
 )
 
 // Error is a domain error: a kind, a stable code an edge can key advice

@@ -202,6 +202,12 @@ func eventTypes() []struct {
 		{EvVMRetryScheduled, decodeAs[VMRetryScheduled]},
 		{EvVMWaitingForVCenter, decodeAs[VMWaitingForVCenter]},
 		{EvVMRemoved, decodeAs[VMRemoved]},
+		{EvUserCreated, decodeAs[UserCreated]},
+		{EvUserPasswordSet, decodeAs[UserPasswordSet]},
+		{EvUserDisabled, decodeAs[UserDisabled]},
+		{EvUserPlatformAdminGranted, decodeAs[UserPlatformAdminGranted]},
+		{EvUserTokenCreated, decodeAs[UserTokenCreated]},
+		{EvUserTokenRevoked, decodeAs[UserTokenRevoked]},
 	}
 }
 

@@ -93,6 +93,15 @@ type SecretStore interface {
 	Secret(ctx context.Context, tenant, name string) ([]byte, error)
 }
 
+// CredentialStore keeps password and token hashes. Like secrets they are
+// not events and are never projected: the log records only that a
+// password changed or a token was made.
+type CredentialStore interface {
+	PutCredential(ctx context.Context, c Credential) error
+	// Credential reads a password or token hash; KindNotFound when none.
+	Credential(ctx context.Context, kind CredentialKind, id string) (Credential, error)
+}
+
 // Tx is one write transaction: everything done through it commits
 // together or not at all.
 type Tx interface {
@@ -101,6 +110,7 @@ type Tx interface {
 	Projections
 	CommandQueue
 	SecretStore
+	CredentialStore
 }
 
 // Transactor opens write transactions.
@@ -118,6 +128,7 @@ type Store interface {
 	Queries
 	CommandQueue
 	SecretStore
+	CredentialStore
 }
 
 // HealthChecker is a store that checks its own health for 'doctor'.
@@ -248,4 +259,22 @@ type Hypervisor interface {
 	Remove(ctx context.Context, t Target, requestID string) error
 	// Check logs in and checks the inventory objects the settings name.
 	Check(ctx context.Context, t Target) []Check
+}
+
+// CredentialKind says what a credential hashes.
+type CredentialKind string
+
+const (
+	CredentialPassword CredentialKind = "password" // ID is the user name
+	CredentialToken    CredentialKind = "token"    // ID is the token's public id
+)
+
+// Credential is the hash that proves an identity: an argon2id password
+// hash or the SHA-256 of a token's secret. It never enters the event log.
+type Credential struct {
+	Kind CredentialKind
+	ID   string
+	User string
+	Hash string
+	At   time.Time // when it was set, from the App's clock
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
+	"github.com/dvmm/dvmm/internal/auth"
 	"log/slog"
 	"strings"
 	"time"
@@ -11,22 +12,26 @@ import (
 
 // App is the application service: every use case of dvmm, wired to its ports.
 type App struct {
-	Store      Transactor   // writes: one transaction per use case
-	Events     EventLog     // streams read outside a transaction
-	Views      Queries      // read models
-	Queue      CommandQueue // claims, leases and the queue's listing
-	Vault      SecretStore  // sealed secrets
-	Hypervisor Hypervisor   // nil when no vSphere work can run here
-	Secrets    SecretBox    // nil when no secret can be sealed or opened
+	Store      Transactor      // writes: one transaction per use case
+	Events     EventLog        // streams read outside a transaction
+	Views      Queries         // read models
+	Queue      CommandQueue    // claims, leases and the queue's listing
+	Vault      SecretStore     // sealed secrets
+	Creds      CredentialStore // password and token hashes
+	Hypervisor Hypervisor      // nil when no vSphere work can run here
+	Secrets    SecretBox       // nil when no secret can be sealed or opened
 	Clock      Clock
 	NewID      func() string
 	Retries    RetryPolicy
 	Log        *slog.Logger
+	// PasswordParams are the argon2id settings of new password hashes;
+	// tests lower them.
+	PasswordParams auth.Params
 }
 
 // New returns an App with the default clock, ids and retry policy.
 func New(store Store, hv Hypervisor, secrets SecretBox) *App {
-	return &App{Store: store, Events: store, Views: store, Queue: store, Vault: store, Hypervisor: hv, Secrets: secrets, Clock: SystemClock{},
+	return &App{Store: store, Events: store, Views: store, Queue: store, Vault: store, Creds: store, Hypervisor: hv, Secrets: secrets, Clock: SystemClock{}, PasswordParams: auth.DefaultParams,
 		NewID: NewID, Retries: DefaultRetryPolicy(), Log: slog.New(slog.DiscardHandler)}
 }
 
@@ -34,11 +39,16 @@ func New(store Store, hv Hypervisor, secrets SecretBox) *App {
 // comes from here.
 func (a *App) Now() time.Time { return a.Clock.Now().UTC().Round(0) }
 
-// Actor is who runs a command, in which tenant.
+// Actor is who runs a command, in which tenant. A local actor (the CLI on
+// the database file) is the operator; a remote one (over the API) is an
+// authenticated identity, a platform admin or not.
 type Actor struct {
 	User          string
 	Tenant        string
 	CorrelationID string
+	Remote        bool
+	PlatformAdmin bool
+	Source        string // the client's address, for API calls
 }
 
 var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
@@ -155,6 +165,9 @@ func needUser(actor Actor) error {
 
 // CreateTenant creates a tenant with its first admin.
 func (a *App) CreateTenant(ctx context.Context, actor Actor, name, admin string) (TenantView, error) {
+	if err := requireOperator(actor, "create tenants"); err != nil {
+		return TenantView{}, err
+	}
 	if admin == "" {
 		admin = actor.User
 	}

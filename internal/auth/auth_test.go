@@ -138,4 +138,16 @@ func TestThrottle(t *testing.T) {
 	if d := th.Failed("bob"); d != time.Second {
 		t.Fatalf("after a success the first failure waits %s, want 1s", d)
 	}
+
+	th.Free = 2
+	for i, want := range []time.Duration{0, 0, 1, 2} {
+		if d := th.Failed("shared-address"); d != want*time.Second {
+			t.Fatalf("with 2 free failures, failure %d waits %s, want %s", i+1, d, want*time.Second)
+		}
+	}
+	// Quiet for longer than Max: the count starts again.
+	now = now.Add(9 * time.Second)
+	if d := th.Failed("shared-address"); d != 0 {
+		t.Fatalf("after a quiet spell a failure waits %s, want 0", d)
+	}
 }

@@ -6,13 +6,16 @@ import (
 )
 
 // Throttle slows down password guessing: each failed login for a key (an
-// account name, a client address) doubles the time that key must wait
-// before its next try, from First up to Max; a success clears it. Keys
-// idle for longer than Max are forgotten, so the map stays small.
+// account name, a client address) past the Free ones doubles the time
+// that key must wait before its next try, from First up to Max. A success
+// clears it; so does a quiet spell longer than Max. Keys idle for longer
+// than twice Max are dropped, so the map stays small.
 type Throttle struct {
 	First time.Duration
 	Max   time.Duration
-	Now   func() time.Time
+	// Free is how many failures in a row cost no wait.
+	Free int
+	Now  func() time.Time
 
 	mu    sync.Mutex
 	state map[string]throttleState
@@ -45,22 +48,32 @@ func (t *Throttle) Wait(key string) time.Duration {
 	return 0
 }
 
-// Failed records a failed try of key and returns the wait it now has.
+// Failed records a failed try of key and returns the wait it now has (0
+// while the failures are within Free).
 func (t *Throttle) Failed(key string) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.Now()
 	t.forget(now)
 	s := t.state[key]
+	if now.Sub(s.last) > t.Max {
+		// Quiet for longer than the longest wait: start counting again.
+		s.failures = 0
+	}
 	s.failures++
+	s.last = now
+	if s.failures <= t.Free {
+		t.state[key] = s
+		return 0
+	}
 	d := t.First
-	for i := 1; i < s.failures && d < t.Max; i++ {
+	for i := t.Free + 1; i < s.failures && d < t.Max; i++ {
 		d *= 2
 	}
 	if d > t.Max {
 		d = t.Max
 	}
-	s.until, s.last = now.Add(d), now
+	s.until = now.Add(d)
 	t.state[key] = s
 	return d
 }

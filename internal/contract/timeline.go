@@ -11,6 +11,8 @@ import (
 // words, so they can change (or be translated) without a migration.
 func TimelineText(e app.TimelineEntry) string {
 	switch p := e.Data.(type) {
+	case Worded:
+		return p.Text
 	case app.RequestCreated:
 		return "Request created"
 	case app.RequestApproved:
@@ -58,6 +60,13 @@ func TimelineText(e app.TimelineEntry) string {
 	// A step this release has no words for yet still shows.
 	return e.Type
 }
+
+// Worded is a step of a request's history already put into words by a
+// dvmm server: what a remote CLI receives. It is never stored.
+type Worded struct{ Text string }
+
+// EventType names it for the Payload interface; no event has this type.
+func (Worded) EventType() string { return "worded" }
 
 func stageLine(s app.Stage) string {
 	switch s {

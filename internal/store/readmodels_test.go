@@ -77,7 +77,7 @@ func TestReadModelsNotFound(t *testing.T) {
 	}{
 		{"Request", func() error { _, err := db.Request(ctx, "nope"); return err }},
 		{"Tenant", func() error { _, err := db.Tenant(ctx, "nope"); return err }},
-		{"VmwareSettings", func() error { _, err := db.VMwareSettings(ctx, "nope"); return err }},
+		{"VMwareSettings", func() error { _, err := db.VMwareSettings(ctx, "nope"); return err }},
 		{"Secret", func() error { _, err := db.Secret(ctx, "nope", app.SecretPassword); return err }},
 		{"TxRequest", func() error {
 			return db.Update(ctx, func(tx app.Tx) error { _, err := tx.Request(ctx, "nope"); return err })

@@ -44,13 +44,14 @@ type state struct {
 	tenants  map[string]app.TenantView
 	vmware   map[string]app.VMwareSettings
 	secrets  map[[2]string][]byte
+	creds    map[[2]string]app.Credential
 	commands []app.Command
 }
 
 func newState() *state {
 	return &state{streams: map[streamKey][]int{}, requests: map[string]app.RequestView{},
 		timeline: map[string][]app.TimelineEntry{}, tenants: map[string]app.TenantView{},
-		vmware: map[string]app.VMwareSettings{}, secrets: map[[2]string][]byte{}}
+		vmware: map[string]app.VMwareSettings{}, secrets: map[[2]string][]byte{}, creds: map[[2]string]app.Credential{}}
 }
 
 // clone copies the state deeply enough that a rolled-back transaction
@@ -64,7 +65,11 @@ func (s *state) clone() *state {
 		tenants:  make(map[string]app.TenantView, len(s.tenants)),
 		vmware:   make(map[string]app.VMwareSettings, len(s.vmware)),
 		secrets:  make(map[[2]string][]byte, len(s.secrets)),
+		creds:    make(map[[2]string]app.Credential, len(s.creds)),
 		commands: append([]app.Command(nil), s.commands...),
+	}
+	for k, v := range s.creds {
+		c.creds[k] = v
 	}
 	for k, v := range s.streams {
 		c.streams[k] = append([]int(nil), v...)
@@ -356,6 +361,21 @@ func (t *tx) ResetReadModels(context.Context) error {
 	return nil
 }
 
+// Credentials
+
+func (t *tx) PutCredential(_ context.Context, c app.Credential) error {
+	t.s.creds[[2]string{string(c.Kind), c.ID}] = c
+	return nil
+}
+
+func (t *tx) Credential(_ context.Context, kind app.CredentialKind, id string) (app.Credential, error) {
+	c, ok := t.s.creds[[2]string{string(kind), id}]
+	if !ok {
+		return app.Credential{}, app.Errorf(app.KindNotFound, "no %s credential %s", kind, app.Clip(id, 63))
+	}
+	return c, nil
+}
+
 // Secrets
 
 func (t *tx) PutSecret(_ context.Context, tenant, name string, sealed []byte, _ time.Time) error {
@@ -570,6 +590,15 @@ func (s *Store) PutSecret(ctx context.Context, tenant, name string, sealed []byt
 func (s *Store) Secret(ctx context.Context, tenant, name string) (b []byte, err error) {
 	err = s.read(func(t *tx) error { b, err = t.Secret(ctx, tenant, name); return err })
 	return b, err
+}
+
+func (s *Store) PutCredential(ctx context.Context, c app.Credential) error {
+	return s.Update(ctx, func(t app.Tx) error { return t.PutCredential(ctx, c) })
+}
+
+func (s *Store) Credential(ctx context.Context, kind app.CredentialKind, id string) (c app.Credential, err error) {
+	err = s.read(func(t *tx) error { c, err = t.Credential(ctx, kind, id); return err })
+	return c, err
 }
 
 func (s *Store) Enqueue(ctx context.Context, c app.Command) (added bool, err error) {

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/httpapi"
+)
+
+// apiSettings are serve's HTTP API flags (flag > DVMM_* > config file).
+type apiSettings struct {
+	listen, certFile, keyFile string
+	insecureHTTP              bool
+	cert                      *tls.Certificate
+}
+
+func apiOptions(c *cli) (apiSettings, error) {
+	o := apiSettings{listen: c.v.GetString("listen"), certFile: c.v.GetString("tls-cert"),
+		keyFile: c.v.GetString("tls-key"), insecureHTTP: c.v.GetBool("insecure-http")}
+	if (o.certFile == "") != (o.keyFile == "") {
+		return o, usageError("--tls-cert and --tls-key go together")
+	}
+	if o.listen == "" {
+		if o.certFile != "" || o.insecureHTTP {
+			return o, usageError("--tls-cert, --tls-key and --insecure-http need --listen")
+		}
+		return o, nil
+	}
+	host, port, err := net.SplitHostPort(o.listen)
+	if err != nil || port == "" {
+		return o, usageError("--listen %s is not host:port (e.g. 127.0.0.1:8080)", clipValue(o.listen))
+	}
+	if o.certFile == "" && !o.insecureHTTP && !isLoopback(host) {
+		return o, usageError("--listen %s is not a loopback address: give --tls-cert and --tls-key, or --insecure-http to send tokens in clear", clipValue(o.listen))
+	}
+	if o.certFile != "" {
+		// Loaded now, so a bad pair is refused before anything is opened.
+		cert, err := tls.LoadX509KeyPair(o.certFile, o.keyFile)
+		if err != nil {
+			return o, usageError("cannot load --tls-cert/--tls-key: %s", app.FirstLine(err.Error()))
+		}
+		o.cert = &cert
+	}
+	return o, nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// startAPI serves the API until ctx ends; the returned func waits for it
+// to finish answering the calls in flight.
+func startAPI(ctx context.Context, c *cli, a *app.App, o apiSettings, workers int, running *atomic.Bool) (func(), error) {
+	api := &httpapi.Server{App: a, Log: c.log, Ready: func(ctx context.Context) error {
+		if err := c.db.Ping(ctx); err != nil {
+			return app.Errorf(app.KindUnavailable, "the database does not answer")
+		}
+		if workers > 0 && !running.Load() {
+			return app.Errorf(app.KindUnavailable, "the queue workers are not running")
+		}
+		return nil
+	}}
+	if workers > 0 {
+		// approve --wait from a remote CLI runs its request's work here.
+		api.Work = ctx
+	}
+	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(c.log.Handler(), slog.LevelWarn)}
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return nil, &exitError{code: ExitUnavailable, msg: "cannot listen on " + o.listen + ": " + errors.Unwrap(err).Error()}
+	}
+	scheme := "http"
+	if o.cert != nil {
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*o.cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, srv.TLSConfig)
+		scheme = "https"
+	}
+	c.log.Info("API listening", slog.String("url", scheme+"://"+ln.Addr().String()+"/api/v1"))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			c.log.Error("API stopped", slog.String("error", err.Error()))
+		}
+	}()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	return func() { <-done }, nil
+}

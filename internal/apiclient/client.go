@@ -1,0 +1,395 @@
+// Package apiclient calls dvmm's HTTP API with the same method set as the
+// application's use cases, so the CLI can run a command locally (on the
+// database file) or remotely (against 'dvmm serve --listen') with the same
+// code, output and exit codes. Errors come back as *app.Error with the
+// kind the server reported.
+package apiclient
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/contract"
+	"github.com/dvmm/dvmm/internal/errmap"
+)
+
+// Client is one server and one token.
+type Client struct {
+	Server string // e.g. https://dvmm.example:8443
+	Token  string
+	HTTP   *http.Client
+	// NoDefaultTenant asks the server not to pick the caller's only
+	// tenant when a call names none, so a missing tenant is refused as it
+	// is on the database file.
+	NoDefaultTenant bool
+}
+
+// New returns a client with sensible timeouts.
+func New(server, token string) *Client {
+	return &Client{Server: strings.TrimRight(server, "/"), Token: token,
+		HTTP: &http.Client{Timeout: 2 * time.Minute}}
+}
+
+// call sends method path with body (JSON, or none when nil) in the actor's
+// tenant and decodes a 2xx answer into out (when not nil).
+func (c *Client) call(ctx context.Context, actor app.Actor, method, path string, query url.Values, body, out any) error {
+	_, _, err := c.callWith(ctx, actor, method, path, query, nil, body, out)
+	return err
+}
+
+// callWith is call with request headers, returning the status and the
+// answer's headers too.
+func (c *Client) callWith(ctx context.Context, actor app.Actor, method, path string, query url.Values, headers http.Header, body, out any) (int, http.Header, error) {
+	u := c.Server + path
+	if query == nil {
+		query = url.Values{}
+	}
+	if actor.Tenant != "" {
+		query.Set("tenant", actor.Tenant)
+	} else if c.NoDefaultTenant {
+		query.Set("tenant_default", "none")
+	}
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	var rd io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			return 0, nil, err
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return 0, nil, app.Errorf(app.KindInvalid, "server address %s: %v", c.Server, err)
+	}
+	for k, vs := range headers {
+		req.Header[k] = vs
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return 0, nil, ctx.Err()
+		}
+		return 0, nil, &app.Error{Kind: app.KindUnavailable, Message: "cannot reach the dvmm server at " + c.Server + ": " + shortNetError(err), Err: err}
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return 0, nil, &app.Error{Kind: app.KindUnavailable, Message: "the dvmm server's answer broke off", Err: err}
+	}
+	if resp.StatusCode == http.StatusNotModified {
+		return resp.StatusCode, resp.Header, nil
+	}
+	if resp.StatusCode >= 300 {
+		return resp.StatusCode, resp.Header, decodeError(resp.StatusCode, data)
+	}
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		return resp.StatusCode, resp.Header, nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return resp.StatusCode, resp.Header, app.Errorf(app.KindInternal, "the dvmm server's answer is not what this version expects: %v", err)
+	}
+	return resp.StatusCode, resp.Header, nil
+}
+
+// decodeError turns an error answer into the error the server meant.
+func decodeError(status int, data []byte) error {
+	var b struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(data, &b) == nil && b.Error.Message != "" {
+		// The status says the kind; the code, when it is more than the
+		// kind, is the stable code the CLI keys its advice on.
+		kind := errmap.KindOfStatus(status)
+		code := b.Error.Code
+		if code == string(kind) {
+			code = ""
+		}
+		return &app.Error{Kind: kind, Code: code, Message: b.Error.Message}
+	}
+	return &app.Error{Kind: errmap.KindOfStatus(status), Message: fmt.Sprintf("the dvmm server answered %d %s", status, http.StatusText(status))}
+}
+
+// shortNetError keeps the part of a transport error a person can act on.
+func shortNetError(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 && strings.Contains(s, "dial tcp") {
+		s = s[i+2:]
+	}
+	return s
+}
+
+// Now is the time on this machine (for showing token expiries).
+func (c *Client) Now() time.Time { return time.Now().UTC() }
+
+func esc(s string) string { return url.PathEscape(s) }
+
+// CreateRequest asks for a VM.
+func (c *Client) CreateRequest(ctx context.Context, actor app.Actor, in app.NewRequestInput) (app.RequestView, error) {
+	var r contract.Request
+	err := c.call(ctx, actor, "POST", "/api/v1/requests", nil, map[string]string{"name": in.Name, "size": in.Size,
+		"project": in.Project, "network": in.Network, "justification": in.Justification}, &r)
+	return toRequest(r), err
+}
+
+// ListRequests lists the tenant's requests.
+func (c *Client) ListRequests(ctx context.Context, actor app.Actor, f app.RequestFilter) ([]app.RequestView, error) {
+	q := url.Values{}
+	if f.Status != "" {
+		q.Set("status", string(f.Status))
+	}
+	if f.Project != "" {
+		q.Set("project", f.Project)
+	}
+	if f.Requester != "" {
+		q.Set("requester", f.Requester)
+	}
+	if f.HasVM {
+		q.Set("has_vm", "true")
+	}
+	if f.Limit != 0 {
+		q.Set("limit", strconv.Itoa(f.Limit))
+	}
+	var rs []contract.Request
+	err := c.call(ctx, actor, "GET", "/api/v1/requests", q, nil, &rs)
+	return toRequests(rs), err
+}
+
+// ShowRequest returns a request and its timeline.
+func (c *Client) ShowRequest(ctx context.Context, actor app.Actor, id string) (app.RequestView, []app.TimelineEntry, error) {
+	var r contract.RequestWithTimeline
+	err := c.call(ctx, actor, "GET", "/api/v1/requests/"+esc(id), nil, nil, &r)
+	return toRequest(r.Request), toTimeline(r.Timeline, r.ID), err
+}
+
+// Approve approves a request at the version the approver saw.
+func (c *Client) Approve(ctx context.Context, actor app.Actor, id string, expected int) (app.RequestView, error) {
+	var r contract.Request
+	body := map[string]any{}
+	if expected != 0 {
+		body["expect_version"] = expected
+	}
+	err := c.call(ctx, actor, "POST", "/api/v1/requests/"+esc(id)+"/approve", nil, body, &r)
+	return toRequest(r), err
+}
+
+// Reject refuses a request with a reason.
+func (c *Client) Reject(ctx context.Context, actor app.Actor, id, reason string, expected int) (app.RequestView, error) {
+	var r contract.Request
+	body := map[string]any{"reason": reason}
+	if expected != 0 {
+		body["expect_version"] = expected
+	}
+	err := c.call(ctx, actor, "POST", "/api/v1/requests/"+esc(id)+"/reject", nil, body, &r)
+	return toRequest(r), err
+}
+
+// Cancel withdraws a request.
+func (c *Client) Cancel(ctx context.Context, actor app.Actor, id string) (app.RequestView, error) {
+	var r contract.Request
+	err := c.call(ctx, actor, "POST", "/api/v1/requests/"+esc(id)+"/cancel", nil, nil, &r)
+	return toRequest(r), err
+}
+
+// Retry starts a new provisioning attempt of a failed request.
+func (c *Client) Retry(ctx context.Context, actor app.Actor, id string) (app.RequestView, error) {
+	var r contract.Request
+	err := c.call(ctx, actor, "POST", "/api/v1/requests/"+esc(id)+"/retry", nil, nil, &r)
+	return toRequest(r), err
+}
+
+// ListVMs lists the requests of the tenant that have a VM.
+func (c *Client) ListVMs(ctx context.Context, actor app.Actor) ([]app.RequestView, error) {
+	return c.ListRequests(ctx, actor, app.RequestFilter{HasVM: true})
+}
+
+// VMStatus returns what is recorded of a VM and, when vCenter answers,
+// what it holds now.
+func (c *Client) VMStatus(ctx context.Context, actor app.Actor, ref string, timeout time.Duration) (app.RequestView, *app.Machine, error) {
+	var s contract.VMStatus
+	q := url.Values{}
+	if timeout > 0 {
+		q.Set("timeout", timeout.String())
+	}
+	err := c.call(ctx, actor, "GET", "/api/v1/vms/"+esc(ref), q, nil, &s)
+	return app.RequestView{ID: s.RequestID, Name: s.Name, Status: s.Status, Version: s.Version, VM: toVM(s.Recorded), Tenant: actor.Tenant}, toMachine(s.Live), err
+}
+
+// Tenants lists the tenants the caller may see.
+func (c *Client) Tenants(ctx context.Context) ([]app.TenantView, error) {
+	var ts []contract.Tenant
+	err := c.call(ctx, app.Actor{}, "GET", "/api/v1/tenants", nil, nil, &ts)
+	out := make([]app.TenantView, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, toTenant(t))
+	}
+	return out, err
+}
+
+// CreateTenant creates a tenant (platform admins).
+func (c *Client) CreateTenant(ctx context.Context, actor app.Actor, name, admin string) (app.TenantView, error) {
+	var t contract.Tenant
+	err := c.call(ctx, app.Actor{}, "POST", "/api/v1/tenants", nil, map[string]string{"name": name, "admin": admin}, &t)
+	return toTenant(t), err
+}
+
+// AddMember adds a member to a tenant.
+func (c *Client) AddMember(ctx context.Context, actor app.Actor, tenant, user string, role app.Role) (app.TenantView, error) {
+	var t contract.Tenant
+	err := c.call(ctx, app.Actor{}, "POST", "/api/v1/tenants/"+esc(tenant)+"/members", nil, map[string]string{"user": user, "role": string(role)}, &t)
+	return toTenant(t), err
+}
+
+// SetVMware stores the tenant's VMware settings and password.
+func (c *Client) SetVMware(ctx context.Context, actor app.Actor, s app.VMwareSettings, password string) (app.VMwareSettings, error) {
+	body := struct {
+		app.VMwareSettings
+		Password string `json:"password"`
+	}{s, password}
+	var v app.VMwareSettings
+	err := c.call(ctx, actor, "PUT", "/api/v1/vmware", nil, body, &v)
+	return v, err
+}
+
+// ShowVMware returns the tenant's VMware settings (never the password).
+func (c *Client) ShowVMware(ctx context.Context, actor app.Actor) (app.VMwareSettings, error) {
+	var v app.VMwareSettings
+	err := c.call(ctx, actor, "GET", "/api/v1/vmware", nil, nil, &v)
+	return v, err
+}
+
+// TestVMware checks the tenant's vCenter.
+func (c *Client) TestVMware(ctx context.Context, actor app.Actor) ([]app.Check, error) {
+	var cs []app.Check
+	err := c.call(ctx, actor, "POST", "/api/v1/vmware/test", nil, nil, &cs)
+	return cs, err
+}
+
+// ListQueue lists the tenant's queued commands.
+func (c *Client) ListQueue(ctx context.Context, actor app.Actor) ([]app.QueueItem, error) {
+	var items []contract.QueueItem
+	err := c.call(ctx, actor, "GET", "/api/v1/queue", nil, nil, &items)
+	out := make([]app.QueueItem, 0, len(items))
+	for _, it := range items {
+		out = append(out, toQueueItem(it))
+	}
+	return out, err
+}
+
+// RetryCommand runs a failed command again.
+func (c *Client) RetryCommand(ctx context.Context, actor app.Actor, id string) (app.QueueItem, error) {
+	var it contract.QueueItem
+	err := c.call(ctx, actor, "POST", "/api/v1/queue/"+esc(id)+"/retry", nil, nil, &it)
+	return toQueueItem(it), err
+}
+
+// CreateToken makes a token for user (yourself, unless a platform admin).
+func (c *Client) CreateToken(ctx context.Context, actor app.Actor, user, name string, ttl time.Duration) (app.NewToken, error) {
+	body := map[string]string{"name": name, "user": user}
+	if ttl > 0 {
+		body["expires_in"] = ttl.String()
+	}
+	var t app.NewToken
+	err := c.call(ctx, app.Actor{}, "POST", "/api/v1/tokens", nil, body, &t)
+	return t, err
+}
+
+// ListTokens lists a user's tokens.
+func (c *Client) ListTokens(ctx context.Context, actor app.Actor, user string) ([]app.TokenInfo, error) {
+	var ts []app.TokenInfo
+	err := c.call(ctx, app.Actor{}, "GET", "/api/v1/tokens", url.Values{"user": {user}}, nil, &ts)
+	return ts, err
+}
+
+// RevokeToken revokes one of a user's tokens.
+func (c *Client) RevokeToken(ctx context.Context, actor app.Actor, user, id string) error {
+	return c.call(ctx, app.Actor{}, "DELETE", "/api/v1/tokens/"+esc(id), url.Values{"user": {user}}, nil, nil)
+}
+
+// Login trades a user name and password for a token.
+func (c *Client) Login(ctx context.Context, user, password, tokenName string) (app.NewToken, error) {
+	var t app.NewToken
+	err := c.call(ctx, app.Actor{}, "POST", "/api/v1/login", nil, map[string]string{"user": user, "password": password, "token_name": tokenName}, &t)
+	return t, err
+}
+
+// Whoami is who the token proves the caller to be.
+type Whoami struct {
+	User          string           `json:"user"`
+	PlatformAdmin bool             `json:"platform_admin"`
+	Tenant        string           `json:"tenant,omitempty"`
+	Tenants       []app.Membership `json:"tenants"`
+}
+
+// Whoami asks the server who the token belongs to.
+func (c *Client) Whoami(ctx context.Context, actor app.Actor) (Whoami, error) {
+	var w Whoami
+	err := c.call(ctx, actor, "GET", "/api/v1/whoami", nil, nil, &w)
+	return w, err
+}
+
+// Drive asks the server to run the vSphere work of a request now, as
+// 'approve --wait' does locally.
+func (c *Client) Drive(ctx context.Context, actor app.Actor, id string) error {
+	return c.call(ctx, actor, "POST", "/api/v1/requests/"+esc(id)+"/drive", nil, nil, nil)
+}
+
+// Follow watches a request by long polling until it is in a terminal
+// state or ctx ends; onChange gets each new state. No call is made
+// between answers: the server holds each one until something changes.
+func (c *Client) Follow(ctx context.Context, actor app.Actor, id string, onChange func(app.RequestView, []app.TimelineEntry)) (app.RequestView, []app.TimelineEntry, error) {
+	var (
+		last     app.RequestView
+		timeline []app.TimelineEntry
+		tag      string
+	)
+	for {
+		var r contract.RequestWithTimeline
+		h := http.Header{}
+		if tag != "" {
+			h.Set("If-None-Match", tag)
+		}
+		status, hdr, err := c.callWith(ctx, actor, "GET", "/api/v1/requests/"+esc(id), url.Values{"wait": {"25s"}}, h, nil, &r)
+		if err != nil {
+			return last, timeline, err
+		}
+		if status == http.StatusOK {
+			last, timeline, tag = toRequest(r.Request), toTimeline(r.Timeline, r.ID), hdr.Get("ETag")
+			if onChange != nil {
+				onChange(last, timeline)
+			}
+			if last.Status.Terminal() {
+				return last, timeline, nil
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return last, timeline, err
+		}
+	}
+}
