@@ -44,7 +44,6 @@ var errBadLogin = Errorf(KindUnauthenticated, "wrong user name or password")
 // errBadToken is the one answer to a token that does not authenticate.
 var errBadToken = Errorf(KindUnauthenticated, "the token is not valid: it is unknown, revoked or expired")
 
-
 // CreateUser makes a local account with a password (operator work).
 func (a *App) CreateUser(ctx context.Context, actor Actor, name, password string, platformAdmin bool) (Identity, error) {
 	if err := requireOperator(actor, "create users"); err != nil {

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/dvmm/dvmm/internal/app"
-	"github.com/dvmm/dvmm/internal/auth"
 	"github.com/dvmm/dvmm/internal/app/apptest"
+	"github.com/dvmm/dvmm/internal/auth"
 )
 
 // T0 is the time the suite starts its clocks at; its nanoseconds and zone
