@@ -286,9 +286,18 @@ func (c *Client) ShowVMware(ctx context.Context, actor app.Actor) (app.VMwareSet
 
 // TestVMware checks the tenant's vCenter.
 func (c *Client) TestVMware(ctx context.Context, actor app.Actor) ([]app.Check, error) {
-	var cs []app.Check
+	var cs []struct {
+		Name   string `json:"name"`
+		OK     bool   `json:"ok"`
+		Detail string `json:"detail"`
+		Code   string `json:"code"`
+	}
 	err := c.call(ctx, actor, "POST", "/api/v1/vmware/test", nil, nil, &cs)
-	return cs, err
+	out := make([]app.Check, 0, len(cs))
+	for _, ch := range cs {
+		out = append(out, app.Check{Name: ch.Name, OK: ch.OK, Detail: ch.Detail, Code: ch.Code})
+	}
+	return out, err
 }
 
 // ListQueue lists the tenant's queued commands.

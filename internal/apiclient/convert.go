@@ -47,7 +47,7 @@ func toMachine(m *contract.Machine) *app.Machine {
 		return nil
 	}
 	return &app.Machine{Name: m.Name, Folder: m.Folder, MoRef: m.MoRef, InstanceUUID: m.InstanceUUID, IP: m.IP,
-		Hostname: m.Hostname, CPUs: m.CPUs, MemoryMB: m.MemoryMB, PowerState: m.PowerState, Adopted: m.Adopted}
+		IPv6: m.IPv6, MAC: m.MAC, Hostname: m.Hostname, CPUs: m.CPUs, MemoryMB: m.MemoryMB, PowerState: m.PowerState, Adopted: m.Adopted}
 }
 
 func toTenant(t contract.Tenant) app.TenantView {

@@ -74,6 +74,8 @@ type Machine struct {
 	MoRef        string `json:"moref"`
 	InstanceUUID string `json:"instance_uuid"`
 	IP           string `json:"ip,omitempty"`
+	IPv6         string `json:"ipv6,omitempty"`
+	MAC          string `json:"mac,omitempty"` // of the NIC on the requested network
 	Hostname     string `json:"hostname,omitempty"`
 	CPUs         int    `json:"cpus"`
 	MemoryMB     int    `json:"memory_mb"`
@@ -190,7 +192,7 @@ func NewVMStatus(v app.RequestView, live *app.Machine) VMStatus {
 	if live != nil {
 		out.Source = "vcenter"
 		out.Live = &Machine{Name: live.Name, Folder: live.Folder, MoRef: live.MoRef, InstanceUUID: live.InstanceUUID, IP: live.IP,
-			Hostname: live.Hostname, CPUs: live.CPUs, MemoryMB: live.MemoryMB, PowerState: live.PowerState, Adopted: live.Adopted}
+			IPv6: live.IPv6, MAC: live.MAC, Hostname: live.Hostname, CPUs: live.CPUs, MemoryMB: live.MemoryMB, PowerState: live.PowerState, Adopted: live.Adopted}
 	}
 	return out
 }

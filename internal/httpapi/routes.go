@@ -429,10 +429,20 @@ func (s *Server) testVmware(_ http.ResponseWriter, r *http.Request, actor app.Ac
 		return nil, 0, err
 	}
 	checks, err := s.App.TestVMware(r.Context(), actor)
-	if checks == nil {
-		checks = []app.Check{}
+	out := make([]checkJSON, 0, len(checks))
+	for _, c := range checks {
+		out = append(out, checkJSON{Name: c.Name, OK: c.OK, Detail: c.Detail, Code: c.Code})
 	}
-	return checks, http.StatusOK, err
+	return out, http.StatusOK, err
+}
+
+// checkJSON is a line of 'vmware test' with, over the API, the stable code
+// of a failed check, so that a client can add its own advice.
+type checkJSON struct {
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail"`
+	Code   string `json:"code,omitempty"`
 }
 
 func (s *Server) listQueue(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
