@@ -91,10 +91,10 @@ func loadPages(assets *assetSet) map[string]*pageTemplate {
 			}
 			return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
 		},
-		"iso":     func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"upper":   strings.ToUpper,
-		"sizes":   func() []app.Size { return app.Sizes },
-		"statuses": func() []app.Status { return app.Statuses },
+		"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"upper":     strings.ToUpper,
+		"sizes":     func() []app.Size { return app.Sizes },
+		"statuses":  func() []app.Status { return app.Statuses },
 		"stageText": func(s app.Stage) string { return stageNames[s] },
 	}
 	pages := map[string]*pageTemplate{}

@@ -1,0 +1,316 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/vsphere"
+	"github.com/dvmm/dvmm/internal/vsphere/simproc"
+)
+
+// The browser tests drive headless Chromium through the page. CI installs
+// Debian's chromium (.ci/run) and sets CI=true: there a missing browser
+// fails the tests instead of skipping them.
+
+// screenshotDir is where each page's screenshot goes: $DVMM_SCREENSHOTS,
+// or testdata-out/screenshots at the top of the repository (gitignored).
+func screenshotDir(t *testing.T) string {
+	dir := os.Getenv("DVMM_SCREENSHOTS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "testdata-out", "screenshots")
+	}
+	noErr(t, os.MkdirAll(dir, 0o755))
+	return dir
+}
+
+// chrome starts a headless Chromium for the test and returns its browser
+// context; people get their own incognito-like contexts from it.
+func chrome(t *testing.T) context.Context {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("chromium is not on PATH: CI must run the browser tests (.ci/run installs Debian's chromium)")
+		}
+		t.Skip("!!! SKIPPED: chromium is not on PATH, so the browser tests did not run; install it (apt-get install chromium) !!!")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.NoFirstRun, chromedp.WindowSize(1280, 900))
+	// The whole browser run has one generous bound, so a page that never
+	// shows what a step waits for fails the test instead of hanging it.
+	ctx, cancelTimeout := context.WithTimeout(context.Background(), 4*time.Minute)
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancelBrowser(); cancelAlloc(); cancelTimeout() })
+	noErr(t, chromedp.Do(bctx)) // starts the browser
+	return bctx
+}
+
+// person is one signed-in browser context (its own cookies).
+type person struct {
+	t    *testing.T
+	name string
+	ctx  context.Context
+	base string
+	dir  string
+}
+
+func (e *env) person(t *testing.T, bctx context.Context, name string) *person {
+	ctx, cancel := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	return &person{t: t, name: name, ctx: ctx, base: e.srv.URL, dir: screenshotDir(t)}
+}
+
+func (p *person) do(steps ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	if err := chromedp.Do(p.ctx, steps...); err != nil {
+		p.t.Fatalf("%s: %v", p.name, err)
+	}
+}
+
+// waitJS waits until a JavaScript expression is true in the page.
+func (p *person) waitJS(expr string) {
+	p.t.Helper()
+	if _, err := chromedp.Run(p.ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(3*time.Minute))); err != nil {
+		p.t.Fatalf("%s: waiting for %s: %v", p.name, expr, err)
+	}
+}
+
+func (p *person) text(sel string) string {
+	p.t.Helper()
+	s, err := chromedp.Run(p.ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		p.t.Fatalf("%s: text of %s: %v", p.name, sel, err)
+	}
+	return s
+}
+
+func (p *person) eval(expr string) bool {
+	p.t.Helper()
+	v, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](expr))
+	if err != nil {
+		p.t.Fatalf("%s: %s: %v", p.name, expr, err)
+	}
+	return v
+}
+
+// shot saves a full-page PNG of what the person sees now.
+func (p *person) shot(name string) {
+	p.t.Helper()
+	b, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		p.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	noErr(p.t, os.WriteFile(filepath.Join(p.dir, name+".png"), b, 0o644))
+}
+
+func (p *person) signIn() {
+	p.t.Helper()
+	p.do(chromedp.Navigate(p.base+"/requests"), chromedp.WaitVisible(chromedp.ID("user")),
+		chromedp.SetValue(chromedp.ID("user"), p.name), chromedp.SetValue(chromedp.ID("password"), "password-of-"+p.name),
+		chromedp.Click(chromedp.CSS(`form[action="/signin"] button`)))
+	p.waitJS(`document.querySelector("h1") && document.querySelector("h1").textContent === "My requests"`)
+}
+
+// The flow in a real browser, against the simulator: alice sets up and
+// tests VMware; bob asks for a VM and sees it PENDING; alice approves it
+// from the approvals page; bob's page, never reloaded, shows the stages
+// and ends READY with an IP. Along the way: bob sees no approve button,
+// a stale approval gets the conflict message, carol of another tenant
+// gets 404 by URL, a form from another origin is refused, and sign-out
+// ends the session. Each page is saved as a screenshot.
+func TestBrowserRequestFlow(t *testing.T) {
+	bctx := chrome(t)
+	e := newEnv(t)
+	sim, err := simproc.Start(e.ctx, vsphere.SimOptions{IPDelay: 300 * time.Millisecond})
+	noErr(t, err)
+	t.Cleanup(sim.Close)
+	wctx, stopWorkers := context.WithCancel(e.ctx)
+	workersDone := make(chan struct{})
+	go func() {
+		defer close(workersDone)
+		_, _ = e.app.Serve(wctx, app.ServeOptions{Worker: "test", Workers: 2, Lease: time.Minute, Poll: 50 * time.Millisecond, Grace: time.Second})
+	}()
+	t.Cleanup(func() { stopWorkers(); <-workersDone })
+
+	anon := e.person(t, bctx, "nobody")
+	anon.do(chromedp.EmulateViewport(1280, 720), chromedp.Navigate(anon.base+"/signin"), chromedp.WaitVisible(chromedp.ID("password")))
+	anon.shot("01-signin")
+
+	// alice configures VMware through the settings page and tests it.
+	alice := e.person(t, bctx, "alice")
+	alice.do(chromedp.EmulateViewport(1280, 900))
+	alice.signIn()
+	s := sim.Settings("dvmm")
+	alice.do(chromedp.Navigate(alice.base+"/settings"), chromedp.WaitVisible(chromedp.ID("v-url")))
+	for id, v := range map[string]string{"v-url": s.URL, "v-username": s.Username, "v-password": sim.Password(),
+		"v-datacenter": s.Datacenter, "v-cluster": s.Cluster, "v-datastore": s.Datastore, "v-network": s.Network,
+		"v-template": s.Template, "v-folder": "dvmm", "v-thumbprint": s.Thumbprint} {
+		alice.do(chromedp.SetValue(chromedp.ID(id), v))
+	}
+	alice.do(chromedp.Click(chromedp.CSS(`form.vmware button[type=submit]`)))
+	alice.waitJS(`document.querySelector(".note.ok") !== null && document.querySelector(".note.ok").textContent.includes("VMware settings saved")`)
+	if v := alice.eval(`document.getElementById("v-password").value === ""`); !v {
+		t.Fatal("the password field shows a value after saving")
+	}
+	alice.do(chromedp.Click(chromedp.CSS(`form.test button`)))
+	alice.waitJS(`document.querySelectorAll("ul.checks li").length > 0`)
+	if alice.eval(`document.querySelectorAll("ul.checks li.bad").length > 0`) {
+		t.Fatalf("a VMware check failed: %s", alice.text("ul.checks"))
+	}
+	alice.shot("08-settings")
+
+	// bob asks for a VM; a first try with a bad name keeps what he typed.
+	bob := e.person(t, bctx, "bob")
+	bob.do(chromedp.EmulateViewport(1280, 900))
+	bob.signIn()
+	bob.do(chromedp.Click(chromedp.CSS(`a[href="/requests/new"]`)), chromedp.WaitVisible(chromedp.ID("justification")),
+		chromedp.SetValue(chromedp.ID("name"), "Web_01"), chromedp.SetValue(chromedp.ID("project"), "shop"),
+		chromedp.Click(chromedp.CSS(`input[name=size][value=S]`)),
+		chromedp.SetValue(chromedp.ID("justification"), `<script>alert("x")</script> load tests for the shop`),
+		chromedp.Click(chromedp.CSS(`form[action="/requests/new"] button[type=submit]`)))
+	bob.waitJS(`document.getElementById("name-error") !== null`)
+	if !bob.eval(`document.getElementById("project").value === "shop" && document.querySelector("input[name=size][value=S]").checked`) {
+		t.Fatal("the form lost what bob typed")
+	}
+	bob.shot("03-new-request-errors")
+	bob.do(chromedp.SetValue(chromedp.ID("name"), "web-01"), chromedp.Click(chromedp.CSS(`form[action="/requests/new"] button[type=submit]`)))
+	bob.waitJS(`document.querySelector("#status .status") !== null`)
+	if st := bob.text("#status .status"); st != "PENDING" {
+		t.Fatalf("bob's new request is %q", st)
+	}
+	if bob.eval(`document.querySelector('form[action$="/approve"]') !== null`) {
+		t.Fatal("bob sees an approve button on his own request")
+	}
+	if !strings.Contains(bob.text(".quote"), `<script>alert("x")</script>`) || bob.eval(`window.__xss === true || document.querySelectorAll("main script").length > 0`) {
+		t.Fatal("the justification is not shown as text")
+	}
+	loc, err := chromedp.Run(bob.ctx, chromedp.Location())
+	noErr(t, err)
+	id := strings.TrimPrefix(strings.Split(loc, "?")[0], bob.base+"/requests/")
+	bob.shot("04-request-pending")
+	bob.do(chromedp.Navigate(bob.base+"/requests"), chromedp.WaitVisible(chromedp.CSS("table.list")))
+	bob.shot("02-my-requests")
+
+	// A stale approval: alice looks at a second request, bob cancels it,
+	// alice's approval of what she saw is refused with the conflict message.
+	bob.do(chromedp.Navigate(bob.base+"/requests/new"), chromedp.WaitVisible(chromedp.ID("name")),
+		chromedp.SetValue(chromedp.ID("name"), "web-02"), chromedp.SetValue(chromedp.ID("project"), "shop"),
+		chromedp.SetValue(chromedp.ID("justification"), "a second VM for the shop"),
+		chromedp.Click(chromedp.CSS(`form[action="/requests/new"] button[type=submit]`)))
+	bob.waitJS(`document.querySelector("#status .status") !== null`)
+	loc2, err := chromedp.Run(bob.ctx, chromedp.Location())
+	noErr(t, err)
+	id2 := strings.TrimPrefix(strings.Split(loc2, "?")[0], bob.base+"/requests/")
+	alice.do(chromedp.Navigate(alice.base+"/approvals"), chromedp.WaitVisible(chromedp.ID("req-"+id2)))
+	alice.shot("05-approvals")
+	bob.do(chromedp.Click(chromedp.CSS(`form[action$="/cancel"] button`)))
+	bob.waitJS(`document.querySelector("#status .status") !== null && document.querySelector("#status .status").textContent === "CANCELLED"`)
+	alice.do(chromedp.Click(chromedp.CSS(`form[action="/requests/` + id2 + `/approve"] button`)))
+	alice.waitJS(`document.querySelector(".note.bad") !== null`)
+	if msg := alice.text(".note.bad"); !strings.Contains(msg, "changed since you looked") {
+		t.Fatalf("stale approval: %q", msg)
+	}
+	alice.shot("06-approvals-conflict")
+
+	// bob watches his first request; alice approves it from the approvals page.
+	bob.do(chromedp.Navigate(bob.base+"/requests/"+id), chromedp.WaitVisible(chromedp.CSS("#status .status")),
+		chromedp.Evaluate[chromedp.Void](`window.__notReloaded = true`))
+	alice.do(chromedp.Click(chromedp.CSS(`form[action="/requests/` + id + `/approve"] button`)))
+	alice.waitJS(`document.querySelector(".note.ok") !== null && document.querySelector(".note.ok").textContent.includes("Approved")`)
+	bob.waitJS(`document.querySelector("#status .status").textContent === "READY"`)
+	if !bob.eval(`window.__notReloaded === true`) {
+		t.Fatal("bob's page was reloaded: the status did not come live")
+	}
+	timeline := bob.text("#timeline")
+	for _, want := range []string{"Approved by alice", "Provisioning started", "Cloning template", "Powering on", "VM ready (IP 10."} {
+		if !strings.Contains(timeline, want) {
+			t.Fatalf("the live timeline lacks %q:\n%s", want, timeline)
+		}
+	}
+	if ip := bob.text("#ip"); !strings.HasPrefix(ip, "10.") {
+		t.Fatalf("IP %q", ip)
+	}
+	bob.shot("07-request-ready")
+
+	bob.do(chromedp.Navigate(bob.base+"/vms"), chromedp.WaitVisible(chromedp.CSS("table.list")))
+	bob.shot("09-vms")
+	bob.do(chromedp.Click(chromedp.CSS(`table.list a`)), chromedp.WaitVisible(chromedp.CSS(".power")))
+	if p := bob.text(".power"); p != "poweredOn" {
+		t.Fatalf("live power state %q", p)
+	}
+	bob.shot("10-vm")
+
+	// A phone: 360 px wide.
+	bob.do(chromedp.EmulateViewport(360, 740), chromedp.Navigate(bob.base+"/requests"), chromedp.WaitVisible(chromedp.CSS("table.list")))
+	if bob.eval(`document.documentElement.scrollWidth > 360`) {
+		t.Fatal("My requests is wider than 360 px")
+	}
+	bob.shot("11-my-requests-360px")
+	bob.do(chromedp.Navigate(bob.base+"/requests/"+id), chromedp.WaitVisible(chromedp.CSS("#timeline")))
+	if bob.eval(`document.documentElement.scrollWidth > 360`) {
+		t.Fatal("the request page is wider than 360 px")
+	}
+	bob.shot("12-request-360px")
+	bob.do(chromedp.EmulateViewport(1280, 900))
+
+	// carol of globex opens bob's request by its URL.
+	carol := e.person(t, bctx, "carol")
+	carol.do(chromedp.EmulateViewport(1280, 720))
+	carol.signIn()
+	resp, err := chromedp.Run(carol.ctx, chromedp.NavigateResponse(carol.base+"/requests/"+id))
+	noErr(t, err)
+	if resp.Status != http.StatusNotFound || carol.text("h1") != "Not found" {
+		t.Fatalf("another tenant's request: %d %q", resp.Status, carol.text("h1"))
+	}
+	carol.shot("13-not-found")
+
+	// A form posted from another origin, with bob's session cookie.
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, `<!doctype html><form method="post" action="%s/requests/new"><input name="name" value="evil-01">`+
+			`<input name="project" value="shop"><input name="justification" value="made by another site">`+
+			`<button id="go" type="submit">go</button></form>`, e.srv.URL)
+	}))
+	t.Cleanup(evil.Close)
+	bob.do(chromedp.Navigate(evil.URL), chromedp.WaitVisible(chromedp.ID("go")))
+	resp, err = chromedp.RunResponse(bob.ctx, chromedp.Click(chromedp.ID("go")))
+	noErr(t, err)
+	if resp.Status != http.StatusForbidden || bob.text("h1") != "Not allowed" {
+		t.Fatalf("a form from another origin: %d %q", resp.Status, bob.text("h1"))
+	}
+	bob.shot("14-cross-origin-refused")
+	vs, err := e.app.ListRequests(e.ctx, app.Actor{User: "bob", Tenant: "acme"}, app.RequestFilter{})
+	noErr(t, err)
+	for _, v := range vs {
+		if v.Name == "evil-01" {
+			t.Fatal("the cross-origin form made a request")
+		}
+	}
+
+	// Sign-out ends the session: the cookie's token no longer works.
+	bob.do(chromedp.Navigate(bob.base+"/requests"), chromedp.WaitVisible(chromedp.CSS(`form[action="/signout"] button`)),
+		chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)))
+	bob.waitJS(`document.getElementById("password") !== null && location.pathname === "/signin"`)
+	if msg := bob.text(".note.ok"); !strings.Contains(msg, "signed out") {
+		t.Fatalf("after sign-out: %q", msg)
+	}
+	bob.shot("15-signed-out")
+	bob.do(chromedp.Navigate(bob.base+"/requests"), chromedp.WaitVisible(chromedp.ID("password")))
+	if loc, _ := chromedp.Run(bob.ctx, chromedp.Location()); !strings.Contains(loc, "/signin?next=") {
+		t.Fatalf("after sign-out, My requests is %s", loc)
+	}
+}
