@@ -9,10 +9,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/dvmm/dvmm/internal/app"
 	"github.com/dvmm/dvmm/internal/vsphere"
@@ -66,12 +70,53 @@ type person struct {
 	ctx  context.Context
 	base string
 	dir  string
+
+	mu     sync.Mutex
+	errors []string // script and console errors of the page
 }
 
 func (e *env) person(t *testing.T, bctx context.Context, name string) *person {
 	ctx, cancel := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
-	return &person{t: t, name: name, ctx: ctx, base: e.srv.URL, dir: screenshotDir(t)}
+	p := &person{t: t, name: name, ctx: ctx, base: e.srv.URL, dir: screenshotDir(t)}
+	// Every script error and console error fails the test: a
+	// Content-Security-Policy violation (an inline script or style that
+	// slipped in) shows up only there. Answers of 4xx, which some steps
+	// expect, are logged by the network and are not errors of the page.
+	noErr(t, chromedp.Listen(ctx, func(ev any) {
+		var msg string
+		switch ev := ev.(type) {
+		case *cdplog.EventEntryAdded:
+			if ev.Entry.Level == cdplog.EntryLevelError && ev.Entry.Source != cdplog.EntrySourceNetwork {
+				msg = string(ev.Entry.Source) + ": " + ev.Entry.Text
+			}
+		case *runtime.EventExceptionThrown:
+			msg = "exception: " + ev.ExceptionDetails.Text
+			if ev.ExceptionDetails.Exception != nil {
+				msg += " " + ev.ExceptionDetails.Exception.Description
+			}
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.ConsoleAPICalledTypeError {
+				msg = "console.error"
+				for _, a := range ev.Args {
+					msg += " " + string(a.Value) + a.Description
+				}
+			}
+		}
+		if msg != "" {
+			p.mu.Lock()
+			p.errors = append(p.errors, msg)
+			p.mu.Unlock()
+		}
+	}))
+	t.Cleanup(func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		for _, m := range p.errors {
+			t.Errorf("%s's browser: %s", name, m)
+		}
+	})
+	return p
 }
 
 func (p *person) do(steps ...chromedp.Action[chromedp.Void]) {
@@ -107,9 +152,16 @@ func (p *person) eval(expr string) bool {
 	return v
 }
 
-// shot saves a full-page PNG of what the person sees now.
+// shot saves a full-page PNG of what the person sees now, after checking
+// that every form control of the page has a label.
 func (p *person) shot(name string) {
 	p.t.Helper()
+	unlabelled, err := chromedp.Run(p.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("input:not([type=hidden]), select, textarea")]
+		.filter(el => !(el.labels && el.labels.length) && !el.getAttribute("aria-label")).map(el => el.name || el.id)`))
+	noErr(p.t, err)
+	if len(unlabelled) > 0 {
+		p.t.Errorf("%s: controls without a label: %v", name, unlabelled)
+	}
 	b, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		p.t.Fatalf("screenshot %s: %v", name, err)
@@ -270,7 +322,18 @@ func TestBrowserRequestFlow(t *testing.T) {
 	// carol of globex opens bob's request by its URL.
 	carol := e.person(t, bctx, "carol")
 	carol.do(chromedp.EmulateViewport(1280, 720))
-	carol.signIn()
+	// carol signs in with the keyboard alone: the user field has the
+	// focus, Tab moves to the password, Enter sends the form.
+	carol.do(chromedp.Navigate(carol.base+"/signin"), chromedp.WaitVisible(chromedp.ID("user")),
+		chromedp.KeyEvent("carol"), chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent("password-of-carol"), chromedp.KeyEvent(kb.Enter))
+	carol.waitJS(`document.querySelector("h1") !== null && document.querySelector("h1").textContent === "My requests"`)
+	// On a page just loaded, the first Tab reaches the skip link, which
+	// leads past the menu.
+	carol.do(chromedp.Navigate(carol.base+"/requests"), chromedp.WaitVisible(chromedp.CSS("h1")), chromedp.KeyEvent(kb.Tab))
+	if !carol.eval(`document.activeElement.className === "skip"`) {
+		active, _ := chromedp.Run(carol.ctx, chromedp.Evaluate[string](`document.activeElement.outerHTML.slice(0, 120)`))
+		t.Fatalf("the first Tab does not reach the skip link but %s", active)
+	}
 	resp, err := chromedp.Run(carol.ctx, chromedp.NavigateResponse(carol.base+"/requests/"+id))
 	noErr(t, err)
 	if resp.Status != http.StatusNotFound || carol.text("h1") != "Not found" {
