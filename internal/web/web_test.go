@@ -483,3 +483,93 @@ func TestLiveRequestEndsWhenFinal(t *testing.T) {
 	wantBody(t, p, "event: update\ndata: ", "CANCELLED", "Cancelled by bob", "event: done\n")
 	wantStatus(t, e.signIn("carol").get("/live/requests/"+id), http.StatusNotFound)
 }
+
+// A session ends when its token expires, whatever the cookie says.
+func TestSessionExpires(t *testing.T) {
+	e := newEnv(t)
+	bob := e.signIn("bob")
+	wantStatus(t, bob.get("/requests"), http.StatusOK)
+	later := time.Now().UTC().Add(8*time.Hour + time.Minute)
+	e.app.Now = func() time.Time { return later }
+	wantStatus(t, bob.get("/requests"), http.StatusSeeOther)
+	p := bob.post("/requests/new", url.Values{"name": {"web-01"}, "size": {"S"}, "project": {"shop"}, "justification": {"load tests for the shop"}})
+	wantStatus(t, p, http.StatusUnauthorized)
+	wantBody(t, p, "You are signed out")
+}
+
+// A FAILED request offers its admins a retry, through the same use case
+// as 'request retry'; its requester gets no such button.
+func TestRetryOfAFailedRequest(t *testing.T) {
+	e := newEnv(t)
+	bob := e.signIn("bob")
+	id := bob.create("web-01", "load tests for the shop")
+	alice := e.signIn("alice")
+	wantStatus(t, alice.post("/requests/"+id+"/approve", url.Values{"version": {"1"}}), http.StatusSeeOther)
+	// No VMware settings: the provisioning fails at once.
+	_, err := e.app.Drain(e.ctx, "test", 1, time.Minute)
+	noErr(t, err)
+	p := alice.get("/requests/" + id)
+	wantBody(t, p, "FAILED", "VMware not configured", `action="/requests/`+id+`/retry"`)
+	wantNot(t, bob.get("/requests/"+id), "/retry")
+	wantStatus(t, bob.post("/requests/"+id+"/retry", nil), http.StatusForbidden)
+	p = alice.post("/requests/"+id+"/retry", nil)
+	wantStatus(t, p, http.StatusSeeOther)
+	if loc := p.header.Get("Location"); loc != "/requests/"+id+"?done=retried" {
+		t.Fatalf("redirect to %q", loc)
+	}
+	wantBody(t, alice.get("/requests/"+id), "Retry requested by alice")
+}
+
+// The live list of "My requests" sends its rows, and ends when none of
+// them can change any more.
+func TestLiveListEndsWhenAllAreFinal(t *testing.T) {
+	e := newEnv(t)
+	bob := e.signIn("bob")
+	id := bob.create("web-01", "load tests for the shop")
+	wantBody(t, bob.get("/requests?status=pending"), `data-live="/live/requests?status=pending"`)
+	wantStatus(t, bob.post("/requests/"+id+"/cancel", nil), http.StatusSeeOther)
+	p := bob.get("/live/requests")
+	wantStatus(t, p, http.StatusOK)
+	wantBody(t, p, "event: update\n", "web-01", "CANCELLED", "event: done\n")
+}
+
+// A boosted (htmx) form gets HX-Location instead of a redirect, so htmx
+// loads the next page and records it in the history.
+func TestBoostedFormGetsHXLocation(t *testing.T) {
+	e := newEnv(t)
+	bob := e.signIn("bob")
+	form := url.Values{"name": {"web-01"}, "size": {"S"}, "project": {"shop"}, "justification": {"load tests for the shop"}}
+	req, _ := http.NewRequest("POST", e.srv.URL+"/requests/new", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("HX-Request", "true")
+	p := bob.do(req)
+	wantStatus(t, p, http.StatusOK)
+	if loc := p.header.Get("HX-Location"); !strings.HasPrefix(loc, "/requests/") || !strings.HasSuffix(loc, "?done=created") {
+		t.Fatalf("HX-Location %q", loc)
+	}
+}
+
+// The VMware password is write-only: no page ever shows it, and saving
+// needs it again.
+func TestVmwarePasswordIsWriteOnly(t *testing.T) {
+	e := newEnv(t)
+	alice := e.signIn("alice")
+	form := url.Values{"url": {"https://vc.example/sdk"}, "username": {"dvmm@vsphere.local"}, "datacenter": {"DC0"},
+		"cluster": {"C0"}, "datastore": {"ds1"}, "network": {"VM Network"}, "template": {"tpl"}, "folder": {"dvmm"}, "password": {"s3cret-vc-password"}}
+	wantStatus(t, alice.post("/settings/vmware", form), http.StatusSeeOther)
+	p := alice.get("/settings")
+	wantBody(t, p, `value="https://vc.example/sdk"`, "A password is set")
+	wantNot(t, p, "s3cret-vc-password")
+	form.Del("password")
+	form.Set("datacenter", "DC1")
+	p = alice.post("/settings/vmware", form)
+	wantStatus(t, p, http.StatusBadRequest)
+	wantBody(t, p, "password is required", `value="DC1"`)
+	wantNot(t, p, "s3cret-vc-password")
+	form.Set("password", "s3cret-vc-password")
+	form.Set("url", "http://vc.example/sdk")
+	p = alice.post("/settings/vmware", form)
+	wantStatus(t, p, http.StatusBadRequest)
+	wantBody(t, p, "must use https")
+	wantNot(t, p, "s3cret-vc-password")
+}
