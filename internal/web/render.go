@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -30,10 +31,11 @@ var files embed.FS
 type assetSet struct {
 	byName map[string]string // "app.css" → "/static/app.3f9a0c1d2e.css"
 	byPath map[string][]byte // "/static/app.3f9a0c1d2e.css" → content
+	gzPath map[string][]byte // the same, gzipped once at start
 }
 
 func loadAssets() *assetSet {
-	a := &assetSet{byName: map[string]string{}, byPath: map[string][]byte{}}
+	a := &assetSet{byName: map[string]string{}, byPath: map[string][]byte{}, gzPath: map[string][]byte{}}
 	entries, err := fs.ReadDir(files, "assets")
 	if err != nil {
 		panic(err) // embedded at build time: cannot fail
@@ -51,6 +53,7 @@ func loadAssets() *assetSet {
 		p := "/static/" + strings.TrimSuffix(e.Name(), ext) + "." + hex.EncodeToString(sum[:5]) + ext
 		a.byName[e.Name()] = p
 		a.byPath[p] = b
+		a.gzPath[p] = gzipped(b)
 	}
 	return a
 }
@@ -61,9 +64,32 @@ func (a *assetSet) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	w.Header().Set("Content-Type", mime.TypeByExtension(path.Ext(r.URL.Path)))
-	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	h := w.Header()
+	h.Set("Content-Type", mime.TypeByExtension(path.Ext(r.URL.Path)))
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	h.Set("Vary", "Accept-Encoding")
+	if acceptsGzip(r) {
+		h.Set("Content-Encoding", "gzip")
+		b = a.gzPath[r.URL.Path]
+	}
 	_, _ = w.Write(b)
+}
+
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		if name, _, _ := strings.Cut(strings.TrimSpace(part), ";"); name == "gzip" {
+			return true
+		}
+	}
+	return false
+}
+
+func gzipped(b []byte) []byte {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	_, _ = zw.Write(b)
+	_ = zw.Close()
+	return buf.Bytes()
 }
 
 // pageTemplate is one page: the layout with the page's own blocks.
@@ -152,9 +178,21 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	// Pages hold tenant data: never kept by a shared cache, nor by the
 	// browser once the session ends.
 	h.Set("Cache-Control", "no-store")
-	h.Set("Vary", "Cookie, HX-Request")
+	h.Set("Vary", "Cookie, HX-Request, Accept-Encoding")
+	body := buf.Bytes()
+	// A page holds no secret that a reflected input could be compared
+	// with (the session is in a cookie, the VMware password never shown),
+	// so compressing it gives nothing away.
+	if len(body) > 1400 && acceptsGzip(r) {
+		var z bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&z, gzip.DefaultCompression)
+		_, _ = zw.Write(body)
+		_ = zw.Close()
+		h.Set("Content-Encoding", "gzip")
+		body = z.Bytes()
+	}
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(body)
 }
 
 // renderPart renders one named block (a live fragment) to a string.
