@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -376,4 +377,58 @@ func TestBrowserRequestFlow(t *testing.T) {
 	if loc, _ := chromedp.Run(bob.ctx, chromedp.Location()); !strings.Contains(loc, "/signin?next=") {
 		t.Fatalf("after sign-out, My requests is %s", loc)
 	}
+}
+
+// With JavaScript off, every step is a plain form and a plain page: bob
+// signs in, asks for a VM (after an error that keeps what he typed), sees
+// it PENDING, filters his list and cancels it; sign-out works too.
+func TestBrowserWithoutJavaScript(t *testing.T) {
+	bctx := chrome(t)
+	e := newEnv(t)
+	bob := e.person(t, bctx, "bob")
+	_, err := chromedp.Call(bob.ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+	noErr(t, err)
+	bob.do(chromedp.EmulateViewport(1280, 800))
+	click := func(sel string, status int64) {
+		t.Helper()
+		resp, err := chromedp.RunResponse(bob.ctx, chromedp.Click(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("click %s: %v", sel, err)
+		}
+		if resp.Status != status {
+			t.Fatalf("click %s: status %d, want %d", sel, resp.Status, status)
+		}
+	}
+	bob.do(chromedp.Navigate(bob.base+"/requests/new"), chromedp.WaitVisible(chromedp.ID("user")),
+		chromedp.SetValue(chromedp.ID("user"), "bob"), chromedp.SetValue(chromedp.ID("password"), "password-of-bob"))
+	click(`form[action="/signin"] button`, http.StatusOK)
+	bob.do(chromedp.WaitVisible(chromedp.ID("justification")),
+		chromedp.SetValue(chromedp.ID("name"), "web-01"), chromedp.SetValue(chromedp.ID("project"), "shop"),
+		chromedp.SetValue(chromedp.ID("justification"), "short"))
+	click(`form[action="/requests/new"] button[type=submit]`, http.StatusUnprocessableEntity)
+	if msg := bob.text("#justification-error"); !strings.Contains(msg, "too short") {
+		t.Fatalf("justification error %q", msg)
+	}
+	bob.do(chromedp.SetValue(chromedp.ID("justification"), "load tests for the shop"))
+	click(`form[action="/requests/new"] button[type=submit]`, http.StatusOK)
+	if st := bob.text("#status .status"); st != "PENDING" {
+		t.Fatalf("status %q", st)
+	}
+	if bob.eval(`typeof window.htmx !== "undefined"`) {
+		t.Fatal("the page's scripts ran: JavaScript is not off")
+	}
+	bob.do(chromedp.Navigate(bob.base+"/requests"), chromedp.WaitVisible(chromedp.ID("f-status")),
+		chromedp.SetValue(chromedp.ID("f-status"), "pending"))
+	click(`form.filters button`, http.StatusOK)
+	if got := bob.text("table.list tbody"); !strings.Contains(got, "web-01") {
+		t.Fatalf("filtered list: %q", got)
+	}
+	bob.shot("16-my-requests-no-javascript")
+	click(`table.list a`, http.StatusOK)
+	click(`form[action$="/cancel"] button`, http.StatusOK)
+	if st := bob.text("#status .status"); st != "CANCELLED" {
+		t.Fatalf("after cancel: %q", st)
+	}
+	click(`form[action="/signout"] button`, http.StatusOK)
+	bob.do(chromedp.WaitVisible(chromedp.ID("password")))
 }

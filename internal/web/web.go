@@ -172,6 +172,11 @@ func (s *Server) signedIn(h pageHandler) http.Handler {
 		if sess.actor.Tenant == "" && len(ms) > 0 {
 			sess.actor.Tenant, sess.role = ms[0].Tenant, ms[0].Role
 		}
+		if sess.actor.Tenant == "" {
+			// Every page but signing out works in a tenant.
+			s.errorPage(w, r, sess, app.Errorf(app.KindForbidden, "You are not a member of any tenant yet: ask a tenant admin to add you."))
+			return
+		}
 		h(w, r, sess)
 	})
 }

@@ -573,3 +573,42 @@ func TestVmwarePasswordIsWriteOnly(t *testing.T) {
 	wantBody(t, p, "must use https")
 	wantNot(t, p, "s3cret-vc-password")
 }
+
+// Over TLS the session cookie is Secure.
+func TestSessionCookieIsSecureOverTLS(t *testing.T) {
+	e := newEnv(t)
+	srv := httptest.NewTLSServer(e.srv.Config.Handler)
+	t.Cleanup(srv.Close)
+	c := srv.Client()
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	form := url.Values{"user": {"bob"}, "password": {"password-of-bob"}}
+	req, _ := http.NewRequest("POST", srv.URL+"/signin", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := c.Do(req)
+	noErr(t, err)
+	resp.Body.Close()
+	var raw string
+	for _, v := range resp.Header.Values("Set-Cookie") {
+		if strings.HasPrefix(v, "dvmm_session=") {
+			raw = v
+		}
+	}
+	if !strings.Contains(raw, "; Secure") || !strings.Contains(raw, "HttpOnly") {
+		t.Fatalf("cookie over TLS: %q", raw)
+	}
+	if hsts := resp.Header.Get("Strict-Transport-Security"); hsts == "" {
+		t.Fatal("no Strict-Transport-Security over TLS")
+	}
+}
+
+// Someone in no tenant yet is told so, on every page.
+func TestSignedInWithoutATenant(t *testing.T) {
+	e := newEnv(t)
+	_, err := e.app.CreateUser(e.ctx, app.Actor{User: "root"}, "nina", "password-of-nina", false)
+	noErr(t, err)
+	nina := e.signIn("nina")
+	p := nina.get("/requests")
+	wantStatus(t, p, http.StatusForbidden)
+	wantBody(t, p, "not a member of any tenant yet")
+	wantStatus(t, nina.post("/signout", nil), http.StatusSeeOther)
+}
