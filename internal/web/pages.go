@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -336,7 +337,7 @@ func (s *Server) decided(w http.ResponseWriter, r *http.Request, sess *session, 
 	id := r.PathValue("id")
 	msg := messageOf(err)
 	if kind == app.KindConflict {
-		msg = "This request changed since you looked at it, so nothing was decided: " + msg + " Below is how it is now."
+		msg = s.changedMessage(r, sess, id, msg)
 	}
 	if strings.HasPrefix(back, "/requests/") {
 		d, lerr := s.loadRequest(r, sess, id)
@@ -366,6 +367,21 @@ func (s *Server) decided(w http.ResponseWriter, r *http.Request, sess *session, 
 		v.Error = msg
 	}
 	s.render(w, r, statusOf(err), "approvals", v)
+}
+
+// changedMessage says what changed about a request since the approver's
+// page showed it; the use case's own message when it cannot be read.
+func (s *Server) changedMessage(r *http.Request, sess *session, id, fallback string) string {
+	v, _, err := s.App.ShowRequest(r.Context(), sess.actor, id)
+	if err != nil {
+		return "This request changed since you looked at it, so nothing was decided: " + fallback
+	}
+	if v.Status != app.StatusPending {
+		return fmt.Sprintf("%s changed since you looked at it: it is now %s, so nothing was decided. Here it is as it is now.",
+			v.Name, strings.ToUpper(string(v.Status)))
+	}
+	return fmt.Sprintf("%s changed since you looked at it (you saw version %s, it is now at version %d), so nothing was decided. Look at it again before you decide.",
+		v.Name, r.PostForm.Get("version"), v.Version)
 }
 
 func (s *Server) cancel(w http.ResponseWriter, r *http.Request, sess *session) {

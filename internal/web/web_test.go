@@ -365,7 +365,7 @@ func TestStaleApprovalIsRefused(t *testing.T) {
 	wantStatus(t, bob.post("/requests/"+id+"/cancel", nil), http.StatusSeeOther)
 	p := alice.post("/requests/"+id+"/approve", url.Values{"version": {"1"}})
 	wantStatus(t, p, http.StatusConflict)
-	wantBody(t, p, "changed since you looked")
+	wantBody(t, p, "web-01 changed since you looked at it: it is now CANCELLED, so nothing was decided.")
 	wantNot(t, p, "dvmm request show")
 	v, _, err := e.app.ShowRequest(e.ctx, app.Actor{User: "alice", Tenant: "acme"}, id)
 	noErr(t, err)
@@ -375,7 +375,7 @@ func TestStaleApprovalIsRefused(t *testing.T) {
 	id2 := bob.create("web-02", "load tests for the shop")
 	p = alice.post("/requests/"+id2+"/approve", url.Values{"version": {"2"}, "from": {"request"}})
 	wantStatus(t, p, http.StatusConflict)
-	wantBody(t, p, "changed since you looked", "version 2, now 1")
+	wantBody(t, p, "web-02 changed since you looked at it (you saw version 2, it is now at version 1)")
 }
 
 func TestRejectNeedsAReason(t *testing.T) {
