@@ -127,10 +127,19 @@ func (p *person) do(steps ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
-// waitJS waits until a JavaScript expression is true in the page.
+// waitJS waits until a JavaScript expression is true in the page. A
+// form sent before htmx took it over is sent by the browser itself, a
+// full navigation to the same page; the wait then goes on in the new page.
 func (p *person) waitJS(expr string) {
 	p.t.Helper()
-	if _, err := chromedp.Run(p.ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(3*time.Minute))); err != nil {
+	for tries := 0; ; tries++ {
+		_, err := chromedp.Run(p.ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(3*time.Minute)))
+		if err == nil {
+			return
+		}
+		if tries < 5 && strings.Contains(err.Error(), "navigated or closed") {
+			continue
+		}
 		p.t.Fatalf("%s: waiting for %s: %v", p.name, expr, err)
 	}
 }
@@ -169,6 +178,10 @@ func (p *person) shot(name string) {
 	}
 	noErr(p.t, os.WriteFile(filepath.Join(p.dir, name+".png"), b, 0o644))
 }
+
+// onRequestPage is true once the address is a request's page (htmx puts
+// it in the history after it shows the page).
+const onRequestPage = `/^\/requests\/[a-z2-7]{16}$/.test(location.pathname)`
 
 func (p *person) signIn() {
 	p.t.Helper()
@@ -251,6 +264,7 @@ func TestBrowserRequestFlow(t *testing.T) {
 	if !strings.Contains(bob.text(".quote"), `<script>alert("x")</script>`) || bob.eval(`window.__xss === true || document.querySelectorAll("main script").length > 0`) {
 		t.Fatal("the justification is not shown as text")
 	}
+	bob.waitJS(onRequestPage)
 	loc, err := chromedp.Run(bob.ctx, chromedp.Location())
 	noErr(t, err)
 	id := strings.TrimPrefix(strings.Split(loc, "?")[0], bob.base+"/requests/")
@@ -265,6 +279,7 @@ func TestBrowserRequestFlow(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("justification"), "a second VM for the shop"),
 		chromedp.Click(chromedp.CSS(`form[action="/requests/new"] button[type=submit]`)))
 	bob.waitJS(`document.querySelector("#status .status") !== null`)
+	bob.waitJS(onRequestPage)
 	loc2, err := chromedp.Run(bob.ctx, chromedp.Location())
 	noErr(t, err)
 	id2 := strings.TrimPrefix(strings.Split(loc2, "?")[0], bob.base+"/requests/")
