@@ -73,7 +73,7 @@ func (s *Server) Handler() http.Handler {
 		s.SessionTTL = 8 * time.Hour
 	}
 	if s.Poll == 0 {
-		s.Poll = 300 * time.Millisecond
+		s.Poll = 500 * time.Millisecond
 	}
 	if s.MaxBody == 0 {
 		s.MaxBody = 64 << 10
