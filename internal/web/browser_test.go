@@ -333,6 +333,16 @@ func TestBrowserRequestFlow(t *testing.T) {
 		t.Fatal("the request page is wider than 360 px")
 	}
 	bob.shot("12-request-360px")
+	for _, at := range []struct {
+		who  *person
+		path string
+	}{{bob, "/requests/new"}, {bob, "/vms"}, {bob, "/vms/" + id}, {alice, "/approvals"}, {alice, "/settings"}} {
+		at.who.do(chromedp.EmulateViewport(360, 740), chromedp.Navigate(at.who.base+at.path), chromedp.WaitVisible(chromedp.CSS("h1")))
+		if at.who.eval(`document.documentElement.scrollWidth > 360`) {
+			t.Fatalf("%s is wider than 360 px", at.path)
+		}
+		at.who.do(chromedp.EmulateViewport(1280, 900))
+	}
 	bob.do(chromedp.EmulateViewport(1280, 900))
 
 	// carol of globex opens bob's request by its URL.
