@@ -121,9 +121,8 @@ func (s *Server) Handler() http.Handler {
 // session is who is signed in, in which tenant, as a page shows it.
 type session struct {
 	actor   app.Actor
-	tokenID string
 	tenants []app.Membership
-	role    app.Role // in actor.Tenant; "" when the user is in no tenant
+	role    app.Role // in actor.Tenant
 }
 
 type pageHandler func(w http.ResponseWriter, r *http.Request, s *session)
@@ -155,7 +154,7 @@ func (s *Server) signedIn(h pageHandler) http.Handler {
 			return
 		}
 		sess := &session{actor: app.Actor{User: id.User, Remote: true, PlatformAdmin: id.PlatformAdmin,
-			Source: clientAddr(r), CorrelationID: app.NewID()}, tokenID: id.TokenID, tenants: ms}
+			Source: clientAddr(r), CorrelationID: app.NewID()}, tenants: ms}
 		// The tenant cookie only chooses among the user's own tenants; an
 		// unknown value falls back to the first, and the use cases check
 		// membership again anyway.
