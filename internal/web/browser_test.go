@@ -294,7 +294,14 @@ func TestBrowserRequestFlow(t *testing.T) {
 	}
 	alice.shot("06-approvals-conflict")
 
-	// bob watches his first request; alice approves it from the approvals page.
+	// bob watches his first request, and his list in a second tab; alice
+	// approves it from the approvals page.
+	bobList := &person{t: t, name: "bob (list tab)", base: bob.base, dir: bob.dir}
+	var cancelTab context.CancelFunc
+	bobList.ctx, cancelTab = chromedp.NewContext(bob.ctx)
+	t.Cleanup(cancelTab)
+	bobList.do(chromedp.Navigate(bob.base+"/requests"), chromedp.WaitVisible(chromedp.CSS("table.list")),
+		chromedp.Evaluate[chromedp.Void](`window.__notReloaded = true`))
 	bob.do(chromedp.Navigate(bob.base+"/requests/"+id), chromedp.WaitVisible(chromedp.CSS("#status .status")),
 		chromedp.Evaluate[chromedp.Void](`window.__notReloaded = true`))
 	alice.do(chromedp.Click(chromedp.CSS(`form[action="/requests/` + id + `/approve"] button`)))
@@ -313,6 +320,10 @@ func TestBrowserRequestFlow(t *testing.T) {
 		t.Fatalf("IP %q", ip)
 	}
 	bob.shot("07-request-ready")
+	bobList.waitJS(`[...document.querySelectorAll("table.list tbody tr")].some(tr => tr.textContent.includes("web-01") && tr.textContent.includes("READY") && tr.textContent.includes("10."))`)
+	if !bobList.eval(`window.__notReloaded === true`) {
+		t.Fatal("bob's list was reloaded: the status did not come live")
+	}
 
 	bob.do(chromedp.Navigate(bob.base+"/vms"), chromedp.WaitVisible(chromedp.CSS("table.list")))
 	bob.shot("09-vms")
