@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/auth"
 	"github.com/dvmm/dvmm/internal/httpapi"
+	"github.com/dvmm/dvmm/internal/web"
 )
 
 // apiSettings are serve's HTTP API flags (flag > DVMM_* > config file).
@@ -75,7 +77,18 @@ func startAPI(ctx context.Context, c *cli, a *app.App, o apiSettings, workers in
 		// approve --wait from a remote CLI runs its request's work here.
 		api.Work = ctx
 	}
-	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+	// The web page shares the API's endpoint, identities and sign-in
+	// throttles: guesses through either count together.
+	api.Accounts, api.Addresses = auth.NewThrottle(a.Now), auth.NewThrottle(a.Now)
+	api.Addresses.Free = 10
+	page := &web.Server{App: a, Log: c.log, Accounts: api.Accounts, Addresses: api.Addresses}
+	mux := http.NewServeMux()
+	apiHandler := api.Handler()
+	mux.Handle("/api/", apiHandler)
+	mux.Handle("/healthz", apiHandler)
+	mux.Handle("/readyz", apiHandler)
+	mux.Handle("/", page.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(c.log.Handler(), slog.LevelWarn)}
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
@@ -88,6 +101,7 @@ func startAPI(ctx context.Context, c *cli, a *app.App, o apiSettings, workers in
 		scheme = "https"
 	}
 	c.log.Info("API listening", slog.String("url", scheme+"://"+ln.Addr().String()+"/api/v1"))
+	c.log.Info("web page listening", slog.String("url", scheme+"://"+ln.Addr().String()+"/"))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
