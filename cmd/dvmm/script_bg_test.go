@@ -35,10 +35,7 @@ func cmdStartBG(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	cmd := exec.Command(path, args[3:]...)
 	cmd.Dir = ts.Getenv("WORK")
-	var env []string
-	for _, kv := range os.Environ() {
-		env = append(env, kv)
-	}
+	env := append([]string(nil), os.Environ()...)
 	for _, k := range []string{"HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "DVMM_DB", "DVMM_TENANT", "DVMM_USER", "NO_COLOR",
 		"GORACE", "DVMM_TEST_API", "DVMM_TEST_API_DB", "DVMM_SERVER", "DVMM_TOKEN", "PATH"} {
 		env = append(env, k+"="+ts.Getenv(k))
