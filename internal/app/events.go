@@ -18,6 +18,8 @@ type Metadata struct {
 	Actor         string `json:"actor,omitempty"`
 	CorrelationID string `json:"correlation_id,omitempty"`
 	CausationID   string `json:"causation_id,omitempty"`
+	// Source is the client address of an API call; empty on the CLI.
+	Source string `json:"source,omitempty"`
 }
 
 // Event is one entry of the log. Seq and Version are set by the store.

@@ -138,7 +138,7 @@ func Project(ctx context.Context, tx ReadModels, e Event) error {
 }
 
 func (a *App) meta(actor Actor) Metadata {
-	return Metadata{Actor: actor.User, CorrelationID: actor.CorrelationID}
+	return Metadata{Actor: actor.User, CorrelationID: actor.CorrelationID, Source: actor.Source}
 }
 
 func loadTenant(ctx context.Context, log EventLog, name string) (*Tenant, error) {

@@ -257,7 +257,8 @@ func TestRequestFlowThroughTheAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if events[1].Type != app.EvRequestApproved || events[1].Meta.Actor != "alice" || events[0].Meta.Actor != "bob" {
+	if events[1].Type != app.EvRequestApproved || events[1].Meta.Actor != "alice" || events[0].Meta.Actor != "bob" ||
+		events[1].Meta.Source != "127.0.0.1" {
 		t.Fatalf("events %+v", events)
 	}
 	if n, err := sim.CountVMs(e.ctx, "dvmm"); err != nil || n != 1 {

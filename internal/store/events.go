@@ -7,7 +7,7 @@ import (
 	"github.com/dvmm/dvmm/internal/app"
 )
 
-const eventColumns = `seq, tenant_id, stream_type, stream_id, version, type, data, actor, correlation_id, causation_id, at`
+const eventColumns = `seq, tenant_id, stream_type, stream_id, version, type, data, actor, correlation_id, causation_id, source, at`
 
 // Append adds events to one stream at versions expected+1, expected+2, …
 // The version check runs under the write lock that BEGIN IMMEDIATE took,
@@ -51,9 +51,9 @@ func (tx *Tx) Append(ctx context.Context, expected int, events []app.Event) ([]a
 			return nil, internal("append: %s event without a time", e.Type)
 		}
 		e.Version, e.At = expected+i+1, e.At.UTC()
-		err = tx.queryRow(ctx, `INSERT INTO events (tenant_id, stream_type, stream_id, version, type, data, actor, correlation_id, causation_id, at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
-			e.TenantID, st, id, e.Version, e.Type, string(data), e.Meta.Actor, e.Meta.CorrelationID, e.Meta.CausationID, formatTime(e.At)).Scan(&e.Seq)
+		err = tx.queryRow(ctx, `INSERT INTO events (tenant_id, stream_type, stream_id, version, type, data, actor, correlation_id, causation_id, source, at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+			e.TenantID, st, id, e.Version, e.Type, string(data), e.Meta.Actor, e.Meta.CorrelationID, e.Meta.CausationID, e.Meta.Source, formatTime(e.At)).Scan(&e.Seq)
 		if isUniqueViolation(err) {
 			return nil, app.Errorf(app.KindConflict, "stream %s/%s changed: expected version %d, but version %d exists", st, id, expected, e.Version)
 		}
@@ -103,7 +103,7 @@ func scanEvents(rows *sql.Rows) ([]app.Event, error) {
 			data, at string
 		)
 		if err := rows.Scan(&e.Seq, &e.TenantID, &e.StreamType, &e.StreamID, &e.Version, &e.Type, &data,
-			&e.Meta.Actor, &e.Meta.CorrelationID, &e.Meta.CausationID, &at); err != nil {
+			&e.Meta.Actor, &e.Meta.CorrelationID, &e.Meta.CausationID, &e.Meta.Source, &at); err != nil {
 			return nil, dbError(err)
 		}
 		p, err := app.DecodePayload(e.Type, []byte(data))

@@ -53,7 +53,7 @@ func wantKind(tb testing.TB, err error, kind app.Kind) {
 
 func ev(stream string, p app.Payload, at time.Time) app.Event {
 	return app.Event{TenantID: "acme", StreamType: app.StreamRequest, StreamID: stream, Data: p, At: at,
-		Meta: app.Metadata{Actor: "bob", CorrelationID: "corr", CausationID: "cause"}}
+		Meta: app.Metadata{Actor: "bob", CorrelationID: "corr", CausationID: "cause", Source: "192.0.2.7"}}
 }
 
 func update(tb testing.TB, s app.Store, fn func(tx app.Tx) error) {
