@@ -63,6 +63,8 @@ func newCLI(in io.Reader, out, errOut io.Writer) *cli {
 var configKeys = map[string]string{
 	"db": "string", "tenant": "string", "user": "string", "output": "string", "no-color": "bool",
 	"secret-key": "string", "listen": "string", "tls-cert": "string", "tls-key": "string", "insecure-http": "bool",
+	"oidc-issuer": "string", "oidc-client-id": "string", "oidc-user-claim": "string", "oidc-groups-claim": "string",
+	"oidc-group-role": "list of strings", "oidc-platform-admin-group": "string",
 }
 
 // checkConfigType refuses a value of the wrong type rather than letting it
@@ -74,6 +76,14 @@ func checkConfigType(key, kind string, v any) error {
 		_, ok = v.(string)
 	case "bool":
 		_, ok = v.(bool)
+	case "list of strings":
+		list, isList := v.([]any)
+		ok = isList
+		for _, x := range list {
+			if _, isString := x.(string); !isString {
+				ok = false
+			}
+		}
 	}
 	if !ok {
 		return fmt.Errorf("%s must be a %s, not %v", key, kind, clipValue(v))

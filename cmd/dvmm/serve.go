@@ -97,6 +97,12 @@ went through, 7 when some work ended FAILED.`,
 	f.String("tls-cert", "", "TLS certificate (PEM) for --listen")
 	f.String("tls-key", "", "TLS private key (PEM) for --listen")
 	f.Bool("insecure-http", false, "allow plain HTTP on an address other than loopback (tokens cross the network in clear)")
+	f.String("oidc-issuer", "", "also accept ID tokens of this OpenID Connect provider (issuer URL) as API tokens")
+	f.String("oidc-client-id", "", "the audience the provider's ID tokens must name")
+	f.String("oidc-user-claim", "preferred_username", "the ID token claim that is the dvmm user name")
+	f.String("oidc-groups-claim", "groups", "the ID token claim that lists the user's groups")
+	f.StringArray("oidc-group-role", nil, "GROUP=TENANT:ROLE: members of the group hold the role (repeatable)")
+	f.String("oidc-platform-admin-group", "", "members of this group hold the platform role")
 	return cmd
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/dvmm/dvmm/internal/app"
 	"github.com/dvmm/dvmm/internal/auth"
 	"github.com/dvmm/dvmm/internal/httpapi"
+	"github.com/dvmm/dvmm/internal/oidcauth"
 	"github.com/dvmm/dvmm/internal/web"
 )
 
@@ -21,6 +22,7 @@ type apiSettings struct {
 	listen, certFile, keyFile string
 	insecureHTTP              bool
 	cert                      *tls.Certificate
+	oidc                      *oidcauth.Config // nil without --oidc-issuer
 }
 
 func apiOptions(c *cli) (apiSettings, error) {
@@ -41,6 +43,24 @@ func apiOptions(c *cli) (apiSettings, error) {
 	}
 	if o.certFile == "" && !o.insecureHTTP && !isLoopback(host) {
 		return o, usageError("--listen %s is not a loopback address: give --tls-cert and --tls-key, or --insecure-http to send tokens in clear", clipValue(o.listen))
+	}
+	if issuer := c.v.GetString("oidc-issuer"); issuer != "" {
+		cfg := &oidcauth.Config{Issuer: issuer, ClientID: c.v.GetString("oidc-client-id"),
+			UserClaim: c.v.GetString("oidc-user-claim"), GroupsClaim: c.v.GetString("oidc-groups-claim"),
+			PlatformAdminGroup: c.v.GetString("oidc-platform-admin-group"), GroupRoles: map[string][]app.Membership{}}
+		if cfg.ClientID == "" {
+			return o, usageError("--oidc-issuer needs --oidc-client-id: the audience of the ID tokens")
+		}
+		for _, gr := range c.v.GetStringSlice("oidc-group-role") {
+			group, m, err := oidcauth.ParseGroupRole(gr)
+			if err != nil {
+				return o, err
+			}
+			cfg.GroupRoles[group] = append(cfg.GroupRoles[group], m)
+		}
+		o.oidc = cfg
+	} else if c.v.GetString("oidc-client-id") != "" || len(c.v.GetStringSlice("oidc-group-role")) > 0 {
+		return o, usageError("the --oidc-* settings need --oidc-issuer")
 	}
 	if o.certFile != "" {
 		// Loaded now, so a bad pair is refused before anything is opened.
@@ -76,6 +96,15 @@ func startAPI(ctx context.Context, c *cli, a *app.App, o apiSettings, workers in
 	if workers > 0 {
 		// approve --wait from a remote CLI runs its request's work here.
 		api.Work = ctx
+	}
+	if o.oidc != nil {
+		dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		v, err := oidcauth.New(dctx, *o.oidc)
+		cancel()
+		if err != nil {
+			return nil, &exitError{code: ExitUnavailable, msg: "cannot use the identity provider: " + app.FirstLine(err.Error())}
+		}
+		api.OIDC = v
 	}
 	// The web page shares the API's endpoint, identities and sign-in
 	// throttles: guesses through either count together.

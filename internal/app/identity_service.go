@@ -336,3 +336,42 @@ func ParseLifetime(s string) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// IdentityProviderActor is the actor of the memberships an identity
+// provider's groups grant.
+const IdentityProviderActor = "oidc"
+
+// ApplyProviderMemberships records the tenant roles an identity provider's
+// groups give user (OIDC sign-in): a role the user lacks is granted, as the
+// provider's decision; nothing is ever taken away here.
+func (a *App) ApplyProviderMemberships(ctx context.Context, user string, ms []Membership, source string) error {
+	for _, m := range ms {
+		// Most calls find the role in place: a read, not a write.
+		if v, err := a.Views.Tenant(ctx, m.Tenant); err == nil {
+			has := false
+			for _, mem := range v.Members {
+				has = has || mem.User == user && (mem.Role == m.Role || mem.Role == RoleAdmin)
+			}
+			if has {
+				continue
+			}
+		}
+		err := a.Store.Update(ctx, func(tx Tx) error {
+			t, err := loadTenant(ctx, tx, m.Tenant)
+			if err != nil {
+				return err
+			}
+			payloads, err := t.GrantByIdentityProvider(user, m.Role)
+			if err != nil || len(payloads) == 0 {
+				return err
+			}
+			_, err = a.record(ctx, tx, m.Tenant, StreamTenant, m.Tenant, t.Version(),
+				Metadata{Actor: IdentityProviderActor, Source: source}, payloads...)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -81,6 +81,26 @@ func (t *Tenant) AddMember(actor, user string, role Role) ([]Payload, error) {
 	return []Payload{TenantMemberAdded{User: user, Role: role}}, nil
 }
 
+// GrantByIdentityProvider decides the role an identity provider's group
+// gives a user: the group is the authority for that role, so no admin
+// decides it. It never takes a role away, and a user who already has the
+// role changes nothing.
+func (t *Tenant) GrantByIdentityProvider(user string, role Role) ([]Payload, error) {
+	if !t.Exists() {
+		return nil, nil // a group that names a tenant not made yet grants nothing
+	}
+	if err := ValidateSlug("user", user); err != nil {
+		return nil, err
+	}
+	if _, err := ParseRole(string(role)); err != nil {
+		return nil, err
+	}
+	if cur := t.members[user]; cur == role || cur == RoleAdmin {
+		return nil, nil
+	}
+	return []Payload{TenantMemberAdded{User: user, Role: role}}, nil
+}
+
 // ConfigureVMware decides a change of the tenant's VMware settings.
 func (t *Tenant) ConfigureVMware(actor string, s VMwareSettings) ([]Payload, error) {
 	if err := t.RequireAdmin(actor, "change VMware settings"); err != nil {

@@ -18,6 +18,8 @@ import (
 	"github.com/dvmm/dvmm/internal/auth"
 	"github.com/dvmm/dvmm/internal/contract"
 	"github.com/dvmm/dvmm/internal/httpapi"
+	"github.com/dvmm/dvmm/internal/oidcauth"
+	"github.com/dvmm/dvmm/internal/oidcauth/oidctest"
 	"github.com/dvmm/dvmm/internal/secret"
 	"github.com/dvmm/dvmm/internal/store"
 	"github.com/dvmm/dvmm/internal/vsphere"
@@ -430,4 +432,57 @@ func TestHealth(t *testing.T) {
 	e := newEnv(t)
 	e.wantStatus(e.call("", "GET", "/healthz", nil), 200, "")
 	e.wantStatus(e.call("", "GET", "/readyz", nil), 200, "")
+}
+
+// People of the team's identity provider call the API with its ID token:
+// the user name comes from a claim and the tenant roles from their groups,
+// recorded by the provider's authority; a token the provider did not sign
+// for dvmm is 401.
+func TestOIDCTokens(t *testing.T) {
+	e := newEnv(t)
+	p := oidctest.New(t)
+	v, err := oidcauth.New(e.ctx, oidcauth.Config{Issuer: p.URL, ClientID: "dvmm",
+		GroupRoles: map[string][]app.Membership{"acme-admins": {{Tenant: "acme", Role: app.RoleAdmin}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &httpapi.Server{App: e.app, OIDC: v}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	e.srv = srv
+
+	r := e.call("bob", "POST", "/api/v1/requests", createBody("web-01"))
+	e.wantStatus(r, 201, "")
+	var created contract.Request
+	r.decode(t, &created)
+
+	e.tokens["dana"] = p.Token(t, map[string]any{"preferred_username": "dana", "groups": []string{"acme-admins"}})
+	r = e.call("dana", "GET", "/api/v1/whoami", nil)
+	e.wantStatus(r, 200, "")
+	if !bytes.Contains(r.body, []byte(`"user": "dana"`)) || !bytes.Contains(r.body, []byte(`"role": "admin"`)) {
+		t.Fatalf("whoami %s", r.body)
+	}
+	e.wantStatus(e.call("dana", "POST", "/api/v1/requests/"+created.ID+"/approve", map[string]any{"expect_version": 1}), 200, "")
+	events, err := e.db.LoadStream(e.ctx, app.StreamTenant, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := events[len(events)-1]
+	if m, ok := last.Data.(app.TenantMemberAdded); !ok || m.User != "dana" || m.Role != app.RoleAdmin || last.Meta.Actor != app.IdentityProviderActor {
+		t.Fatalf("last tenant event %+v", last)
+	}
+	// A second call finds the role in place: no more events.
+	before := e.eventCount()
+	e.wantStatus(e.call("dana", "GET", "/api/v1/whoami", nil), 200, "")
+	if e.eventCount() != before {
+		t.Fatal("a second call recorded the role again")
+	}
+
+	e.tokens["eve"] = p.Token(t, map[string]any{"preferred_username": "eve", "aud": "another-app", "groups": []string{"acme-admins"}})
+	e.wantStatus(e.call("eve", "GET", "/api/v1/whoami", nil), 401, "unauthenticated")
+	e.tokens["mallory"] = p.Token(t, map[string]any{"preferred_username": "mallory", "exp": time.Now().Add(-time.Hour).Unix()})
+	e.wantStatus(e.call("mallory", "GET", "/api/v1/requests", nil), 401, "unauthenticated")
+	// Someone in no mapped group is nobody's member: 403 in acme.
+	e.tokens["zoe"] = p.Token(t, map[string]any{"preferred_username": "zoe"})
+	e.wantStatus(e.call("zoe", "GET", "/api/v1/requests?tenant=acme", nil), 403, "")
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/dvmm/dvmm/internal/app"
 	"github.com/dvmm/dvmm/internal/auth"
 	"github.com/dvmm/dvmm/internal/errmap"
+	"github.com/dvmm/dvmm/internal/oidcauth"
 )
 
 // Server serves the API. Handler builds its http.Handler.
@@ -44,6 +45,26 @@ type Server struct {
 	Work context.Context
 	// PollEvery is how often a long poll looks for a change (default 200ms).
 	PollEvery time.Duration
+	// OIDC, when set, also accepts ID tokens of the team's identity
+	// provider as bearer tokens.
+	OIDC *oidcauth.Verifier
+}
+
+// identify proves who a bearer token belongs to: a dvmm token, or an ID
+// token of the identity provider, whose groups' tenant roles are recorded
+// before the call runs.
+func (s *Server) identify(r *http.Request, token string) (app.Identity, error) {
+	if s.OIDC == nil || !oidcauth.LooksLikeJWT(token) {
+		return s.App.AuthenticateToken(r.Context(), token)
+	}
+	oid, err := s.OIDC.Verify(r.Context(), token)
+	if err != nil {
+		return app.Identity{}, err
+	}
+	if err := s.App.ApplyProviderMemberships(r.Context(), oid.User, oid.Memberships, clientAddr(r)); err != nil {
+		return app.Identity{}, err
+	}
+	return app.Identity{User: oid.User, PlatformAdmin: oid.PlatformAdmin}, nil
 }
 
 func (s *Server) pollEvery() time.Duration {
@@ -221,7 +242,7 @@ func (s *Server) authenticated(h handler) http.Handler {
 			writeError(w, app.Errorf(app.KindUnauthenticated, "no token: send Authorization: Bearer <token>"))
 			return
 		}
-		id, err := s.App.AuthenticateToken(r.Context(), text)
+		id, err := s.identify(r, text)
 		if err != nil {
 			if app.ErrorKind(err) == app.KindUnauthenticated {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="dvmm", error="invalid_token"`)
