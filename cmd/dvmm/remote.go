@@ -37,6 +37,7 @@ type service interface {
 	TestVMware(ctx context.Context, actor app.Actor) ([]app.Check, error)
 	ListQueue(ctx context.Context, actor app.Actor) ([]app.QueueItem, error)
 	RetryCommand(ctx context.Context, actor app.Actor, id string) (app.QueueItem, error)
+	ReleaseCommand(ctx context.Context, actor app.Actor, id string) (app.QueueItem, error)
 	CreateToken(ctx context.Context, actor app.Actor, user, name string, ttl time.Duration) (app.NewToken, error)
 	ListTokens(ctx context.Context, actor app.Actor, user string) ([]app.TokenInfo, error)
 	RevokeToken(ctx context.Context, actor app.Actor, user, id string) error

@@ -318,6 +318,13 @@ func (c *Client) RetryCommand(ctx context.Context, actor app.Actor, id string) (
 	return toQueueItem(it), err
 }
 
+// ReleaseCommand gives back a running command's lease at once.
+func (c *Client) ReleaseCommand(ctx context.Context, actor app.Actor, id string) (app.QueueItem, error) {
+	var it contract.QueueItem
+	err := c.call(ctx, actor, "POST", "/api/v1/queue/"+esc(id)+"/release", nil, nil, &it)
+	return toQueueItem(it), err
+}
+
 // CreateToken makes a token for user (yourself, unless a platform admin).
 func (c *Client) CreateToken(ctx context.Context, actor app.Actor, user, name string, ttl time.Duration) (app.NewToken, error) {
 	body := map[string]string{"name": name, "user": user}

@@ -92,3 +92,46 @@ func (a *App) RetryCommand(ctx context.Context, actor Actor, idText string) (Que
 	}
 	return QueueItem{}, Errorf(KindNotFound, "command %d not found in your tenant's queue", id)
 }
+
+// ReleaseCommand gives back at once the lease of a running command, as when
+// the worker holding it is gone and its lease would otherwise run on: the
+// next worker takes it. It spends no attempt. Only a tenant admin can.
+func (a *App) ReleaseCommand(ctx context.Context, actor Actor, idText string) (QueueItem, error) {
+	t, err := a.memberOf(ctx, actor)
+	if err != nil {
+		return QueueItem{}, err
+	}
+	if err := t.RequireAdmin(actor.User, "release queued work"); err != nil {
+		return QueueItem{}, err
+	}
+	id, err := strconv.ParseInt(idText, 10, 64)
+	if err != nil || id <= 0 {
+		return QueueItem{}, Coded(KindInvalid, CodeBadCommandID, "invalid command id %s", quote(idText, 20))
+	}
+	items, err := a.ListQueue(ctx, actor)
+	if err != nil {
+		return QueueItem{}, err
+	}
+	for _, it := range items {
+		if it.ID != id {
+			continue
+		}
+		if it.State != "running" {
+			return it, Errorf(KindConflict, "command %d is %s: only a running command holds a lease", id, it.State)
+		}
+		if err := a.Queue.Release(ctx, id, it.ClaimedBy, a.Now()); err != nil {
+			return it, err
+		}
+		items, err := a.ListQueue(ctx, actor)
+		if err != nil {
+			return it, err
+		}
+		for _, now := range items {
+			if now.ID == id {
+				return now, nil
+			}
+		}
+		return it, nil
+	}
+	return QueueItem{}, Errorf(KindNotFound, "command %d not found in your tenant's queue", id)
+}

@@ -457,3 +457,11 @@ func (s *Server) retryCommand(_ http.ResponseWriter, r *http.Request, actor app.
 	it, err := s.App.RetryCommand(r.Context(), actor, r.PathValue("id"))
 	return contract.NewQueueItem(it), http.StatusOK, err
 }
+
+func (s *Server) releaseCommand(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	if err := emptyBody(r); err != nil {
+		return nil, 0, err
+	}
+	it, err := s.App.ReleaseCommand(r.Context(), actor, r.PathValue("id"))
+	return contract.NewQueueItem(it), http.StatusOK, err
+}

@@ -138,6 +138,7 @@ func (s *Server) Handler() http.Handler {
 
 	route("GET /api/v1/queue", s.listQueue)
 	route("POST /api/v1/queue/{id}/retry", s.retryCommand)
+	route("POST /api/v1/queue/{id}/release", s.releaseCommand)
 
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, app.Errorf(app.KindNotFound, "no such API route: %s %s", r.Method, clip(r.URL.Path, 80)))
