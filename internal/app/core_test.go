@@ -26,6 +26,7 @@ func TestClip(t *testing.T) {
 		{"a\x00b\x7fc\n", 10, "a?b?c?"},
 		{"\xff\xfeok", 10, "?ok"},
 		{"ünïcödé", 3, "ünï…"},
+		{"a b~", 4, "a b~"},
 		{"", 0, ""},
 	} {
 		if got := app.Clip(c.in, c.n); got != c.want {
@@ -313,4 +314,27 @@ func TestTextLimits(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTenantUseCases: a tenant made without a named admin is the actor's,
+// and each use case returns the tenant as it now is.
+func TestTenantUseCases(t *testing.T) {
+	w := newWorld(t)
+	v, err := w.app.CreateTenant(w.ctx, app.Actor{User: "ivy"}, "initech", "")
+	w.must(err)
+	want := app.TenantView{Name: "initech", Members: []app.Member{{User: "ivy", Role: app.RoleAdmin}}, Version: 1, CreatedAt: t0}
+	if !reflect.DeepEqual(v, want) {
+		t.Fatalf("created %+v, want %+v", v, want)
+	}
+	v, err = w.app.AddMember(w.ctx, app.Actor{User: "ivy"}, "initech", "joe", app.RoleUser)
+	w.must(err)
+	if v.Version != 2 || len(v.Members) != 2 || v.Members[1] != (app.Member{User: "joe", Role: app.RoleUser}) {
+		t.Fatalf("after add-member %+v", v)
+	}
+	_, err = w.app.AddMember(w.ctx, app.Actor{User: "joe"}, "initech", "kim", app.RoleUser)
+	w.wantKind(err, app.KindForbidden)
+	_, err = w.app.AddMember(w.ctx, app.Actor{}, "initech", "kim", app.RoleUser)
+	w.wantKind(err, app.KindInvalid)
+	_, err = w.app.CreateTenant(w.ctx, app.Actor{User: "ivy"}, "initech", "ivy")
+	w.wantKind(err, app.KindConflict)
 }

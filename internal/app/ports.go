@@ -9,8 +9,9 @@ import (
 // The store's ports. Each has one job; a use case takes the narrowest
 // that serves it. A Tx offers all of them bound to one transaction; a
 // Store offers them outside one (each write its own transaction) and opens
-// transactions with Update. Times are never taken by a store: every time
-// it keeps comes in an argument or a value, from the App's clock.
+// transactions with Update. A store reads no clock for what it keeps:
+// event, run, lease and secret times come in arguments or values, from the
+// App's clock (a schema migration's own date is the one exception).
 
 // EventLog is the append-only log of events.
 type EventLog interface {

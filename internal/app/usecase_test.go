@@ -858,3 +858,49 @@ func TestStoreHealth(t *testing.T) {
 		t.Fatalf("a store without checks reported %+v", got)
 	}
 }
+
+// failingQueue is a queue whose claims fail, as when the store is gone.
+type failingQueue struct {
+	app.CommandQueue
+	err error
+}
+
+func (q failingQueue) Claim(context.Context, app.Claim) (app.Command, bool, error) {
+	return app.Command{}, false, q.err
+}
+
+func TestServeStopsOnStoreFailure(t *testing.T) {
+	w := newWorld(t)
+	boom := errors.New("store gone")
+	w.app.Queue = failingQueue{CommandQueue: w.store, err: boom}
+	res, err := w.app.Serve(w.ctx, app.ServeOptions{Worker: "w1", Workers: 3, Lease: time.Minute})
+	if !errors.Is(err, boom) || res != (app.ServeResult{}) {
+		t.Fatalf("serve %+v %v, want the store's error", res, err)
+	}
+}
+
+// settingsGone is a store that no longer has the tenant's VMware settings.
+type settingsGone struct{ app.Queries }
+
+func (settingsGone) VMwareSettings(context.Context, string) (app.VMwareSettings, error) {
+	return app.VMwareSettings{}, app.Errorf(app.KindNotFound, "no settings")
+}
+
+// TestSettingsGoneBeforeTheWork: work queued while VMware was set, run
+// after its settings went, fails the request as not configured.
+func TestSettingsGoneBeforeTheWork(t *testing.T) {
+	w := newWorld(t)
+	w.vmware()
+	r := w.create(w.bob, "web-01")
+	_, err := w.app.Approve(w.ctx, w.alice, r.ID, 0)
+	w.must(err)
+	w.app.Views = settingsGone{w.store}
+	w.drain()
+	v := w.request(r.ID)
+	if v.Status != app.StatusFailed || v.VM.ErrorCode != app.FaultVMwareNotConfigured || v.VM.Error != "VMware is not configured for tenant acme" {
+		t.Fatalf("%+v", v.VM)
+	}
+	if len(w.hv.Calls) != 0 {
+		t.Fatalf("vCenter called without settings: %v", w.hv.Calls)
+	}
+}
