@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -144,13 +145,22 @@ func (p *person) waitJS(expr string) {
 	}
 }
 
+// text reads an element's text in one step of the page's own script: live
+// updates replace elements, and a read in two steps (find, then read) can
+// lose its node in between. It waits up to 10 s for the element to exist.
 func (p *person) text(sel string) string {
 	p.t.Helper()
-	s, err := chromedp.Run(p.ctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		p.t.Fatalf("%s: text of %s: %v", p.name, sel, err)
+	q, _ := json.Marshal(sel)
+	expr := `(() => { const e = document.querySelector(` + string(q) + `); return e === null ? null : e.innerText; })()`
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		s, err := chromedp.Run(p.ctx, chromedp.Evaluate[*string](expr))
+		if err == nil && s != nil {
+			return strings.TrimSpace(*s)
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("%s: text of %s: %v", p.name, sel, err)
+		}
 	}
-	return s
 }
 
 func (p *person) eval(expr string) bool {
