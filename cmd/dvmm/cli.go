@@ -63,7 +63,7 @@ func newCLI(in io.Reader, out, errOut io.Writer) *cli {
 var configKeys = map[string]string{
 	"db": "string", "tenant": "string", "user": "string", "output": "string", "no-color": "bool",
 	"secret-key": "string", "listen": "string", "tls-cert": "string", "tls-key": "string", "insecure-http": "bool",
-	"oidc-issuer": "string", "oidc-client-id": "string", "oidc-user-claim": "string", "oidc-groups-claim": "string",
+	"oidc-issuer": "string", "oidc-client-id": "string", "oidc-client-secret-file": "string", "oidc-user-claim": "string", "oidc-groups-claim": "string",
 	"oidc-group-role": "list of strings", "oidc-platform-admin-group": "string",
 }
 

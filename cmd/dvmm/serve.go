@@ -99,6 +99,7 @@ went through, 7 when some work ended FAILED.`,
 	f.Bool("insecure-http", false, "allow plain HTTP on an address other than loopback (tokens cross the network in clear)")
 	f.String("oidc-issuer", "", "also accept ID tokens of this OpenID Connect provider (issuer URL) as API tokens")
 	f.String("oidc-client-id", "", "the audience the provider's ID tokens must name")
+	f.String("oidc-client-secret-file", "", "file with the client secret: lets the web page sign people in with the provider")
 	f.String("oidc-user-claim", "preferred_username", "the ID token claim that is the dvmm user name")
 	f.String("oidc-groups-claim", "groups", "the ID token claim that lists the user's groups")
 	f.StringArray("oidc-group-role", nil, "GROUP=TENANT:ROLE: members of the group hold the role (repeatable)")

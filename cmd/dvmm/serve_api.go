@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/dvmm/dvmm/internal/auth"
 	"github.com/dvmm/dvmm/internal/httpapi"
 	"github.com/dvmm/dvmm/internal/oidcauth"
+	"github.com/dvmm/dvmm/internal/safefile"
 	"github.com/dvmm/dvmm/internal/web"
 )
 
@@ -50,6 +52,13 @@ func apiOptions(c *cli) (apiSettings, error) {
 			PlatformAdminGroup: c.v.GetString("oidc-platform-admin-group"), GroupRoles: map[string][]app.Membership{}}
 		if cfg.ClientID == "" {
 			return o, usageError("--oidc-issuer needs --oidc-client-id: the audience of the ID tokens")
+		}
+		if f := c.v.GetString("oidc-client-secret-file"); f != "" {
+			data, err := safefile.ReadFile(f, safefile.MaxPassword)
+			if err != nil {
+				return o, usageError("--oidc-client-secret-file: %s", err.Error())
+			}
+			cfg.ClientSecret = strings.TrimSpace(string(data))
 		}
 		for _, gr := range c.v.GetStringSlice("oidc-group-role") {
 			group, m, err := oidcauth.ParseGroupRole(gr)
@@ -110,7 +119,7 @@ func startAPI(ctx context.Context, c *cli, a *app.App, o apiSettings, workers in
 	// throttles: guesses through either count together.
 	api.Accounts, api.Addresses = auth.NewThrottle(a.Now), auth.NewThrottle(a.Now)
 	api.Addresses.Free = 10
-	page := &web.Server{App: a, Log: c.log, Accounts: api.Accounts, Addresses: api.Addresses}
+	page := &web.Server{App: a, Log: c.log, Accounts: api.Accounts, Addresses: api.Addresses, OIDC: api.OIDC}
 	mux := http.NewServeMux()
 	apiHandler := api.Handler()
 	mux.Handle("/api/", apiHandler)

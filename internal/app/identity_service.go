@@ -375,3 +375,32 @@ func (a *App) ApplyProviderMemberships(ctx context.Context, user string, ms []Me
 	}
 	return nil
 }
+
+// EnsureProviderUser makes the account of someone the identity provider
+// signed in, the first time (with no password: they sign in through the
+// provider), so that sessions and tokens work for them as for anyone. A
+// disabled account stays disabled: the provider cannot undo that.
+func (a *App) EnsureProviderUser(ctx context.Context, name string, platformAdmin bool, source string) (Identity, error) {
+	var id Identity
+	err := a.Store.Update(ctx, func(tx Tx) error {
+		u, err := loadUser(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		if u.Disabled() {
+			return Errorf(KindUnauthenticated, "the account %s is disabled", name)
+		}
+		if !u.Exists() {
+			payloads, err := u.Create(false)
+			if err != nil {
+				return err
+			}
+			if _, err := a.record(ctx, tx, "", StreamUser, name, u.Version(), Metadata{Actor: IdentityProviderActor, Source: source}, payloads...); err != nil {
+				return err
+			}
+		}
+		id = Identity{User: name, PlatformAdmin: platformAdmin || u.PlatformAdmin()}
+		return nil
+	})
+	return id, err
+}

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
 
 	"github.com/dvmm/dvmm/internal/app"
 )
@@ -21,6 +22,9 @@ import (
 type Config struct {
 	Issuer   string // the provider's issuer URL; its discovery document is read at start
 	ClientID string // the audience ID tokens must be for
+	// ClientSecret lets the web page sign people in with the provider
+	// (authorization code flow); without it only bearer ID tokens work.
+	ClientSecret string
 	// UserClaim names the claim that is the dvmm user name (default
 	// preferred_username); its value must be a valid dvmm user name.
 	UserClaim string
@@ -46,6 +50,7 @@ type Identity struct {
 type Verifier struct {
 	cfg      Config
 	verifier *oidc.IDTokenVerifier
+	endpoint oauth2.Endpoint
 }
 
 // New reads the provider's discovery document and keys.
@@ -63,7 +68,40 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("OIDC provider %s: %w", cfg.Issuer, err)
 	}
-	return &Verifier{cfg: cfg, verifier: p.Verifier(&oidc.Config{ClientID: cfg.ClientID})}, nil
+	return &Verifier{cfg: cfg, verifier: p.Verifier(&oidc.Config{ClientID: cfg.ClientID}), endpoint: p.Endpoint()}, nil
+}
+
+// CanSignIn reports whether the web page may send people to the provider.
+func (v *Verifier) CanSignIn() bool { return v.cfg.ClientSecret != "" }
+
+func (v *Verifier) oauth(redirect string) *oauth2.Config {
+	return &oauth2.Config{ClientID: v.cfg.ClientID, ClientSecret: v.cfg.ClientSecret, Endpoint: v.endpoint,
+		RedirectURL: redirect, Scopes: []string{oidc.ScopeOpenID, "profile", "groups"}}
+}
+
+// AuthURL is where to send a browser to sign in; state and nonce tie the
+// answer to this browser and this attempt.
+func (v *Verifier) AuthURL(redirect, state, nonce string) string {
+	return v.oauth(redirect).AuthCodeURL(state, oidc.Nonce(nonce))
+}
+
+// Exchange trades the code the provider sent back for its ID token and
+// checks it (and that it carries this attempt's nonce).
+func (v *Verifier) Exchange(ctx context.Context, redirect, code, nonce string) (Identity, error) {
+	bad := app.Errorf(app.KindUnauthenticated, "the identity provider did not sign you in")
+	tok, err := v.oauth(redirect).Exchange(ctx, code)
+	if err != nil {
+		return Identity{}, bad
+	}
+	raw, ok := tok.Extra("id_token").(string)
+	if !ok {
+		return Identity{}, bad
+	}
+	idt, err := v.verifier.Verify(ctx, raw)
+	if err != nil || idt.Nonce != nonce {
+		return Identity{}, bad
+	}
+	return v.Verify(ctx, raw)
 }
 
 // LooksLikeJWT tells an ID token from a dvmm token before any work.

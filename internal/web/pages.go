@@ -15,10 +15,11 @@ import (
 // why it failed.
 type signinData struct {
 	User, Next string
+	OIDC       bool // offer sign-in through the identity provider
 }
 
 func (s *Server) signinPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "signin", s.view(nil, "Sign in", "", signinData{Next: localPath(r.URL.Query().Get("next"))}))
+	s.render(w, r, http.StatusOK, "signin", s.view(nil, "Sign in", "", signinData{Next: localPath(r.URL.Query().Get("next")), OIDC: s.OIDC != nil && s.OIDC.CanSignIn()}))
 }
 
 // signin trades a user name and password for a session: a new token that
@@ -30,7 +31,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user, password := strings.TrimSpace(r.PostForm.Get("user")), r.PostForm.Get("password")
-	data := signinData{User: user, Next: localPath(r.PostForm.Get("next"))}
+	data := signinData{User: user, Next: localPath(r.PostForm.Get("next")), OIDC: s.OIDC != nil && s.OIDC.CanSignIn()}
 	fail := func(status int, msg string) {
 		v := s.view(nil, "Sign in", "", data)
 		v.Error = msg
@@ -64,6 +65,78 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok.Token, Path: "/", MaxAge: int(s.SessionTTL / time.Second),
 		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
 	redirect(w, r, data.Next)
+}
+
+// oidcCookie holds a sign-in through the identity provider while the
+// browser is away: the state and nonce that tie the answer to it.
+const oidcCookie = "dvmm_oidc"
+
+func (s *Server) oidcRedirect(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + "/signin/oidc/callback"
+}
+
+// oidcStart sends the browser to the identity provider.
+func (s *Server) oidcStart(w http.ResponseWriter, r *http.Request) {
+	state, nonce := app.NewID(), app.NewID()
+	http.SetCookie(w, &http.Cookie{Name: oidcCookie, Value: state + "." + nonce, Path: "/signin/oidc", MaxAge: 600,
+		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, s.OIDC.AuthURL(s.oidcRedirect(r), state, nonce), http.StatusFound)
+}
+
+// oidcCallback takes the provider's answer: the code is traded for an ID
+// token, the groups' roles are recorded, and a session starts as for a
+// password sign-in.
+func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) {
+	fail := func() {
+		v := s.view(nil, "Sign in", "", signinData{OIDC: true})
+		v.Error = "The identity provider did not sign you in. Try again."
+		s.render(w, r, http.StatusUnauthorized, "signin", v)
+	}
+	c, err := r.Cookie(oidcCookie)
+	state, nonce, _ := strings.Cut(func() string {
+		if err != nil {
+			return ""
+		}
+		return c.Value
+	}(), ".")
+	http.SetCookie(w, &http.Cookie{Name: oidcCookie, Value: "", Path: "/signin/oidc", MaxAge: -1, HttpOnly: true,
+		Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	if state == "" || r.URL.Query().Get("state") != state {
+		fail()
+		return
+	}
+	oid, err := s.OIDC.Exchange(r.Context(), s.oidcRedirect(r), r.URL.Query().Get("code"), nonce)
+	if err != nil {
+		fail()
+		return
+	}
+	addr := clientAddr(r)
+	id, err := s.App.EnsureProviderUser(r.Context(), oid.User, oid.PlatformAdmin, addr)
+	if err == nil {
+		err = s.App.ApplyProviderMemberships(r.Context(), oid.User, oid.Memberships, addr)
+	}
+	if err != nil {
+		if app.ErrorKind(err) == app.KindUnauthenticated {
+			fail()
+			return
+		}
+		s.errorPage(w, r, nil, err)
+		return
+	}
+	s.endOldSession(r)
+	actor := app.Actor{User: id.User, Remote: true, PlatformAdmin: id.PlatformAdmin, Source: addr}
+	tok, err := s.App.CreateToken(r.Context(), actor, id.User, "web sign-in", s.SessionTTL)
+	if err != nil {
+		s.errorPage(w, r, nil, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok.Token, Path: "/", MaxAge: int(s.SessionTTL / time.Second),
+		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	redirect(w, r, "/requests")
 }
 
 // endOldSession revokes the token of the cookie the browser sent, if it

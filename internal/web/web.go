@@ -20,6 +20,7 @@ import (
 	"github.com/dvmm/dvmm/internal/app"
 	"github.com/dvmm/dvmm/internal/auth"
 	"github.com/dvmm/dvmm/internal/errmap"
+	"github.com/dvmm/dvmm/internal/oidcauth"
 )
 
 // Server serves the web page. Handler builds its http.Handler.
@@ -36,6 +37,9 @@ type Server struct {
 	Poll time.Duration
 	// MaxBody caps a form.
 	MaxBody int64
+	// OIDC, when it can sign people in, adds "Sign in with your identity
+	// provider" to the sign-in page.
+	OIDC *oidcauth.Verifier
 
 	pages  map[string]*pageTemplate
 	assets *assetSet
@@ -87,6 +91,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /signin", s.signinPage)
 	mux.HandleFunc("POST /signin", s.signin)
 	mux.HandleFunc("POST /signout", s.signout)
+	if s.OIDC != nil && s.OIDC.CanSignIn() {
+		mux.HandleFunc("GET /signin/oidc", s.oidcStart)
+		mux.HandleFunc("GET /signin/oidc/callback", s.oidcCallback)
+	}
 
 	page := func(pattern string, h pageHandler) { mux.Handle(pattern, s.signedIn(h)) }
 	page("POST /tenant", s.switchTenant)

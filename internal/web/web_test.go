@@ -17,6 +17,8 @@ import (
 	"github.com/dvmm/dvmm/internal/app"
 	"github.com/dvmm/dvmm/internal/app/apptest"
 	"github.com/dvmm/dvmm/internal/auth"
+	"github.com/dvmm/dvmm/internal/oidcauth"
+	"github.com/dvmm/dvmm/internal/oidcauth/oidctest"
 	"github.com/dvmm/dvmm/internal/secret"
 	"github.com/dvmm/dvmm/internal/store"
 	"github.com/dvmm/dvmm/internal/vsphere"
@@ -611,4 +613,59 @@ func TestSignedInWithoutATenant(t *testing.T) {
 	wantStatus(t, p, http.StatusForbidden)
 	wantBody(t, p, "not a member of any tenant yet")
 	wantStatus(t, nina.post("/signout", nil), http.StatusSeeOther)
+}
+
+// With an identity provider, the sign-in page offers it; signing in there
+// makes the account the first time, records the roles the groups give,
+// and starts a session like a password sign-in. An answer that does not
+// carry this browser's state is refused.
+func TestSignInWithTheIdentityProvider(t *testing.T) {
+	e := newEnv(t)
+	p := oidctest.New(t)
+	v, err := oidcauth.New(e.ctx, oidcauth.Config{Issuer: p.URL, ClientID: "dvmm", ClientSecret: "s3cret",
+		GroupRoles: map[string][]app.Membership{"acme-users": {{Tenant: "acme", Role: app.RoleUser}}}})
+	noErr(t, err)
+	s := &web.Server{App: e.app, Poll: 20 * time.Millisecond, OIDC: v}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	e.srv = srv
+
+	jar, _ := cookiejar.New(nil)
+	follow := &http.Client{Jar: jar} // follows the provider's redirects, as a browser does
+	get := func(path string) (int, string) {
+		resp, err := follow.Get(srv.URL + path)
+		noErr(t, err)
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if _, body := get("/signin"); !strings.Contains(body, `href="/signin/oidc"`) {
+		t.Fatal("the sign-in page does not offer the identity provider")
+	}
+	p.SignInAs(map[string]any{"preferred_username": "olga", "groups": []string{"acme-users"}})
+	status, body := get("/signin/oidc")
+	if status != http.StatusOK || !strings.Contains(body, "olga") {
+		t.Fatalf("after the provider: %d\n%s", status, body)
+	}
+	if status, _ := get("/requests/new"); status != http.StatusOK {
+		t.Fatalf("olga's session: %d", status)
+	}
+	ms, err := e.app.TenantsOf(e.ctx, "olga")
+	noErr(t, err)
+	if len(ms) != 1 || ms[0] != (app.Membership{Tenant: "acme", Role: app.RoleUser}) {
+		t.Fatalf("olga's tenants %+v", ms)
+	}
+	// A callback this browser did not start is refused.
+	stranger := e.browser()
+	resp := stranger.do(mustRequest(t, "GET", srv.URL+"/signin/oidc/callback?code=code-9&state=forged"))
+	if resp.status != http.StatusUnauthorized || !strings.Contains(resp.body, "did not sign you in") {
+		t.Fatalf("forged callback: %d", resp.status)
+	}
+}
+
+func mustRequest(t testing.TB, method, url string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	noErr(t, err)
+	return req
 }
