@@ -46,62 +46,52 @@ func queueState(c Command, now time.Time) string {
 // RetryCommand makes a waiting command due now, or starts a new attempt
 // of a failed one's request. Only a tenant admin can.
 func (a *App) RetryCommand(ctx context.Context, actor Actor, idText string) (QueueItem, error) {
-	t, err := a.memberOf(ctx, actor)
+	it, err := a.adminCommand(ctx, actor, idText, "retry queued work")
 	if err != nil {
-		return QueueItem{}, err
+		return it, err
 	}
-	if err := t.RequireAdmin(actor.User, "retry queued work"); err != nil {
-		return QueueItem{}, err
-	}
-	id, err := strconv.ParseInt(idText, 10, 64)
-	if err != nil || id <= 0 {
-		return QueueItem{}, Coded(KindInvalid, CodeBadCommandID, "invalid command id %s", quote(idText, 20))
-	}
-	items, err := a.ListQueue(ctx, actor)
-	if err != nil {
-		return QueueItem{}, err
-	}
-	for _, it := range items {
-		if it.ID != id {
-			continue
-		}
-		switch it.State {
-		case "running":
-			return it, Errorf(KindConflict, "command %d is running now", id)
-		case "done":
-			return it, Errorf(KindConflict, "command %d is done", id)
-		case "failed":
-			if _, err := a.Retry(ctx, actor, it.RequestID); err != nil {
-				return it, err
-			}
-		default:
-			if err := a.finish(ctx, id, Outcome{Status: CommandPending, Error: it.LastError}); err != nil {
-				return it, err
-			}
-		}
-		items, err := a.ListQueue(ctx, actor)
-		if err != nil {
+	switch it.State {
+	case "running":
+		return it, Errorf(KindConflict, "command %d is running now", it.ID)
+	case "done":
+		return it, Errorf(KindConflict, "command %d is done", it.ID)
+	case "failed":
+		if _, err := a.Retry(ctx, actor, it.RequestID); err != nil {
 			return it, err
 		}
-		for _, now := range items {
-			if now.ID == id {
-				return now, nil
-			}
+	default:
+		if err := a.finish(ctx, it.ID, Outcome{Status: CommandPending, Error: it.LastError}); err != nil {
+			return it, err
 		}
-		return it, nil
 	}
-	return QueueItem{}, Errorf(KindNotFound, "command %d not found in your tenant's queue", id)
+	return a.commandNow(ctx, actor, it)
 }
 
 // ReleaseCommand gives back at once the lease of a running command, as when
 // the worker holding it is gone and its lease would otherwise run on: the
 // next worker takes it. It spends no attempt. Only a tenant admin can.
 func (a *App) ReleaseCommand(ctx context.Context, actor Actor, idText string) (QueueItem, error) {
+	it, err := a.adminCommand(ctx, actor, idText, "release queued work")
+	if err != nil {
+		return it, err
+	}
+	if it.State != "running" {
+		return it, Errorf(KindConflict, "command %d is %s: only a running command holds a lease", it.ID, it.State)
+	}
+	if err := a.Queue.Release(ctx, it.ID, it.ClaimedBy, a.Now()); err != nil {
+		return it, err
+	}
+	return a.commandNow(ctx, actor, it)
+}
+
+// adminCommand finds a command of the actor's tenant by the number 'queue
+// list' shows, for a tenant admin about to do what.
+func (a *App) adminCommand(ctx context.Context, actor Actor, idText, what string) (QueueItem, error) {
 	t, err := a.memberOf(ctx, actor)
 	if err != nil {
 		return QueueItem{}, err
 	}
-	if err := t.RequireAdmin(actor.User, "release queued work"); err != nil {
+	if err := t.RequireAdmin(actor.User, what); err != nil {
 		return QueueItem{}, err
 	}
 	id, err := strconv.ParseInt(idText, 10, 64)
@@ -113,25 +103,24 @@ func (a *App) ReleaseCommand(ctx context.Context, actor Actor, idText string) (Q
 		return QueueItem{}, err
 	}
 	for _, it := range items {
-		if it.ID != id {
-			continue
+		if it.ID == id {
+			return it, nil
 		}
-		if it.State != "running" {
-			return it, Errorf(KindConflict, "command %d is %s: only a running command holds a lease", id, it.State)
-		}
-		if err := a.Queue.Release(ctx, id, it.ClaimedBy, a.Now()); err != nil {
-			return it, err
-		}
-		items, err := a.ListQueue(ctx, actor)
-		if err != nil {
-			return it, err
-		}
-		for _, now := range items {
-			if now.ID == id {
-				return now, nil
-			}
-		}
-		return it, nil
 	}
 	return QueueItem{}, Errorf(KindNotFound, "command %d not found in your tenant's queue", id)
+}
+
+// commandNow is the command as it stands after a change; it as it was when
+// it can no longer be read.
+func (a *App) commandNow(ctx context.Context, actor Actor, it QueueItem) (QueueItem, error) {
+	items, err := a.ListQueue(ctx, actor)
+	if err != nil {
+		return it, err
+	}
+	for _, now := range items {
+		if now.ID == it.ID {
+			return now, nil
+		}
+	}
+	return it, nil
 }

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"log/slog"
 	"mime"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -22,6 +21,7 @@ import (
 	"github.com/dvmm/dvmm/internal/app"
 	"github.com/dvmm/dvmm/internal/auth"
 	"github.com/dvmm/dvmm/internal/errmap"
+	"github.com/dvmm/dvmm/internal/httplog"
 	"github.com/dvmm/dvmm/internal/oidcauth"
 )
 
@@ -181,55 +181,9 @@ func (s *Server) checkBody(next http.Handler) http.Handler {
 	})
 }
 
-// statusRecorder remembers the status a handler wrote, for the access log.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-	actor  string
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	if r.status == 0 {
-		r.status = code
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *statusRecorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	return r.ResponseWriter.Write(b)
-}
-
-func (r *statusRecorder) Flush() {
-	if f, ok := r.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-type actorKey struct{}
-
 // accessLog logs each call with its actor, route, status and duration.
-// It logs the route pattern, never the headers: a token cannot reach the log.
 func (s *Server) accessLog(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w}
-		// The mux writes the matched pattern into the request it is given.
-		inner := r.WithContext(context.WithValue(r.Context(), actorKey{}, rec))
-		next.ServeHTTP(rec, inner)
-		route := inner.Pattern
-		if route == "" {
-			route = r.Method + " (no route)"
-		}
-		status := rec.status
-		if status == 0 {
-			status = http.StatusOK
-		}
-		s.Log.Info("api", slog.String("actor", rec.actor), slog.String("route", route), slog.Int("status", status),
-			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000), slog.String("source", clientAddr(r)))
-	})
+	return httplog.AccessLog(s.Log, "api", nil, next)
 }
 
 // authenticated runs h for the identity a bearer token proves, in the
@@ -251,9 +205,7 @@ func (s *Server) authenticated(h handler) http.Handler {
 			writeError(w, err)
 			return
 		}
-		if rec, ok := r.Context().Value(actorKey{}).(*statusRecorder); ok {
-			rec.actor = id.User
-		}
+		httplog.SetActor(r, id.User)
 		actor := app.Actor{User: id.User, Remote: true, PlatformAdmin: id.PlatformAdmin, Source: clientAddr(r),
 			CorrelationID: correlationID()}
 		tenant := r.URL.Query().Get("tenant")
@@ -307,15 +259,7 @@ func bearer(r *http.Request) (string, bool) {
 	return token, token != ""
 }
 
-// clientAddr is the peer's IP address. Headers such as X-Forwarded-For are
-// not trusted: anyone can send them.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+func clientAddr(r *http.Request) string { return httplog.ClientAddr(r) }
 
 // errorBody is the shape of every error answer.
 type errorBody struct {

@@ -7,10 +7,8 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -20,6 +18,7 @@ import (
 	"github.com/dvmm/dvmm/internal/app"
 	"github.com/dvmm/dvmm/internal/auth"
 	"github.com/dvmm/dvmm/internal/errmap"
+	"github.com/dvmm/dvmm/internal/httplog"
 	"github.com/dvmm/dvmm/internal/oidcauth"
 )
 
@@ -153,9 +152,7 @@ func (s *Server) signedIn(h pageHandler) http.Handler {
 			s.errorPage(w, r, nil, err)
 			return
 		}
-		if rec, ok := r.Context().Value(recorderKey{}).(*recorder); ok {
-			rec.actor = id.User
-		}
+		httplog.SetActor(r, id.User)
 		ms, err := s.App.TenantsOf(r.Context(), id.User)
 		if err != nil {
 			s.errorPage(w, r, nil, err)
@@ -252,64 +249,14 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// recorder remembers the status a handler wrote, for the access log.
-type recorder struct {
-	http.ResponseWriter
-	status int
-	actor  string
-}
-
-func (r *recorder) WriteHeader(code int) {
-	if r.status == 0 {
-		r.status = code
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *recorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	return r.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the connection: live pages flush.
-func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
-
-type recorderKey struct{}
-
 // accessLog logs each page with its actor, route, status and duration;
-// never a header or a cookie, so a session cannot reach the log.
+// never a header or a cookie, so a session cannot reach the log. Assets
+// are cached by the browser; logging each adds noise only.
 func (s *Server) accessLog(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &recorder{ResponseWriter: w}
-		inner := r.WithContext(context.WithValue(r.Context(), recorderKey{}, rec))
-		next.ServeHTTP(rec, inner)
-		if strings.HasPrefix(r.URL.Path, "/static/") {
-			return // assets are cached by the browser; logging each adds noise only
-		}
-		route := inner.Pattern
-		if route == "" {
-			route = r.Method + " (no route)"
-		}
-		status := rec.status
-		if status == 0 {
-			status = http.StatusOK
-		}
-		s.Log.Info("web", slog.String("actor", rec.actor), slog.String("route", route), slog.Int("status", status),
-			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000), slog.String("source", clientAddr(r)))
-	})
+	return httplog.AccessLog(s.Log, "web", func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/static/") }, next)
 }
 
-// clientAddr is the peer's IP address; forwarded-for headers are not trusted.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+func clientAddr(r *http.Request) string { return httplog.ClientAddr(r) }
 
 // statusOf is the HTTP status of an error, from the table the API and the
 // CLI's exit codes use.
