@@ -21,6 +21,7 @@ const (
 	ExitUnavailable = errmap.ExitUnavailable
 	ExitFailed      = errmap.ExitFailed
 	ExitNoVM        = errmap.ExitNoVM
+	ExitMissing     = errmap.ExitMissing
 	ExitInterrupted = errmap.ExitInterrupted
 )
 

@@ -127,6 +127,11 @@ func (p *printer) status(s app.Status) string {
 	return p.r.NewStyle().Foreground(lipgloss.Color(color)).Bold(true).Render(strings.ToUpper(string(s)))
 }
 
+// bad renders a warning, red on a terminal.
+func (p *printer) bad(s string) string {
+	return p.r.NewStyle().Foreground(lipgloss.Color("1")).Bold(true).Render(s)
+}
+
 func (p *printer) dim(s string) string {
 	return p.r.NewStyle().Faint(true).Render(s)
 }

@@ -90,6 +90,7 @@ func scriptParams(extra func(env *testscript.Env) error) testscript.Params {
 			"sim":       cmdSim,
 			"vcvms":     cmdVCVMs,
 			"vcwait":    cmdVCWait,
+			"vcchange":  cmdVCChange,
 			"nosecret":  cmdNoSecret,
 			"freeport":  cmdFreePort,
 			"waithttp":  cmdWaitHTTP,
@@ -393,6 +394,24 @@ func cmdVCVMs(ts *testscript.TestScript, neg bool, args []string) {
 			if vm.CPUs != cpus || vm.MemoryMB != mem {
 				ts.Fatalf("VM %s has %d vCPU and %d MB, want %d and %d", vm.Name, vm.CPUs, vm.MemoryMB, cpus, mem)
 			}
+		}
+	}
+}
+
+// vcchange NAME CHANGE...: changes a VM in the simulator behind dvmm's
+// back, as an operator in vCenter would: power-off, power-on, destroy,
+// rename=NEW, resize=CPUS,MEMORY_MB, ip=ADDRESS.
+func cmdVCChange(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: vcchange NAME CHANGE...")
+	}
+	sim := ts.Value("sim").(*simHolder).sim
+	if sim == nil {
+		ts.Fatalf("vcchange: no simulator; run 'sim' first")
+	}
+	for _, c := range args[1:] {
+		if err := sim.ChangeVM(context.Background(), args[0], c); err != nil {
+			ts.Fatalf("vcchange %s %s: %v", args[0], c, err)
 		}
 	}
 }

@@ -21,6 +21,7 @@ func newServeCmd(c *cli) *cobra.Command {
 		poll      time.Duration
 		logFormat string
 		grace     time.Duration
+		reconcile time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -45,6 +46,9 @@ went through, 7 when some work ended FAILED.`,
 			if workers < 0 || workers > 64 {
 				return usageError("--workers must be between 0 (API only) and 64")
 			}
+			if reconcile != 0 && (reconcile < 10*time.Second || reconcile > 24*time.Hour) {
+				return usageError("--reconcile-every must be 0 (off) or between 10s and 24h")
+			}
 			if lease < time.Second {
 				return usageError("--lease must be at least 1s")
 			}
@@ -66,6 +70,9 @@ went through, 7 when some work ended FAILED.`,
 					return err
 				}
 				defer stopAPI()
+			}
+			if reconcile > 0 && !once && workers > 0 {
+				go a.ReconcileEvery(cmd.Context(), reconcile)
 			}
 			var res app.ServeResult
 			if workers > 0 {
@@ -92,6 +99,7 @@ went through, 7 when some work ended FAILED.`,
 	f.DurationVar(&lease, "lease", 2*time.Minute, "how long a claimed command is ours before another worker may take it (renewed while working)")
 	f.DurationVar(&poll, "poll", time.Second, "how often to look for due work")
 	f.DurationVar(&grace, "grace", 30*time.Second, "on SIGTERM, how long running commands may finish before they are stopped and given back")
+	f.DurationVar(&reconcile, "reconcile-every", 10*time.Minute, "how often to compare READY VMs with vCenter and record what changed outside dvmm (0: never)")
 	f.StringVar(&logFormat, "log-format", "", "log format: text or json (default: text on a terminal, json otherwise)")
 	f.String("listen", "", "serve the HTTP API on this address (host:port) beside the workers; --workers 0 serves the API only")
 	f.String("tls-cert", "", "TLS certificate (PEM) for --listen")

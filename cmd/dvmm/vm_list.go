@@ -28,7 +28,7 @@ func newVMListCmd(c *cli) *cobra.Command {
 			if c.structured() {
 				out := make([]contract.VMStatus, 0, len(vs))
 				for _, v := range vs {
-					out = append(out, contract.NewVMStatus(v, nil))
+					out = append(out, contract.NewVMStatus(v, app.LiveVM{}))
 				}
 				return c.printer.data(out)
 			}

@@ -23,8 +23,11 @@ func newVMStatusCmd(c *cli) *cobra.Command {
 		Use:   "status <request-id|vm-id|vm-name>",
 		Short: "Show a VM's state, vCenter name, moref, IP, size and power state",
 		Long: `Show a VM: its state, vCenter name, moref, IP, vCPU, memory and power state.
-Values are read from vCenter when it answers within --timeout, else the last
-recorded ones are shown (and 'source' says which).
+The VM is looked up in vCenter by its recorded moref and instance UUID
+first. Values are read from vCenter when it answers within --timeout;
+otherwise the recorded ones are shown ('source' says which) with the
+reason: a VM that vCenter no longer has is reported as not found in
+vCenter (exit 9), a vCenter that cannot be read as unavailable (exit 6).
 
 With --watch the VM is shown again every --interval until its request is
 READY (exit 0), FAILED (exit 7), REJECTED or CANCELLED (exit 8); Ctrl-C
@@ -51,10 +54,13 @@ or IP.`,
 				}
 				out := contract.NewVMStatus(v, live)
 				if c.structured() {
-					return c.printer.data(out)
+					if err := c.printer.data(out); err != nil {
+						return err
+					}
+				} else {
+					renderVMStatus(c.printer, out, c.wide())
 				}
-				renderVMStatus(c.printer, out, c.wide())
-				return nil
+				return liveOutcome(out)
 			}
 			ref, last := args[0], ""
 			var log []string
@@ -79,6 +85,19 @@ or IP.`,
 	return cmd
 }
 
+// liveOutcome is the exit of 'vm status' once the VM is shown: a VM
+// vCenter no longer has, or a vCenter that could not be read, is not a
+// success for a script that checks the VM.
+func liveOutcome(s contract.VMStatus) error {
+	switch {
+	case s.MissingInVCenter:
+		return &exitError{code: ExitMissing, msg: fmt.Sprintf("VM %s not found in vCenter (recorded as %s)", s.Name, s.Recorded.MoRef)}
+	case s.VCenterError != "":
+		return &exitError{code: ExitUnavailable, msg: "vCenter could not be read: " + s.VCenterError}
+	}
+	return nil
+}
+
 // vmSummary is one line of what a watch of a VM reports when it changes.
 func vmSummary(p *printer, s contract.VMStatus) string {
 	parts := []string{p.status(s.Status)}
@@ -89,6 +108,9 @@ func vmSummary(p *printer, s contract.VMStatus) string {
 		ip := vm.IP
 		if s.Live != nil {
 			ip = s.Live.IP
+		}
+		if s.MissingInVCenter {
+			parts = append(parts, "not found in vCenter")
 		}
 		if ip != "" {
 			parts = append(parts, "IP "+ip)
@@ -118,6 +140,12 @@ func renderVMStatus(p *printer, s contract.VMStatus, wide bool) {
 		pairs = append(pairs, [][2]string{{"vCenter name", name}, {"MoRef", moref}, {"IP", ip},
 			{"vCPU", strconv.Itoa(cpus)}, {"Memory", fmt.Sprintf("%d MB", mem)}, {"Power", power},
 			{"Stage", string(vm.Stage)}, {"Error", withHint(vm.Error, vm.ErrorCode)}, {"Source", s.Source}}...)
+		switch {
+		case s.MissingInVCenter:
+			pairs = append(pairs, [2]string{"vCenter", p.bad("not found in vCenter")})
+		case s.VCenterError != "":
+			pairs = append(pairs, [2]string{"vCenter", p.bad("could not be read: " + s.VCenterError)})
+		}
 		if wide {
 			pairs = append(pairs, [][2]string{{"Instance UUID", uuid}, {"Folder", folder}, {"Hostname", hostname},
 				{"Attempt", strconv.Itoa(vm.Attempt)}, {"Error code", vm.ErrorCode}}...)

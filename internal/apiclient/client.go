@@ -231,14 +231,27 @@ func (c *Client) ListVMs(ctx context.Context, actor app.Actor) ([]app.RequestVie
 
 // VMStatus returns what is recorded of a VM and, when vCenter answers,
 // what it holds now.
-func (c *Client) VMStatus(ctx context.Context, actor app.Actor, ref string, timeout time.Duration) (app.RequestView, *app.Machine, error) {
+func (c *Client) VMStatus(ctx context.Context, actor app.Actor, ref string, timeout time.Duration) (app.RequestView, app.LiveVM, error) {
 	var s contract.VMStatus
 	q := url.Values{}
 	if timeout > 0 {
 		q.Set("timeout", timeout.String())
 	}
 	err := c.call(ctx, actor, "GET", "/api/v1/vms/"+esc(ref), q, nil, &s)
-	return app.RequestView{ID: s.RequestID, Name: s.Name, Status: s.Status, Version: s.Version, VM: toVM(s.Recorded), Tenant: actor.Tenant}, toMachine(s.Live), err
+	return app.RequestView{ID: s.RequestID, Name: s.Name, Status: s.Status, Version: s.Version, VM: toVM(s.Recorded), Tenant: actor.Tenant},
+		app.LiveVM{Machine: toMachine(s.Live), Missing: s.MissingInVCenter, Error: s.VCenterError}, err
+}
+
+// Reconcile compares the READY VMs of the tenant (of every tenant, with
+// all) with vCenter and records what changed outside dvmm.
+func (c *Client) Reconcile(ctx context.Context, actor app.Actor, all bool) (app.ReconcileResult, error) {
+	var r contract.Reconcile
+	q := url.Values{}
+	if all {
+		q.Set("all", "true")
+	}
+	err := c.call(ctx, actor, "POST", "/api/v1/vms/reconcile", q, nil, &r)
+	return toReconcile(r), err
 }
 
 // Tenants lists the tenants the caller may see.

@@ -30,7 +30,7 @@ func toVM(v *contract.VM) *app.VMView {
 	}
 	return &app.VMView{ID: v.ID, Status: v.Status, Stage: v.Stage, Attempt: v.Attempt, VCenterName: v.VCenterName, Folder: v.Folder,
 		MoRef: v.MoRef, InstanceUUID: v.InstanceUUID, IP: v.IP, CPUs: v.CPUs, MemoryGB: v.MemoryGB, PowerState: v.PowerState,
-		ErrorCode: v.ErrorCode, Error: v.Error}
+		Missing: v.Missing, ErrorCode: v.ErrorCode, Error: v.Error}
 }
 
 // toTimeline keeps each step's words: the server worded them already.
@@ -62,4 +62,20 @@ func toQueueItem(q contract.QueueItem) app.QueueItem {
 	return app.QueueItem{State: q.State, Command: app.Command{ID: q.ID, Key: q.Key, Type: q.Type, Tenant: q.Tenant,
 		RequestID: q.RequestID, Payload: q.Payload, Status: q.Status, Attempts: q.Attempts, NextRunAt: q.NextRunAt,
 		ClaimedBy: q.ClaimedBy, LeaseUntil: q.LeaseUntil, LastError: q.LastError, Correlation: q.Correlation, CreatedAt: q.CreatedAt}}
+}
+
+func toReconcile(r contract.Reconcile) app.ReconcileResult {
+	out := app.ReconcileResult{Tenants: make([]app.TenantReconcile, 0, len(r.Tenants))}
+	for _, t := range r.Tenants {
+		at := app.TenantReconcile{Tenant: t.Tenant, Checked: t.Checked, Error: t.Error, Drifted: make([]app.DriftFound, 0, len(t.Drifted))}
+		for _, d := range t.Drifted {
+			f := app.DriftFound{RequestID: d.RequestID, Name: d.Name}
+			for _, c := range d.Changes {
+				f.Changes = append(f.Changes, app.VMDriftObserved{Change: c.Change, From: c.From, To: c.To, CPUs: c.CPUs, MemoryMB: c.MemoryMB})
+			}
+			at.Drifted = append(at.Drifted, f)
+		}
+		out.Tenants = append(out.Tenants, at)
+	}
+	return out
 }

@@ -226,6 +226,7 @@ func TestPayloadRoundTrip(t *testing.T) {
 		app.UserCreated{Name: "alice", PlatformAdmin: true}, app.UserPasswordSet{}, app.UserDisabled{},
 		app.UserPlatformAdminGranted{}, app.UserTokenCreated{ID: "abcdefghij", Name: "laptop", ExpiresAt: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)},
 		app.UserTokenRevoked{ID: "abcdefghij"},
+		app.VMDriftObserved{Change: app.DriftResized, From: "4 vCPU, 8 GB", To: "8 vCPU, 16 GB", CPUs: 8, MemoryMB: 16384},
 	} {
 		samples[p.EventType()] = p
 	}

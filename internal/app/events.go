@@ -210,6 +210,7 @@ func eventTypes() []struct {
 		{EvUserPlatformAdminGranted, decodeAs[UserPlatformAdminGranted]},
 		{EvUserTokenCreated, decodeAs[UserTokenCreated]},
 		{EvUserTokenRevoked, decodeAs[UserTokenRevoked]},
+		{EvVMDriftObserved, decodeAs[VMDriftObserved]},
 	}
 }
 

@@ -19,6 +19,7 @@ type App struct {
 	Vault      SecretStore     // sealed secrets
 	Creds      CredentialStore // password and token hashes
 	Hypervisor Hypervisor      // nil when no vSphere work can run here
+	Inspector  Inspector       // reads VMs in vCenter; nil when none can be read here
 	Secrets    SecretBox       // nil when no secret can be sealed or opened
 	Clock      Clock
 	NewID      func() string
@@ -31,7 +32,9 @@ type App struct {
 
 // New returns an App with the default clock, ids and retry policy.
 func New(store Store, hv Hypervisor, secrets SecretBox) *App {
-	return &App{Store: store, Events: store, Views: store, Queue: store, Vault: store, Creds: store, Hypervisor: hv, Secrets: secrets, Clock: SystemClock{}, PasswordParams: auth.DefaultParams,
+	// The adapter that makes VMs usually reads them too.
+	inspector, _ := hv.(Inspector)
+	return &App{Inspector: inspector, Store: store, Events: store, Views: store, Queue: store, Vault: store, Creds: store, Hypervisor: hv, Secrets: secrets, Clock: SystemClock{}, PasswordParams: auth.DefaultParams,
 		NewID: NewID, Retries: DefaultRetryPolicy(), Log: slog.New(slog.DiscardHandler)}
 }
 

@@ -757,7 +757,7 @@ func TestVMwareUseCases(t *testing.T) {
 	for _, ref := range []string{r.ID, r.ID[:5], app.VMID(r.ID), "web-01"} {
 		v, live, err := w.app.VMStatus(w.ctx, w.bob, ref, time.Second)
 		w.must(err)
-		if v.ID != r.ID || live == nil || live.MoRef != "vm-web-01" {
+		if v.ID != r.ID || live.Machine == nil || live.Machine.MoRef != "vm-web-01" || live.Missing || live.Error != "" {
 			t.Fatalf("vm status %s: %+v %+v", ref, v, live)
 		}
 	}

@@ -40,8 +40,10 @@ type VMView struct {
 	CPUs         int    `json:"cpus"`
 	MemoryGB     int    `json:"memory_gb"`
 	PowerState   string `json:"power_state,omitempty"`
-	ErrorCode    string `json:"error_code,omitempty"`
-	Error        string `json:"error,omitempty"`
+	// Missing: a reconcile found the VM gone from vCenter.
+	Missing   bool   `json:"missing,omitempty"`
+	ErrorCode string `json:"error_code,omitempty"`
+	Error     string `json:"error,omitempty"`
 }
 
 // TimelineEntry is one step of a request's history, kept as data: the
@@ -121,6 +123,10 @@ func ProjectRequest(v *RequestView, e Event) {
 		if v.VM != nil {
 			v.VM.MoRef, v.VM.PowerState = "", ""
 		}
+	case VMDriftObserved:
+		if v.VM != nil {
+			projectDrift(v.VM, p)
+		}
 	}
 }
 
@@ -140,5 +146,24 @@ func ProjectTenant(v *TenantView, e Event) {
 		v.Members = append(v.Members, Member(p))
 	case VMwareConfigured:
 		v.VMware = true
+	}
+}
+
+// projectDrift folds a change found outside dvmm into the VM's view.
+func projectDrift(vm *VMView, d VMDriftObserved) {
+	if d.Change == DriftDeleted {
+		vm.Missing, vm.PowerState = true, ""
+		return
+	}
+	vm.Missing = false
+	switch d.Change {
+	case DriftRenamed:
+		vm.VCenterName = d.To
+	case DriftResized:
+		vm.CPUs, vm.MemoryGB = d.CPUs, d.MemoryMB/1024
+	case DriftPower:
+		vm.PowerState = d.To
+	case DriftIP:
+		vm.IP = d.To
 	}
 }

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"time"
 )
 
 // SetVMware records a tenant's vCenter settings and seals its password
@@ -65,39 +64,6 @@ func (a *App) TestVMware(ctx context.Context, actor Actor) ([]Check, error) {
 		return nil, Errorf(KindUnavailable, "no hypervisor is wired into this process")
 	}
 	return a.Hypervisor.Check(ctx, t), nil
-}
-
-// VMStatus returns a request's VM as recorded, and as vCenter sees it
-// now when it can be reached (live is nil otherwise).
-func (a *App) VMStatus(ctx context.Context, actor Actor, ref string, timeout time.Duration) (RequestView, *Machine, error) {
-	if _, err := a.memberOf(ctx, actor); err != nil {
-		return RequestView{}, nil, err
-	}
-	id, err := a.resolveVM(ctx, actor, ref)
-	if err != nil {
-		return RequestView{}, nil, err
-	}
-	v, err := a.Views.Request(ctx, id)
-	if err != nil {
-		return v, nil, err
-	}
-	if v.Tenant != actor.Tenant {
-		return RequestView{}, nil, notFound(ref)
-	}
-	if v.VM == nil || v.VM.MoRef == "" || a.Hypervisor == nil {
-		return v, nil, nil
-	}
-	t, err := a.target(ctx, actor.Tenant)
-	if err != nil {
-		return v, nil, nil
-	}
-	cctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	m, found, err := a.Hypervisor.Find(cctx, t, id)
-	if err != nil || !found {
-		return v, nil, nil
-	}
-	return v, &m, nil
 }
 
 // resolveVM accepts a request id prefix, a VM id (vm-<request id>) or a VM name.

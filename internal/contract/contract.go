@@ -49,6 +49,7 @@ type VM struct {
 	CPUs         int        `json:"cpus"`
 	MemoryGB     int        `json:"memory_gb"`
 	PowerState   string     `json:"power_state,omitempty"`
+	Missing      bool       `json:"missing,omitempty"` // a reconcile found it gone from vCenter
 	ErrorCode    string     `json:"error_code,omitempty"`
 	Error        string     `json:"error,omitempty"`
 }
@@ -93,6 +94,10 @@ type VMStatus struct {
 	Recorded  *VM        `json:"recorded,omitempty"`
 	Live      *Machine   `json:"live,omitempty"`
 	Source    string     `json:"source"` // vcenter or recorded
+	// MissingInVCenter: vCenter answered and the recorded VM is gone.
+	MissingInVCenter bool `json:"missing_in_vcenter,omitempty"`
+	// VCenterError says why vCenter could not be read.
+	VCenterError string `json:"vcenter_error,omitempty"`
 }
 
 // QueueItem is a queued command as 'queue list' prints it.
@@ -172,7 +177,7 @@ func newVM(v *app.VMView) *VM {
 	}
 	return &VM{ID: v.ID, Status: v.Status, Stage: v.Stage, Attempt: v.Attempt, VCenterName: v.VCenterName, Folder: v.Folder,
 		MoRef: v.MoRef, InstanceUUID: v.InstanceUUID, IP: v.IP, CPUs: v.CPUs, MemoryGB: v.MemoryGB, PowerState: v.PowerState,
-		ErrorCode: v.ErrorCode, Error: v.Error}
+		Missing: v.Missing, ErrorCode: v.ErrorCode, Error: v.Error}
 }
 
 // NewRequestWithTimeline is a request and its timeline, oldest first.
@@ -185,11 +190,11 @@ func NewRequestWithTimeline(v app.RequestView, tl []app.TimelineEntry) RequestWi
 }
 
 // NewVMStatus is a request's VM as recorded, and as vCenter sees it now
-// when live is not nil.
-func NewVMStatus(v app.RequestView, live *app.Machine) VMStatus {
+// when it answered.
+func NewVMStatus(v app.RequestView, lv app.LiveVM) VMStatus {
 	out := VMStatus{ID: app.VMID(v.ID), RequestID: v.ID, Name: v.Name, Status: v.Status, Version: v.Version,
-		Recorded: newVM(v.VM), Source: "recorded"}
-	if live != nil {
+		Recorded: newVM(v.VM), Source: "recorded", MissingInVCenter: lv.Missing, VCenterError: lv.Error}
+	if live := lv.Machine; live != nil {
 		out.Source = "vcenter"
 		out.Live = &Machine{Name: live.Name, Folder: live.Folder, MoRef: live.MoRef, InstanceUUID: live.InstanceUUID, IP: live.IP,
 			IPv6: live.IPv6, MAC: live.MAC, Hostname: live.Hostname, CPUs: live.CPUs, MemoryMB: live.MemoryMB, PowerState: live.PowerState, Adopted: live.Adopted}
@@ -228,6 +233,53 @@ func NewTenants(vs []app.TenantView) []Tenant {
 	out := make([]Tenant, 0, len(vs))
 	for _, v := range vs {
 		out = append(out, NewTenant(v))
+	}
+	return out
+}
+
+// Reconcile is what 'vm reconcile' reports.
+type Reconcile struct {
+	Tenants []ReconcileTenant `json:"tenants"`
+}
+
+// ReconcileTenant is the reconcile of one tenant's READY VMs.
+type ReconcileTenant struct {
+	Tenant  string      `json:"tenant"`
+	Checked int         `json:"checked"`
+	Drifted []DriftedVM `json:"drifted"`
+	Error   string      `json:"error,omitempty"` // vCenter could not be read: nothing was recorded
+}
+
+// DriftedVM is a VM changed outside dvmm, and how.
+type DriftedVM struct {
+	RequestID string  `json:"request_id"`
+	Name      string  `json:"name"`
+	Changes   []Drift `json:"changes"`
+}
+
+// Drift is one change found on a VM, with its timeline words.
+type Drift struct {
+	Change   app.Drift `json:"change"`
+	From     string    `json:"from,omitempty"`
+	To       string    `json:"to,omitempty"`
+	CPUs     int       `json:"cpus,omitempty"`
+	MemoryMB int       `json:"memory_mb,omitempty"`
+	Text     string    `json:"text"`
+}
+
+// NewReconcile is the contract of a reconcile's result, never with nil lists.
+func NewReconcile(r app.ReconcileResult) Reconcile {
+	out := Reconcile{Tenants: make([]ReconcileTenant, 0, len(r.Tenants))}
+	for _, t := range r.Tenants {
+		ct := ReconcileTenant{Tenant: t.Tenant, Checked: t.Checked, Error: t.Error, Drifted: make([]DriftedVM, 0, len(t.Drifted))}
+		for _, d := range t.Drifted {
+			vm := DriftedVM{RequestID: d.RequestID, Name: d.Name, Changes: make([]Drift, 0, len(d.Changes))}
+			for _, c := range d.Changes {
+				vm.Changes = append(vm.Changes, Drift{Change: c.Change, From: c.From, To: c.To, CPUs: c.CPUs, MemoryMB: c.MemoryMB, Text: driftLine(c)})
+			}
+			ct.Drifted = append(ct.Drifted, vm)
+		}
+		out.Tenants = append(out.Tenants, ct)
 	}
 	return out
 }

@@ -56,6 +56,8 @@ func TimelineText(e app.TimelineEntry) string {
 		return "Waiting for vCenter: " + p.Reason
 	case app.VMRemoved:
 		return "Partial VM removed: " + p.Reason
+	case app.VMDriftObserved:
+		return driftLine(p)
 	}
 	// A step this release has no words for yet still shows.
 	return e.Type
@@ -82,4 +84,25 @@ func stageLine(s app.Stage) string {
 		return "Found the VM of an earlier attempt"
 	}
 	return string(s)
+}
+
+// driftLine words a change found outside dvmm.
+func driftLine(d app.VMDriftObserved) string {
+	from := d.From
+	if from == "" {
+		from = "none"
+	}
+	switch d.Change {
+	case app.DriftDeleted:
+		return "Changed outside dvmm: VM not found in vCenter (deleted?)"
+	case app.DriftRenamed:
+		return fmt.Sprintf("Changed outside dvmm: renamed from %s to %s", from, d.To)
+	case app.DriftResized:
+		return fmt.Sprintf("Changed outside dvmm: resized from %s to %s", from, d.To)
+	case app.DriftPower:
+		return fmt.Sprintf("Changed outside dvmm: power %s (was %s)", d.To, from)
+	case app.DriftIP:
+		return fmt.Sprintf("Changed outside dvmm: IP %s (was %s)", d.To, from)
+	}
+	return "Changed outside dvmm: " + string(d.Change)
 }

@@ -20,6 +20,7 @@ const (
 	ExitUnavailable = 6
 	ExitFailed      = 7   // the work ran and its outcome is FAILED
 	ExitNoVM        = 8   // a watched request ended without a VM: REJECTED or CANCELLED
+	ExitMissing     = 9   // the VM is recorded, and vCenter answered that it is gone
 	ExitInterrupted = 130 // Ctrl-C
 )
 

@@ -311,7 +311,7 @@ func (s *Server) listVMs(_ http.ResponseWriter, r *http.Request, actor app.Actor
 	}
 	out := make([]contract.VMStatus, 0, len(vs))
 	for _, v := range vs {
-		out = append(out, contract.NewVMStatus(v, nil))
+		out = append(out, contract.NewVMStatus(v, app.LiveVM{}))
 	}
 	return out, http.StatusOK, nil
 }
@@ -330,6 +330,24 @@ func (s *Server) vmStatus(_ http.ResponseWriter, r *http.Request, actor app.Acto
 		return nil, 0, err
 	}
 	return contract.NewVMStatus(v, live), http.StatusOK, nil
+}
+
+// reconcile records what changed outside dvmm on the tenant's READY VMs
+// (every tenant's with all=true, for platform admins).
+func (s *Server) reconcile(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	all := false
+	switch v := r.URL.Query().Get("all"); v {
+	case "", "false":
+	case "true":
+		all = true
+	default:
+		return nil, 0, app.Errorf(app.KindInvalid, "all must be true or false, not %q", clip(v, 20))
+	}
+	res, err := s.App.Reconcile(r.Context(), actor, all)
+	if err != nil {
+		return nil, 0, err
+	}
+	return contract.NewReconcile(res), http.StatusOK, nil
 }
 
 // listTenants shows a platform admin every tenant, anyone else theirs.

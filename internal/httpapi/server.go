@@ -126,6 +126,7 @@ func (s *Server) Handler() http.Handler {
 
 	route("GET /api/v1/vms", s.listVMs)
 	route("GET /api/v1/vms/{ref}", s.vmStatus)
+	route("POST /api/v1/vms/reconcile", s.reconcile)
 
 	route("GET /api/v1/tenants", s.listTenants)
 	route("POST /api/v1/tenants", s.createTenant)

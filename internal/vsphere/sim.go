@@ -342,10 +342,18 @@ func (s *Simulator) ListVMs(ctx context.Context, folder string) ([]app.Machine, 
 }
 
 // Calls counts the SOAP calls of a method (e.g. "CloneVM_Task") that the
-// simulator has received so far, counted before any delay or fault.
+// simulator has received so far, counted before any delay or fault;
+// method "*" counts every call (the round trips a client made).
 func (s *Simulator) Calls(method string) int {
 	s.callsMu.Lock()
 	defer s.callsMu.Unlock()
+	if method == "*" {
+		n := 0
+		for _, c := range s.calls {
+			n += c
+		}
+		return n
+	}
 	return s.calls[method]
 }
 

@@ -519,7 +519,7 @@ func (s *Server) vms(w http.ResponseWriter, r *http.Request, sess *session) {
 // vmData is a VM as recorded and, when vCenter answered, as it is now.
 type vmData struct {
 	R    app.RequestView
-	Live *app.Machine
+	Live app.LiveVM
 	At   time.Time
 }
 

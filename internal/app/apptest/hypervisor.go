@@ -3,6 +3,7 @@ package apptest
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 
@@ -18,6 +19,7 @@ type Hypervisor struct {
 	FindFn      func(ctx context.Context, t app.Target, requestID string) (app.Machine, bool, error)
 	RemoveFn    func(ctx context.Context, t app.Target, requestID string) error
 	CheckFn     func(ctx context.Context, t app.Target) []app.Check
+	SurveyFn    func(ctx context.Context, t app.Target) ([]app.SurveyedVM, error)
 
 	mu       sync.Mutex
 	made     map[string]app.Machine
@@ -25,7 +27,10 @@ type Hypervisor struct {
 	Password string   // the password of the last call
 }
 
-var _ app.Hypervisor = (*Hypervisor)(nil)
+var (
+	_ app.Hypervisor = (*Hypervisor)(nil)
+	_ app.Inspector  = (*Hypervisor)(nil)
+)
 
 func (h *Hypervisor) record(call string, t app.Target) {
 	h.mu.Lock()
@@ -96,6 +101,27 @@ func (h *Hypervisor) Find(ctx context.Context, t app.Target, requestID string) (
 	}
 	m, ok := h.Made(requestID)
 	return m, ok, nil
+}
+
+// FindRecorded finds as Find does; what was recorded changes nothing here.
+func (h *Hypervisor) FindRecorded(ctx context.Context, t app.Target, requestID, moref, instanceUUID string) (app.Machine, bool, error) {
+	return h.Find(ctx, t, requestID)
+}
+
+// Survey lists what Provision made and Plant planted, in request order.
+func (h *Hypervisor) Survey(ctx context.Context, t app.Target) ([]app.SurveyedVM, error) {
+	h.record("survey "+t.Tenant, t)
+	if h.SurveyFn != nil {
+		return h.SurveyFn(ctx, t)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]app.SurveyedVM, 0, len(h.made))
+	for id, m := range h.made {
+		out = append(out, app.SurveyedVM{RequestID: id, Machine: m})
+	}
+	slices.SortFunc(out, func(a, b app.SurveyedVM) int { return strings.Compare(a.RequestID, b.RequestID) })
+	return out, nil
 }
 
 // Remove runs RemoveFn, or forgets what Provision made.

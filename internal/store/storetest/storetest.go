@@ -217,6 +217,7 @@ func everyPayload() []app.Payload {
 		app.UserPlatformAdminGranted{},
 		app.UserTokenCreated{ID: "abcdefghij", Name: "laptop", ExpiresAt: T0.UTC().Add(90 * 24 * time.Hour)},
 		app.UserTokenRevoked{ID: "abcdefghij"},
+		app.VMDriftObserved{Change: app.DriftPower, From: "poweredOn", To: "poweredOff"},
 	}
 }
 
@@ -647,6 +648,11 @@ func Seed(tb testing.TB, s app.Store, step func(what string)) map[string]string 
 	did("reject", err)
 	_, err = a.Cancel(ctx, bob, ids["cancelled"])
 	did("cancel", err)
+	// Drift found by a reconcile: one VM powered off outside dvmm, the
+	// other gone from vCenter.
+	hv.Plant(ids["ready"], app.Machine{Name: "adopt-02", MoRef: "vm-adopt-02", CPUs: 2, MemoryMB: 4096, IP: "10.0.0.5", PowerState: "poweredOff"})
+	_, err = a.Reconcile(ctx, alice, false)
+	did("reconcile", err)
 
 	// Accounts and tokens: their events, with the hashes kept apart.
 	a.PasswordParams = auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}

@@ -58,12 +58,14 @@ func (o StartOrder) Options() vsphere.SimOptions {
 
 // Order is one later line: something to do to the running simulator.
 type Order struct {
-	Op     string          `json:"op"` // fault, clear-faults, list-vms, calls, expire-sessions
+	Op     string          `json:"op"` // fault, clear-faults, list-vms, calls, expire-sessions, change-vm
 	Method string          `json:"method,omitempty"`
 	Count  int             `json:"count,omitempty"`
 	Fault  string          `json:"fault,omitempty"`  // the vim25 type name of the fault, e.g. TaskInProgress
 	Fields json.RawMessage `json:"fields,omitempty"` // the fault's fields
 	Folder string          `json:"folder,omitempty"` // for list-vms
+	Name   string          `json:"name,omitempty"`   // for change-vm: the VM
+	Change string          `json:"change,omitempty"` // for change-vm: see vsphere.Simulator.ChangeVM
 }
 
 // Reply answers the start order or an order.
@@ -114,6 +116,11 @@ func Serve(ctx context.Context, sim *vsphere.Simulator, o Order) Reply {
 		return Reply{Machines: vms}
 	case "calls":
 		return Reply{Count: sim.Calls(o.Method)}
+	case "change-vm":
+		if err := sim.ChangeVM(ctx, o.Name, o.Change); err != nil {
+			return Reply{Error: err.Error()}
+		}
+		return Reply{}
 	case "expire-sessions":
 		n, err := sim.ExpireSessions(ctx)
 		if err != nil {
@@ -309,6 +316,12 @@ func (s *Sim) ClearFaults() error {
 func (s *Sim) ListVMs(ctx context.Context, folder string) ([]app.Machine, error) {
 	r, err := s.send(ctx, Order{Op: "list-vms", Folder: folder})
 	return r.Machines, err
+}
+
+// ChangeVM changes a VM behind dvmm's back (see vsphere.Simulator.ChangeVM).
+func (s *Sim) ChangeVM(ctx context.Context, name, change string) error {
+	_, err := s.send(ctx, Order{Op: "change-vm", Name: name, Change: change})
+	return err
 }
 
 // CountVMs counts the VMs below a folder path.

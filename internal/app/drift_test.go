@@ -1,0 +1,97 @@
+package app_test
+
+import (
+	"context"
+	"reflect"
+	"testing"
+
+	"github.com/dvmm/dvmm/internal/app"
+)
+
+func TestDecideDrift(t *testing.T) {
+	rec := app.VMView{VCenterName: "web-01", CPUs: 2, MemoryGB: 4, PowerState: "poweredOn", IP: "10.0.0.5"}
+	same := app.Machine{Name: "web-01", CPUs: 2, MemoryMB: 4096, PowerState: "poweredOn", IP: "10.0.0.5"}
+	with := func(f func(m *app.Machine)) app.Machine { m := same; f(&m); return m }
+	gone := rec
+	gone.Missing = true
+	tests := []struct {
+		name  string
+		rec   app.VMView
+		live  app.Machine
+		found bool
+		want  []app.Payload
+	}{
+		{"unchanged", rec, same, true, nil},
+		{"deleted", rec, app.Machine{}, false, []app.Payload{app.VMDriftObserved{Change: app.DriftDeleted, From: "web-01"}}},
+		{"deleted, already known", gone, app.Machine{}, false, nil},
+		{"renamed", rec, with(func(m *app.Machine) { m.Name = "old-web" }), true,
+			[]app.Payload{app.VMDriftObserved{Change: app.DriftRenamed, From: "web-01", To: "old-web"}}},
+		{"resized", rec, with(func(m *app.Machine) { m.CPUs, m.MemoryMB = 4, 8192 }), true,
+			[]app.Payload{app.VMDriftObserved{Change: app.DriftResized, From: "2 vCPU, 4 GB", To: "4 vCPU, 8 GB", CPUs: 4, MemoryMB: 8192}}},
+		{"memory in MB", rec, with(func(m *app.Machine) { m.MemoryMB = 4100 }), true,
+			[]app.Payload{app.VMDriftObserved{Change: app.DriftResized, From: "2 vCPU, 4 GB", To: "2 vCPU, 4100 MB", CPUs: 2, MemoryMB: 4100}}},
+		{"powered off", rec, with(func(m *app.Machine) { m.PowerState = "poweredOff" }), true,
+			[]app.Payload{app.VMDriftObserved{Change: app.DriftPower, From: "poweredOn", To: "poweredOff"}}},
+		{"new IP", rec, with(func(m *app.Machine) { m.IP = "10.0.0.9" }), true,
+			[]app.Payload{app.VMDriftObserved{Change: app.DriftIP, From: "10.0.0.5", To: "10.0.0.9"}}},
+		{"no IP reported is no change", rec, with(func(m *app.Machine) { m.IP = "" }), true, nil},
+		{"seen again after deleted", gone, same, true, []app.Payload{
+			app.VMDriftObserved{Change: app.DriftRenamed, To: "web-01"},
+			app.VMDriftObserved{Change: app.DriftResized, From: "0 vCPU, 0 GB", To: "2 vCPU, 4 GB", CPUs: 2, MemoryMB: 4096},
+			app.VMDriftObserved{Change: app.DriftPower, To: "poweredOn"},
+			app.VMDriftObserved{Change: app.DriftIP, To: "10.0.0.5"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := app.DecideDrift(tt.rec, tt.live, tt.found); !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("got %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestReconcile(t *testing.T) {
+	w := newWorld(t)
+	w.vmware()
+	r := w.create(w.bob, "web-01")
+	_, err := w.app.Approve(w.ctx, w.alice, r.ID, 0)
+	w.must(err)
+	w.drain()
+
+	_, err = w.app.Reconcile(w.ctx, w.bob, false)
+	w.wantKind(err, app.KindForbidden)
+	_, err = w.app.Reconcile(w.ctx, app.Actor{User: "alice", Tenant: "acme", Remote: true}, true)
+	w.wantKind(err, app.KindForbidden)
+
+	// An unreadable vCenter is reported, never taken for deleted VMs.
+	before := w.events()
+	w.hv.SurveyFn = func(ctx context.Context, tg app.Target) ([]app.SurveyedVM, error) {
+		return nil, &app.Fault{Code: app.FaultUnreachable, Message: "vCenter vc is unreachable", Transient: true}
+	}
+	res, err := w.app.Reconcile(w.ctx, w.alice, false)
+	w.must(err)
+	if len(res.Tenants) != 1 || res.Tenants[0].Error != "vCenter vc is unreachable" || len(res.Tenants[0].Drifted) != 0 {
+		t.Fatalf("reconcile with vCenter down: %+v", res)
+	}
+	if n := w.events(); n != before {
+		t.Fatalf("reconcile with vCenter down appended %d events", n-before)
+	}
+
+	// The VM is gone: recorded once, however often a reconcile runs.
+	w.hv.SurveyFn = func(ctx context.Context, tg app.Target) ([]app.SurveyedVM, error) { return nil, nil }
+	for i := 0; i < 3; i++ {
+		res, err = w.app.Reconcile(w.ctx, app.Actor{User: "root"}, true)
+		w.must(err)
+		if want := map[bool]int{true: 1, false: 0}[i == 0]; len(res.Tenants[0].Drifted) != want {
+			t.Fatalf("pass %d found %+v, want %d drifted", i, res.Tenants[0].Drifted, want)
+		}
+	}
+	if n := w.events(); n != before+1 {
+		t.Fatalf("three passes appended %d events, want 1", n-before)
+	}
+	v, err := w.app.Views.Request(w.ctx, r.ID)
+	w.must(err)
+	if v.Status != app.StatusReady || !v.VM.Missing {
+		t.Fatalf("after the VM was deleted: %+v %+v", v, v.VM)
+	}
+}
