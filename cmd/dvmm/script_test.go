@@ -91,6 +91,7 @@ func scriptParams(extra func(env *testscript.Env) error) testscript.Params {
 			"vcvms":     cmdVCVMs,
 			"vcwait":    cmdVCWait,
 			"vcchange":  cmdVCChange,
+			"vcpeak":    cmdVCPeak,
 			"nosecret":  cmdNoSecret,
 			"freeport":  cmdFreePort,
 			"waithttp":  cmdWaitHTTP,
@@ -488,4 +489,24 @@ func secretForms(s string) []string {
 	b := []byte(s)
 	return []string{s, base64.StdEncoding.EncodeToString(b), base64.RawStdEncoding.EncodeToString(b),
 		base64.URLEncoding.EncodeToString(b), hex.EncodeToString(b)}
+}
+
+// vcpeak MAX: the simulator never had more than MAX clone and power
+// tasks in flight at once, and had at least one.
+func cmdVCPeak(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: vcpeak MAX")
+	}
+	sim := ts.Value("sim").(*simHolder).sim
+	if sim == nil {
+		ts.Fatalf("vcpeak: no simulator; run 'sim' first")
+	}
+	limit, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	peak, err := sim.PeakInFlight(context.Background(), false)
+	ts.Check(err)
+	ts.Logf("peak of clone and power tasks in flight: %d", peak)
+	if peak < 1 || peak > limit {
+		ts.Fatalf("peak of tasks in flight %d, want between 1 and %d", peak, limit)
+	}
 }

@@ -41,6 +41,9 @@ TLS: give the vCenter's CA (--ca-file) or certificate thumbprint
 			if err != nil {
 				return err
 			}
+			if s.MaxTasks < 1 || s.MaxTasks > app.MaxMaxTasks {
+				return usageError("--max-tasks must be between 1 and %d", app.MaxMaxTasks)
+			}
 			if ipTimeout < 0 {
 				return usageError("--ip-timeout must not be negative")
 			}
@@ -84,6 +87,7 @@ TLS: give the vCenter's CA (--ca-file) or certificate thumbprint
 	f.StringVar(&s.Thumbprint, "thumbprint", "", "SHA-1 thumbprint of vCenter's certificate")
 	f.BoolVar(&s.Insecure, "insecure", false, "do not verify vCenter's certificate")
 	f.DurationVar(&ipTimeout, "ip-timeout", app.DefaultIPTimeout, "how long to wait for a new VM's IP")
+	f.IntVar(&s.MaxTasks, "max-tasks", app.DefaultMaxTasks, "clone and power tasks run on this vCenter at once, by all workers and serve processes together")
 	return cmd
 }
 

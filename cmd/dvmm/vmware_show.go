@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -43,6 +44,7 @@ func newVMwareShowCmd(c *cli) *cobra.Command {
 				{"Cluster", s.Cluster}, {"Resource pool", s.ResourcePool}, {"Datastore", s.Datastore},
 				{"Network", s.Network}, {"Template", s.Template}, {"Folder", s.Folder}, {"TLS", tls},
 				{"IP timeout", (time.Duration(s.IPTimeoutSec) * time.Second).String()},
+				{"Max tasks", strconv.Itoa(s.TaskLimit())},
 			})
 			return nil
 		},

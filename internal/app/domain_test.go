@@ -227,6 +227,7 @@ func TestPayloadRoundTrip(t *testing.T) {
 		app.UserPlatformAdminGranted{}, app.UserTokenCreated{ID: "abcdefghij", Name: "laptop", ExpiresAt: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)},
 		app.UserTokenRevoked{ID: "abcdefghij"},
 		app.VMDriftObserved{Change: app.DriftResized, From: "4 vCPU, 8 GB", To: "8 vCPU, 16 GB", CPUs: 8, MemoryMB: 16384},
+		app.VMWaitingForSlot{VCenter: "vc:443", Limit: 4},
 	} {
 		samples[p.EventType()] = p
 	}

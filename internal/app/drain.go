@@ -45,6 +45,20 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) (ServeResult, error) {
 		first error
 		wg    sync.WaitGroup
 	)
+	// An idle worker says which work waits for a task slot, at most once
+	// a poll interval for the whole process.
+	var noteMu sync.Mutex
+	var lastNote time.Time
+	noteDue := func() bool {
+		noteMu.Lock()
+		defer noteMu.Unlock()
+		now := a.Clock.Now()
+		if !lastNote.IsZero() && now.Sub(lastNote) < o.Poll {
+			return false
+		}
+		lastNote = now
+		return true
+	}
 	for i := 0; i < o.Workers; i++ {
 		wg.Add(1)
 		go func() {
@@ -63,6 +77,11 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) (ServeResult, error) {
 					return
 				}
 				if !ok {
+					if noteDue() {
+						if err := a.noteThrottled(ctx); err != nil && ctx.Err() == nil {
+							a.Log.Warn("could not record work waiting for a task slot", slog.String("error", err.Error()))
+						}
+					}
 					if o.Once {
 						return
 					}

@@ -55,6 +55,7 @@ const (
 	EvVMRetryScheduled       = "vm.retry_scheduled"
 	EvVMWaitingForVCenter    = "vm.waiting_for_vcenter"
 	EvVMRemoved              = "vm.removed"
+	EvVMWaitingForSlot       = "vm.waiting_for_slot"
 )
 
 type TenantCreated struct {
@@ -157,6 +158,14 @@ type VMWaitingForVCenter struct {
 	Reason string `json:"reason"`
 }
 
+// VMWaitingForSlot records that the vSphere work waits for one of the
+// vCenter's task slots: other work holds all of them. Waiting spends no
+// attempt.
+type VMWaitingForSlot struct {
+	VCenter string `json:"vcenter"`
+	Limit   int    `json:"limit"`
+}
+
 type VMRemoved struct {
 	MoRef  string `json:"moref"`
 	Reason string `json:"reason"`
@@ -177,6 +186,7 @@ func (VMProvisioningFailed) EventType() string     { return EvVMProvisioningFail
 func (VMRetryScheduled) EventType() string         { return EvVMRetryScheduled }
 func (VMWaitingForVCenter) EventType() string      { return EvVMWaitingForVCenter }
 func (VMRemoved) EventType() string                { return EvVMRemoved }
+func (VMWaitingForSlot) EventType() string         { return EvVMWaitingForSlot }
 
 // eventTypes is the one table of event types, in the order they were
 // introduced: each stored name and how its payload is decoded. Decoding,
@@ -211,6 +221,7 @@ func eventTypes() []struct {
 		{EvUserTokenCreated, decodeAs[UserTokenCreated]},
 		{EvUserTokenRevoked, decodeAs[UserTokenRevoked]},
 		{EvVMDriftObserved, decodeAs[VMDriftObserved]},
+		{EvVMWaitingForSlot, decodeAs[VMWaitingForSlot]},
 	}
 }
 

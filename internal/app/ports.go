@@ -57,8 +57,10 @@ type CommandQueue interface {
 	// reports whether it added one.
 	Enqueue(ctx context.Context, c Command) (bool, error)
 	// Claim leases one due command (pending, next run at or before
-	// c.Now, no live lease), the one with c.Key if given, or returns false
-	// when none is due.
+	// c.Now, no live lease, and fewer than its SlotLimit live leases on
+	// commands of its Slot), the one with c.Key if given, or returns
+	// false when none is due. The slot check and the lease are one
+	// atomic step, across every process that shares the store.
 	Claim(ctx context.Context, c Claim) (Command, bool, error)
 	// Renew extends a lease the worker holds until until.
 	Renew(ctx context.Context, id int64, worker string, now, until time.Time) error
@@ -69,6 +71,9 @@ type CommandQueue interface {
 	Release(ctx context.Context, id int64, worker string, now time.Time) error
 	// ListCommands lists a tenant's commands ("" for all), newest first.
 	ListCommands(ctx context.Context, tenant string) ([]Command, error)
+	// Throttled lists the commands that are due at now but held back
+	// because their slot has SlotLimit live leases already.
+	Throttled(ctx context.Context, now time.Time) ([]Command, error)
 }
 
 // Claim says which command a worker leases, when and for how long.
@@ -178,6 +183,11 @@ type Command struct {
 	LastError   string          `json:"last_error,omitempty"`
 	Correlation string          `json:"correlation_id,omitempty"`
 	CreatedAt   time.Time       `json:"created_at"`
+	// Slot names a shared limit (a vCenter, for its clone and power
+	// tasks): at most SlotLimit commands of one slot hold a live lease at
+	// once. "" is no limit.
+	Slot      string `json:"slot,omitempty"`
+	SlotLimit int    `json:"slot_limit,omitempty"`
 }
 
 // ProvisionVM is the command the process manager dispatches on approval.

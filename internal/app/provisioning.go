@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -125,13 +126,55 @@ func statusOf(r *Request, vm *VM) Status {
 }
 
 func (a *App) enqueue(ctx context.Context, q CommandQueue, key, typ string, actor Actor, requestID string, payload any, at time.Time) error {
+	return a.enqueueIn(ctx, q, key, typ, actor, requestID, payload, at, "", 0)
+}
+
+// enqueueIn queues a command that takes one of slot's limit places while it runs.
+func (a *App) enqueueIn(ctx context.Context, q CommandQueue, key, typ string, actor Actor, requestID string, payload any, at time.Time, slot string, limit int) error {
 	data, err := json.Marshal(payload)
 	if err != nil {
 		return err
 	}
 	_, err = q.Enqueue(ctx, Command{Key: key, Type: typ, Tenant: actor.Tenant, RequestID: requestID, Payload: data,
-		Status: CommandPending, NextRunAt: at, Correlation: actor.CorrelationID, CreatedAt: a.Now()})
+		Status: CommandPending, NextRunAt: at, Correlation: actor.CorrelationID, CreatedAt: a.Now(), Slot: slot, SlotLimit: limit})
 	return err
+}
+
+// noteThrottled says once on the timeline of each request whose vSphere
+// work is due but waits for a task slot of its vCenter. It records
+// nothing else: the queue hands the work out when a slot frees.
+func (a *App) noteThrottled(ctx context.Context) error {
+	held, err := a.Queue.Throttled(ctx, a.Now())
+	if err != nil {
+		return err
+	}
+	for _, cmd := range held {
+		if cmd.Type != CmdCreateVM {
+			continue
+		}
+		var p CreateVM
+		if json.Unmarshal(cmd.Payload, &p) != nil {
+			continue
+		}
+		meta := Metadata{Actor: "dvmm", CorrelationID: cmd.Correlation, CausationID: cmd.Key}
+		err := a.Store.Update(ctx, func(tx Tx) error {
+			evs, err := tx.LoadStream(ctx, StreamVM, VMID(p.RequestID))
+			if err != nil {
+				return err
+			}
+			vm := NewVM(p.RequestID, evs)
+			if !vm.Running(p.Attempt) || vm.WaitingForSlot() {
+				return nil
+			}
+			host := strings.TrimPrefix(cmd.Slot, "vcenter:")
+			_, err = a.record(ctx, tx, p.TenantID, StreamVM, vm.ID(), vm.Version(), meta, VMWaitingForSlot{VCenter: host, Limit: cmd.SlotLimit})
+			return err
+		})
+		if err != nil && ErrorKind(err) != KindConflict {
+			return err
+		}
+	}
+	return nil
 }
 
 // handleProvisionVMNow runs the ProvisionVM handler right after the
@@ -190,7 +233,10 @@ func (a *App) handleProvisionVM(ctx context.Context, cmd Command) error {
 					Message: "VMware is not configured for tenant " + p.TenantID, Attempt: p.Attempt})
 			} else {
 				work := CreateVM{RequestID: p.RequestID, TenantID: p.TenantID, Attempt: p.Attempt}
-				if err := a.enqueue(ctx, tx, CreateVMKey(p.RequestID, p.Attempt), CmdCreateVM, actor, p.RequestID, work, a.Now()); err != nil {
+				// The vSphere work takes one of its vCenter's task slots.
+				s := *t.VMware()
+				if err := a.enqueueIn(ctx, tx, CreateVMKey(p.RequestID, p.Attempt), CmdCreateVM, actor, p.RequestID, work, a.Now(),
+					s.TaskSlot(), s.TaskLimit()); err != nil {
 					return err
 				}
 			}
@@ -417,6 +463,11 @@ func (a *App) Drive(ctx context.Context, actor Actor, requestID string, lease ti
 		if v.VM != nil && v.Status == StatusProvisioning {
 			cmd, ok, err = a.Queue.Claim(ctx, Claim{Worker: worker, Key: CreateVMKey(requestID, v.VM.Attempt), Now: a.Now(), Lease: lease})
 			if err != nil {
+				return v, err
+			}
+		}
+		if !ok {
+			if err := a.noteThrottled(ctx); err != nil {
 				return v, err
 			}
 		}

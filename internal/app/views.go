@@ -123,6 +123,10 @@ func ProjectRequest(v *RequestView, e Event) {
 		if v.VM != nil {
 			v.VM.MoRef, v.VM.PowerState = "", ""
 		}
+	case VMWaitingForSlot:
+		if v.VM != nil {
+			v.VM.Stage = StageWaitingSlot
+		}
 	case VMDriftObserved:
 		if v.VM != nil {
 			projectDrift(v.VM, p)

@@ -9,6 +9,9 @@ const (
 	StagePoweringOn     Stage = "powering-on"
 	StageWaitingNetwork Stage = "waiting-for-network"
 	StageAdopting       Stage = "adopting"
+	// StageWaitingSlot is shown while the work waits for a task slot of
+	// its vCenter; it is projected, never reported by an adapter.
+	StageWaitingSlot Stage = "waiting-for-slot"
 )
 
 // VMID is the id of the VM aggregate of a request: derived, so a second
@@ -34,6 +37,7 @@ type VM struct {
 	moref     string
 	cloneTask string
 	waiting   bool
+	slotWait  bool // the timeline says it waits for a task slot
 }
 
 // NewVM rebuilds a VM from its events.
@@ -47,6 +51,7 @@ func NewVM(requestID string, events []Event) *VM {
 
 func (v *VM) apply(e Event) {
 	v.version = e.Version
+	_, v.slotWait = e.Data.(VMWaitingForSlot)
 	switch p := e.Data.(type) {
 	case VMProvisioningStarted:
 		v.status, v.attempt, v.spec, v.waiting = StatusProvisioning, p.Attempt, p.Spec, false
@@ -72,6 +77,9 @@ func (v *VM) Status() Status    { return v.status }
 func (v *VM) Attempt() int      { return v.attempt }
 func (v *VM) Spec() VMSpec      { return v.spec }
 func (v *VM) Waiting() bool     { return v.waiting }
+
+// WaitingForSlot: the last thing recorded is that it waits for a task slot.
+func (v *VM) WaitingForSlot() bool { return v.slotWait }
 func (v *VM) MoRef() string     { return v.moref }
 func (v *VM) Started() bool     { return v.status != "" }
 func (v *VM) RequestID() string { return v.requestID }

@@ -27,7 +27,40 @@ type VMwareSettings struct {
 	Thumbprint   string `json:"thumbprint,omitempty"`
 	Insecure     bool   `json:"insecure,omitempty"`
 	IPTimeoutSec int    `json:"ip_timeout_seconds"`
-	HasPassword  bool   `json:"password_set"`
+	// MaxTasks is how many clone and power tasks dvmm runs on this
+	// vCenter at once, across every worker and serve process; 0 is
+	// DefaultMaxTasks.
+	MaxTasks    int  `json:"max_tasks,omitempty"`
+	HasPassword bool `json:"password_set"`
+}
+
+// DefaultMaxTasks is the task limit per vCenter when none is set: low,
+// like vCenter's own default provisioning concurrency.
+const DefaultMaxTasks = 4
+
+// MaxMaxTasks bounds --max-tasks.
+const MaxMaxTasks = 64
+
+// TaskLimit is how many tasks may run on the vCenter at once.
+func (s VMwareSettings) TaskLimit() int {
+	if s.MaxTasks <= 0 {
+		return DefaultMaxTasks
+	}
+	return s.MaxTasks
+}
+
+// TaskSlot names the vCenter for the queue's per-vCenter limit: its host
+// and port, so tenants that share a vCenter share its limit.
+func (s VMwareSettings) TaskSlot() string {
+	u, err := url.Parse(s.URL)
+	if err != nil || u.Hostname() == "" {
+		return "vcenter:" + s.URL
+	}
+	port := u.Port()
+	if port == "" {
+		port = "443"
+	}
+	return "vcenter:" + strings.ToLower(u.Hostname()) + ":" + port
 }
 
 // IPTimeout is the deadline for a VM's IP.
@@ -73,6 +106,9 @@ func (s VMwareSettings) Validate() error {
 	}
 	if tls > 1 {
 		return Coded(KindInvalid, CodeTrustConflict, "more than one way to trust vCenter is given")
+	}
+	if s.MaxTasks < 0 || s.MaxTasks > MaxMaxTasks {
+		return Errorf(KindInvalid, "the task limit must be between 1 and %d", MaxMaxTasks)
 	}
 	if s.IPTimeoutSec < 0 || s.IPTimeoutSec > 24*3600 {
 		return Errorf(KindInvalid, "IP timeout must be between 0 and 24h")

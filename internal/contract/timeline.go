@@ -58,6 +58,8 @@ func TimelineText(e app.TimelineEntry) string {
 		return "Partial VM removed: " + p.Reason
 	case app.VMDriftObserved:
 		return driftLine(p)
+	case app.VMWaitingForSlot:
+		return fmt.Sprintf("Waiting for a task slot on vCenter %s (limit %d at once); no attempt spent", p.VCenter, p.Limit)
 	}
 	// A step this release has no words for yet still shows.
 	return e.Type
@@ -82,6 +84,8 @@ func stageLine(s app.Stage) string {
 		return "Waiting for network"
 	case app.StageAdopting:
 		return "Found the VM of an earlier attempt"
+	case app.StageWaitingSlot:
+		return "Waiting for a task slot on vCenter"
 	}
 	return string(s)
 }

@@ -10,7 +10,7 @@ import (
 )
 
 const commandColumns = `id, key, type, tenant, request_id, payload, status, attempts, next_run_at,
-	claimed_by, lease_until, last_error, correlation_id, created_at`
+	claimed_by, lease_until, last_error, correlation_id, created_at, slot, slot_limit`
 
 // Enqueue adds a command unless one with its key exists. The key makes
 // dispatch idempotent: a process manager that reacts twice to the same
@@ -29,12 +29,15 @@ func (tx *Tx) Enqueue(ctx context.Context, c app.Command) (bool, error) {
 	if payload == "" {
 		payload = "{}"
 	}
+	if c.Slot != "" && c.SlotLimit < 1 {
+		return false, internal("enqueue %s: a slot needs a limit", c.Key)
+	}
 	res, err := tx.exec(ctx, `INSERT INTO commands (key, type, tenant, request_id, payload, status, attempts, next_run_at,
-			last_error, correlation_id, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			last_error, correlation_id, created_at, updated_at, slot, slot_limit)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (key) DO NOTHING`,
 		c.Key, c.Type, c.Tenant, c.RequestID, payload, string(c.Status), c.Attempts, formatTime(c.NextRunAt),
-		c.LastError, c.Correlation, formatTime(c.CreatedAt), formatTime(c.CreatedAt))
+		c.LastError, c.Correlation, formatTime(c.CreatedAt), formatTime(c.CreatedAt), c.Slot, c.SlotLimit)
 	if err != nil {
 		return false, err
 	}
@@ -57,6 +60,12 @@ func (db *DB) Enqueue(ctx context.Context, c app.Command) (bool, error) {
 // a live lease on it.
 const dueCondition = `status = 'pending' AND next_run_at <= ? AND (lease_until IS NULL OR lease_until < ?)`
 
+// slotFree holds when the command's slot has fewer live leases than its
+// limit. It reads the table it is part of a write to: under SQLite's
+// write lock the count and the lease are one step.
+const slotFree = `(slot = '' OR (SELECT COUNT(*) FROM commands held
+	WHERE held.slot = commands.slot AND held.status = 'pending' AND held.lease_until >= ?) < slot_limit)`
+
 // Claim leases the oldest due command, or the one with c.Key, to
 // c.Worker. Under SQLite the write lock makes pick-and-mark atomic;
 // PostgreSQL would add FOR UPDATE SKIP LOCKED to the inner SELECT.
@@ -69,14 +78,14 @@ func (tx *Tx) Claim(ctx context.Context, c app.Claim) (app.Command, bool, error)
 	var err error
 	if c.Key == "" {
 		rows, err = tx.query(ctx, `UPDATE commands SET claimed_by = ?, lease_until = ?, updated_at = ?
-			WHERE id = (SELECT id FROM commands WHERE `+dueCondition+` ORDER BY next_run_at, id LIMIT 1)
+			WHERE id = (SELECT id FROM commands WHERE `+dueCondition+` AND `+slotFree+` ORDER BY next_run_at, id LIMIT 1)
 			RETURNING `+commandColumns,
-			c.Worker, formatTime(c.Now.Add(c.Lease)), at, at, at)
+			c.Worker, formatTime(c.Now.Add(c.Lease)), at, at, at, at)
 	} else {
 		rows, err = tx.query(ctx, `UPDATE commands SET claimed_by = ?, lease_until = ?, updated_at = ?
-			WHERE key = ? AND `+dueCondition+`
+			WHERE key = ? AND `+dueCondition+` AND `+slotFree+`
 			RETURNING `+commandColumns,
-			c.Worker, formatTime(c.Now.Add(c.Lease)), at, c.Key, at, at)
+			c.Worker, formatTime(c.Now.Add(c.Lease)), at, c.Key, at, at, at)
 	}
 	if err != nil {
 		return app.Command{}, false, err
@@ -100,6 +109,26 @@ func (db *DB) Claim(ctx context.Context, c app.Claim) (app.Command, bool, error)
 		return err
 	})
 	return cmd, found, err
+}
+
+// Throttled lists the due commands held back by their slot's limit.
+func (tx *Tx) Throttled(ctx context.Context, now time.Time) ([]app.Command, error) {
+	return throttled(ctx, tx, now)
+}
+
+// Throttled lists the due commands held back by their slot's limit.
+func (db *DB) Throttled(ctx context.Context, now time.Time) ([]app.Command, error) {
+	return throttled(ctx, db, now)
+}
+
+func throttled(ctx context.Context, q queryer, now time.Time) ([]app.Command, error) {
+	at := formatTime(now)
+	rows, err := q.query(ctx, `SELECT `+commandColumns+` FROM commands
+		WHERE slot <> '' AND `+dueCondition+` AND NOT `+slotFree+` ORDER BY next_run_at, id`, at, at, at)
+	if err != nil {
+		return nil, err
+	}
+	return scanCommands(rows)
 }
 
 // Renew extends the lease worker holds on a command.
@@ -230,7 +259,7 @@ func scanCommands(rows *sql.Rows) ([]app.Command, error) {
 			claimedBy, leaseUntil sql.NullString
 		)
 		if err := rows.Scan(&c.ID, &c.Key, &c.Type, &c.Tenant, &c.RequestID, &payload, &status, &c.Attempts, &next,
-			&claimedBy, &leaseUntil, &c.LastError, &c.Correlation, &created); err != nil {
+			&claimedBy, &leaseUntil, &c.LastError, &c.Correlation, &created, &c.Slot, &c.SlotLimit); err != nil {
 			return nil, dbError(err)
 		}
 		c.Payload, c.Status, c.ClaimedBy = json.RawMessage(payload), app.CommandStatus(status), claimedBy.String

@@ -106,6 +106,9 @@ type Simulator struct {
 
 	callsMu sync.Mutex
 	calls   map[string]int // SOAP calls received, by method
+	// Clone and power tasks in flight: from the SOAP call's arrival to
+	// the task's end, and the most seen at once.
+	inFlight, peakInFlight int
 
 	counted     bool // in running
 	taskDelayed bool // set vcsim's task delay
@@ -205,6 +208,10 @@ func StartSimulator(ctx context.Context, o SimOptions) (sim *Simulator, err erro
 	m.Map().Handler = func(_ *simulator.Context, method *simulator.Method) (mo.Reference, types.BaseMethodFault) {
 		s.callsMu.Lock()
 		s.calls[method.Name]++
+		if limitedTask[method.Name] != "" {
+			s.inFlight++
+			s.peakInFlight = max(s.peakInFlight, s.inFlight)
+		}
 		s.callsMu.Unlock()
 		if o.DropCloneIdentity {
 			dropCloneIdentity(method)
@@ -222,6 +229,7 @@ func StartSimulator(ctx context.Context, o SimOptions) (sim *Simulator, err erro
 	if err := s.createTemplate(ctx, o.TemplateDiskGB); err != nil {
 		return nil, fmt.Errorf("simulator template: %w", err)
 	}
+	m.Map().AddHandler(&taskWatch{s: s, self: types.ManagedObjectReference{Type: "TaskWatch", Value: "taskwatch-1"}})
 	if o.IPDelay > 0 {
 		s.dhcp = newDHCP(m.Map(), o.IPDelay, o.DockerBridge, o.Logger)
 		m.Map().AddHandler(s.dhcp)
@@ -355,6 +363,53 @@ func (s *Simulator) Calls(method string) int {
 		return n
 	}
 	return s.calls[method]
+}
+
+// limitedTask maps the SOAP methods whose tasks dvmm limits per vCenter
+// to the names vcsim gives their tasks.
+var limitedTask = map[string]string{"CloneVM_Task": "CloneVm", "PowerOnVM_Task": "PowerOn", "PowerOffVM_Task": "PowerOff"}
+
+// PeakInFlight is the most clone and power tasks the simulator had in
+// flight at once (from the call's arrival to the task's end); reset
+// starts counting again.
+func (s *Simulator) PeakInFlight(reset bool) int {
+	s.callsMu.Lock()
+	defer s.callsMu.Unlock()
+	p := s.peakInFlight
+	if reset {
+		s.peakInFlight = s.inFlight
+	}
+	return p
+}
+
+// taskWatch sees tasks end, for PeakInFlight.
+type taskWatch struct {
+	s    *Simulator
+	self types.ManagedObjectReference
+}
+
+func (w *taskWatch) Reference() types.ManagedObjectReference                       { return w.self }
+func (w *taskWatch) PutObject(*simulator.Context, mo.Reference)                    {}
+func (w *taskWatch) RemoveObject(*simulator.Context, types.ManagedObjectReference) {}
+
+func (w *taskWatch) UpdateObject(_ *simulator.Context, obj mo.Reference, changes []types.PropertyChange) {
+	t, ok := obj.(*mo.Task) // handlers see the managed object, not vcsim's wrapper
+	if !ok || t.Info.Name == "" {
+		return
+	}
+	for _, c := range changes {
+		if c.Name != "info.state" || (c.Val != types.TaskInfoStateSuccess && c.Val != types.TaskInfoStateError) {
+			continue
+		}
+		for _, name := range limitedTask {
+			if t.Info.Name == name {
+				w.s.callsMu.Lock()
+				w.s.inFlight--
+				w.s.callsMu.Unlock()
+				return
+			}
+		}
+	}
 }
 
 // Close stops the server and removes the simulator's files.

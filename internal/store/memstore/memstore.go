@@ -405,6 +405,9 @@ func (t *tx) Enqueue(_ context.Context, c app.Command) (bool, error) {
 			return false, nil
 		}
 	}
+	if c.Slot != "" && c.SlotLimit < 1 {
+		return false, internal("enqueue %s: a slot needs a limit", c.Key)
+	}
 	if c.Status == "" {
 		c.Status = app.CommandPending
 	}
@@ -429,7 +432,7 @@ func (t *tx) Claim(_ context.Context, c app.Claim) (app.Command, bool, error) {
 	}
 	best := -1
 	for i, cmd := range t.s.commands {
-		if !due(cmd, c.Now) || (c.Key != "" && cmd.Key != c.Key) {
+		if !due(cmd, c.Now) || (c.Key != "" && cmd.Key != c.Key) || !t.slotFree(cmd, c.Now) {
 			continue
 		}
 		if best < 0 || cmd.NextRunAt.Before(t.s.commands[best].NextRunAt) {
@@ -442,6 +445,32 @@ func (t *tx) Claim(_ context.Context, c app.Claim) (app.Command, bool, error) {
 	cmd := &t.s.commands[best]
 	cmd.ClaimedBy, cmd.LeaseUntil = c.Worker, c.Now.Add(c.Lease).UTC()
 	return *cmd, true, nil
+}
+
+// slotFree is the SQLite store's slot check: fewer live leases of the
+// command's slot than its limit.
+func (t *tx) slotFree(c app.Command, now time.Time) bool {
+	if c.Slot == "" {
+		return true
+	}
+	held := 0
+	for _, o := range t.s.commands {
+		if o.Slot == c.Slot && o.Status == app.CommandPending && !o.LeaseUntil.IsZero() && !o.LeaseUntil.Before(now) {
+			held++
+		}
+	}
+	return held < c.SlotLimit
+}
+
+func (t *tx) Throttled(_ context.Context, now time.Time) ([]app.Command, error) {
+	var out []app.Command
+	for _, c := range t.s.commands {
+		if c.Slot != "" && due(c, now) && !t.slotFree(c, now) {
+			out = append(out, c)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].NextRunAt.Before(out[j].NextRunAt) })
+	return out, nil
 }
 
 // find returns the command id, or not found.
@@ -621,6 +650,11 @@ func (s *Store) Finish(ctx context.Context, id int64, o app.Outcome) error {
 
 func (s *Store) Release(ctx context.Context, id int64, worker string, now time.Time) error {
 	return s.Update(ctx, func(t app.Tx) error { return t.Release(ctx, id, worker, now) })
+}
+
+func (s *Store) Throttled(ctx context.Context, now time.Time) (out []app.Command, err error) {
+	err = s.read(func(t *tx) error { out, err = t.Throttled(ctx, now); return err })
+	return out, err
 }
 
 func (s *Store) ListCommands(ctx context.Context, tenant string) (out []app.Command, err error) {

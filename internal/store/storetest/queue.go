@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -244,6 +245,74 @@ func testQueue(t *testing.T, open Open) {
 		cmds, _ := s.ListCommands(ctx, "")
 		if len(cmds) != 1 || cmds[0].Status != app.CommandDone {
 			t.Fatalf("queue %+v", cmds)
+		}
+	})
+
+	t.Run("OKSlotLimit", func(t *testing.T) {
+		s := open(t)
+		slotted := func(key, slot string, limit int, at time.Time) app.Command {
+			c := command(key, at)
+			c.Slot, c.SlotLimit = slot, limit
+			return c
+		}
+		enqueue(t, s, slotted("vc1-a", "vc1", 2, T0))
+		enqueue(t, s, slotted("vc1-b", "vc1", 2, T0.Add(time.Second)))
+		enqueue(t, s, slotted("vc1-c", "vc1", 2, T0.Add(2*time.Second)))
+		enqueue(t, s, slotted("vc2-a", "vc2", 1, T0.Add(3*time.Second)))
+		enqueue(t, s, command("free", T0.Add(4*time.Second)))
+		now := T0.Add(time.Minute)
+		var got []string
+		for {
+			c, ok := claim(t, s, "w", "", now)
+			if !ok {
+				break
+			}
+			got = append(got, c.Key)
+		}
+		if want := "vc1-a vc1-b vc2-a free"; strings.Join(got, " ") != want {
+			t.Fatalf("claimed %v, want %s: the third of vc1 waits for a slot", got, want)
+		}
+		if _, ok := claim(t, s, "w2", "vc1-c", now); ok {
+			t.Fatal("a claim by key took a third slot of a limit of 2")
+		}
+		held, err := s.Throttled(ctx, now)
+		must(t, err)
+		if len(held) != 1 || held[0].Key != "vc1-c" || held[0].Slot != "vc1" || held[0].SlotLimit != 2 {
+			t.Fatalf("throttled %+v, want vc1-c", held)
+		}
+		// A finished command frees its slot.
+		cmds, err := s.ListCommands(ctx, "")
+		must(t, err)
+		for _, c := range cmds {
+			if c.Key == "vc1-a" {
+				must(t, s.Finish(ctx, c.ID, app.Outcome{Status: app.CommandDone, At: now}))
+			}
+		}
+		if c, ok := claim(t, s, "w", "", now); !ok || c.Key != "vc1-c" {
+			t.Fatalf("after a finish claimed %+v %v, want vc1-c", c, ok)
+		}
+		// A lease that ran out holds no slot: its worker is gone.
+		enqueue(t, s, slotted("vc2-b", "vc2", 1, T0))
+		if _, ok := claim(t, s, "w", "vc2-b", now); ok {
+			t.Fatal("vc2-b took the slot vc2-a holds")
+		}
+		later := now.Add(2 * time.Minute)
+		if c, ok := claim(t, s, "w", "vc2-b", later); !ok || c.Key != "vc2-b" {
+			t.Fatalf("after vc2-a's lease ran out claimed %+v %v, want vc2-b", c, ok)
+		}
+		held, err = s.Throttled(ctx, later)
+		must(t, err)
+		if len(held) != 1 || held[0].Key != "vc2-a" {
+			t.Fatalf("throttled %+v, want only vc2-a (its lease ran out, vc2-b holds the slot)", held)
+		}
+	})
+
+	t.Run("ErrSlotWithoutLimit", func(t *testing.T) {
+		s := open(t)
+		c := command("k", T0)
+		c.Slot = "vc1"
+		if _, err := s.Enqueue(ctx, c); err == nil {
+			t.Fatal("a slotted command without a limit was queued")
 		}
 	})
 }

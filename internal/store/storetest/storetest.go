@@ -218,6 +218,7 @@ func everyPayload() []app.Payload {
 		app.UserTokenCreated{ID: "abcdefghij", Name: "laptop", ExpiresAt: T0.UTC().Add(90 * 24 * time.Hour)},
 		app.UserTokenRevoked{ID: "abcdefghij"},
 		app.VMDriftObserved{Change: app.DriftPower, From: "poweredOn", To: "poweredOff"},
+		app.VMWaitingForSlot{VCenter: "vc:443", Limit: 4},
 	}
 }
 
@@ -638,12 +639,27 @@ func Seed(tb testing.TB, s app.Store, step func(what string)) map[string]string 
 	did("retry", err)
 	_, err = a.Drive(ctx, alice, ids["retried"], time.Minute, nil)
 	did("drive the retry", err)
+	// The vCenter's only task slot is held by other work while busy-01's
+	// work is due: it waits for the slot, then runs.
+	vs := VMwareSettings()
+	hold := app.Command{Key: "hold", Type: "Hold", Tenant: "acme", Payload: []byte("{}"), Status: app.CommandPending,
+		NextRunAt: clock.Now(), CreatedAt: clock.Now(), Slot: vs.TaskSlot(), SlotLimit: 1}
+	_, err = s.Enqueue(ctx, hold)
+	did("enqueue other work", err)
+	held, _, err := s.Claim(ctx, app.Claim{Worker: "other", Key: "hold", Now: clock.Now(), Lease: time.Hour})
+	did("claim other work", err)
+	vs.MaxTasks = 1
+	_, err = a.SetVMware(ctx, alice, vs, "s3cret")
+	did("limit the vCenter to one task", err)
 	for _, id := range []string{ids["waiting"], ids["retrying"]} {
 		_, err = a.Approve(ctx, alice, id, 0)
 		did("approve", err)
 		_, err = a.Drain(ctx, "w1", 1, time.Minute)
 		did("drain", err)
 	}
+	did("other work done", s.Finish(ctx, held.ID, app.Outcome{Status: app.CommandDone, At: clock.Now()}))
+	_, err = a.Drain(ctx, "w1", 1, time.Minute)
+	did("drain", err)
 	_, err = a.Reject(ctx, alice, ids["rejected"], "not in this quarter's budget", 0)
 	did("reject", err)
 	_, err = a.Cancel(ctx, bob, ids["cancelled"])

@@ -116,6 +116,8 @@ func Serve(ctx context.Context, sim *vsphere.Simulator, o Order) Reply {
 		return Reply{Machines: vms}
 	case "calls":
 		return Reply{Count: sim.Calls(o.Method)}
+	case "peak":
+		return Reply{Count: sim.PeakInFlight(o.Count != 0)}
 	case "change-vm":
 		if err := sim.ChangeVM(ctx, o.Name, o.Change); err != nil {
 			return Reply{Error: err.Error()}
@@ -316,6 +318,17 @@ func (s *Sim) ClearFaults() error {
 func (s *Sim) ListVMs(ctx context.Context, folder string) ([]app.Machine, error) {
 	r, err := s.send(ctx, Order{Op: "list-vms", Folder: folder})
 	return r.Machines, err
+}
+
+// PeakInFlight is the most clone and power tasks the simulator had in
+// flight at once; reset starts counting again.
+func (s *Sim) PeakInFlight(ctx context.Context, reset bool) (int, error) {
+	n := 0
+	if reset {
+		n = 1
+	}
+	r, err := s.send(ctx, Order{Op: "peak", Count: n})
+	return r.Count, err
 }
 
 // ChangeVM changes a VM behind dvmm's back (see vsphere.Simulator.ChangeVM).
