@@ -82,3 +82,47 @@ func BenchmarkDrain200(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDrainTaskLimit drains 40 approvals with 1 s clone calls: 8
+// workers under --max-tasks 4 against 4 workers with a limit that does
+// not bind, and reports the most clone and power tasks the simulator had
+// in flight at once and the wall time. Run it once:
+// -bench DrainTaskLimit -benchtime 1x.
+func BenchmarkDrainTaskLimit(b *testing.B) {
+	const n = 40
+	for _, tc := range []struct{ workers, maxTasks int }{{8, 4}, {4, 64}} {
+		b.Run(fmt.Sprintf("workers=%d/max-tasks=%d", tc.workers, tc.maxTasks), func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				f := newFlowWith(b, vsphere.SimOptions{CloneDelay: time.Second, IPDelay: 50 * time.Millisecond})
+				s := f.sim.Settings("dvmm")
+				s.MaxTasks = tc.maxTasks
+				f.must(f.app.SetVMware(f.ctx, f.alice, s, f.sim.Password()))
+				for i := 0; i < n; i++ {
+					f.approved(fmt.Sprintf("web-%03d", i))
+				}
+				if _, err := f.sim.PeakInFlight(f.ctx, true); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				start := time.Now()
+				res, err := f.app.Serve(context.Background(), app.ServeOptions{Worker: "bench", Workers: tc.workers, Lease: time.Minute, Once: true})
+				elapsed := time.Since(start)
+				b.StopTimer()
+				if err != nil || res.Failed > 0 {
+					b.Fatalf("serve: %+v %v", res, err)
+				}
+				if c := f.vmsInVCenter(); c != n {
+					b.Fatalf("%d VMs, want %d", c, n)
+				}
+				peak, err := f.sim.PeakInFlight(f.ctx, false)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(peak), "peak-tasks")
+				b.ReportMetric(elapsed.Seconds(), "wall-s")
+				b.StartTimer()
+			}
+		})
+	}
+}

@@ -30,6 +30,9 @@ type service interface {
 	ListVMs(ctx context.Context, actor app.Actor) ([]app.RequestView, error)
 	VMStatus(ctx context.Context, actor app.Actor, ref string, timeout time.Duration) (app.RequestView, app.LiveVM, error)
 	Reconcile(ctx context.Context, actor app.Actor, all bool) (app.ReconcileResult, error)
+	ListIPPools(ctx context.Context, actor app.Actor) ([]app.IPPoolView, error)
+	AddIPPool(ctx context.Context, actor app.Actor, p app.IPPool) (app.IPPoolView, error)
+	RemoveIPPool(ctx context.Context, actor app.Actor, network string) error
 	Tenants(ctx context.Context) ([]app.TenantView, error)
 	CreateTenant(ctx context.Context, actor app.Actor, name, admin string) (app.TenantView, error)
 	AddMember(ctx context.Context, actor app.Actor, tenant, user string, role app.Role) (app.TenantView, error)

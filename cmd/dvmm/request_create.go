@@ -7,20 +7,33 @@ import (
 
 	"github.com/dvmm/dvmm/internal/app"
 	"github.com/dvmm/dvmm/internal/contract"
+	"github.com/dvmm/dvmm/internal/safefile"
 )
 
 func newRequestCreateCmd(c *cli) *cobra.Command {
-	var in app.NewRequestInput
+	var (
+		in       app.NewRequestInput
+		userData string
+	)
 	cmd := &cobra.Command{
 		Use:   "create",
 		Short: "Ask for a VM",
 		Long: `Ask for a VM in your tenant. Sizes: S (2 vCPU, 4 GB RAM, 50 GB disk),
 M (4, 8, 100; the default), L (8, 16, 200), XL (16, 32, 500). The name is
-3-63 lowercase letters, digits and single dashes. Prints the new request's id.`,
+3-63 lowercase letters, digits and single dashes. Prints the new request's id.
+The VM's host name is its name; --user-data passes a cloud-init user-data
+file (at most 32 KiB) to the guest through guestinfo.userdata.`,
 		Example: `  dvmm --tenant acme request create --name web-01 --size M --project shop \
       --justification "load tests for the shop"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if userData != "" {
+				data, err := safefile.ReadFile(userData, app.MaxUserData)
+				if err != nil {
+					return app.Errorf(app.KindInvalid, "--user-data: %v", err)
+				}
+				in.UserData = data
+			}
 			a, err := c.Service(cmd.Context())
 			if err != nil {
 				return err
@@ -42,6 +55,7 @@ M (4, 8, 100; the default), L (8, 16, 200), XL (16, 32, 500). The name is
 	f.StringVar(&in.Project, "project", "", "project the VM is for (required)")
 	f.StringVar(&in.Network, "network", "", "network (default: the tenant's)")
 	f.StringVar(&in.Justification, "justification", "", "why the VM is needed, at least 10 characters (required)")
+	f.StringVar(&userData, "user-data", "", "cloud-init user-data file for the guest (at most 32 KiB)")
 	_ = cmd.RegisterFlagCompletionFunc("size", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		var out []string
 		for _, s := range app.Sizes {

@@ -7,5 +7,5 @@ func newVMwareCmd(c *cli) *cobra.Command {
 		`Each tenant provisions on its own vCenter settings: where to clone from,
 into which folder, on which network and datastore. The password is sealed
 with a key kept beside the config file and never shown.`,
-		newVMwareSetCmd(c), newVMwareShowCmd(c), newVMwareTestCmd(c))
+		newVMwareSetCmd(c), newVMwareShowCmd(c), newVMwareTestCmd(c), newIPPoolCmd(c))
 }

@@ -153,8 +153,8 @@ func esc(s string) string { return url.PathEscape(s) }
 // CreateRequest asks for a VM.
 func (c *Client) CreateRequest(ctx context.Context, actor app.Actor, in app.NewRequestInput) (app.RequestView, error) {
 	var r contract.Request
-	err := c.call(ctx, actor, "POST", "/api/v1/requests", nil, map[string]string{"name": in.Name, "size": in.Size,
-		"project": in.Project, "network": in.Network, "justification": in.Justification}, &r)
+	err := c.call(ctx, actor, "POST", "/api/v1/requests", nil, map[string]any{"name": in.Name, "size": in.Size,
+		"project": in.Project, "network": in.Network, "justification": in.Justification, "user_data": in.UserData}, &r)
 	return toRequest(r), err
 }
 
@@ -288,6 +288,25 @@ func (c *Client) SetVMware(ctx context.Context, actor app.Actor, s app.VMwareSet
 	var v app.VMwareSettings
 	err := c.call(ctx, actor, "PUT", "/api/v1/vmware", nil, body, &v)
 	return v, err
+}
+
+// ListIPPools lists the tenant's static address pools with their leases.
+func (c *Client) ListIPPools(ctx context.Context, actor app.Actor) ([]app.IPPoolView, error) {
+	var out []app.IPPoolView
+	err := c.call(ctx, actor, "GET", "/api/v1/vmware/ip-pools", nil, nil, &out)
+	return out, err
+}
+
+// AddIPPool adds a static address pool for a network.
+func (c *Client) AddIPPool(ctx context.Context, actor app.Actor, p app.IPPool) (app.IPPoolView, error) {
+	var out app.IPPoolView
+	err := c.call(ctx, actor, "POST", "/api/v1/vmware/ip-pools", nil, p, &out)
+	return out, err
+}
+
+// RemoveIPPool removes a network's pool.
+func (c *Client) RemoveIPPool(ctx context.Context, actor app.Actor, network string) error {
+	return c.call(ctx, actor, "DELETE", "/api/v1/vmware/ip-pools/"+esc(network), nil, nil, nil)
 }
 
 // ShowVMware returns the tenant's VMware settings (never the password).

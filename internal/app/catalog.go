@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -81,6 +82,18 @@ func validateText(what string, v string, min, max int) error {
 	}
 	if n > max {
 		return Errorf(KindInvalid, "%s is too long: at most %d characters", what, max)
+	}
+	return nil
+}
+
+// validateLine is validateText for a one-line identifier (a network
+// name): no control characters at all, line breaks included.
+func validateLine(what, v string, min, max int) error {
+	if err := validateText(what, v, min, max); err != nil {
+		return err
+	}
+	if strings.IndexFunc(v, unicode.IsControl) >= 0 {
+		return Errorf(KindInvalid, "%s must be one line of text without control characters", what)
 	}
 	return nil
 }

@@ -228,6 +228,10 @@ func TestPayloadRoundTrip(t *testing.T) {
 		app.UserTokenRevoked{ID: "abcdefghij"},
 		app.VMDriftObserved{Change: app.DriftResized, From: "4 vCPU, 8 GB", To: "8 vCPU, 16 GB", CPUs: 8, MemoryMB: 16384},
 		app.VMWaitingForSlot{VCenter: "vc:443", Limit: 4},
+		app.TenantIPPoolAdded{Pool: app.IPPool{Network: "n", First: "10.0.5.10", Last: "10.0.5.20", Prefix: 24, Gateway: "10.0.5.1", DNS: []string{"10.0.5.2"}}},
+		app.TenantIPPoolRemoved{Network: "n"},
+		app.TenantAddressLeased{RequestID: "r1", Network: "n", Address: "10.0.5.10"},
+		app.TenantAddressReleased{RequestID: "r1", Network: "n", Address: "10.0.5.10", Reason: "provisioning failed"},
 	} {
 		samples[p.EventType()] = p
 	}

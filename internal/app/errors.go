@@ -139,6 +139,7 @@ const (
 	FaultTLS                   = "TLS_VERIFICATION_FAILED"
 	FaultNameTaken             = "NAME_TAKEN"
 	FaultTemplateDiskTooLarge  = "TEMPLATE_DISK_TOO_LARGE"
+	FaultIPPoolExhausted       = "IP_POOL_EXHAUSTED"
 	FaultVsphere               = "VSPHERE_ERROR"
 )
 

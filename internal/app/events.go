@@ -84,6 +84,7 @@ type RequestCreated struct {
 	Network       string `json:"network,omitempty"`
 	Justification string `json:"justification"`
 	Requester     string `json:"requester"`
+	UserData      []byte `json:"user_data,omitempty"`
 }
 
 type RequestApproved struct {
@@ -222,6 +223,10 @@ func eventTypes() []struct {
 		{EvUserTokenRevoked, decodeAs[UserTokenRevoked]},
 		{EvVMDriftObserved, decodeAs[VMDriftObserved]},
 		{EvVMWaitingForSlot, decodeAs[VMWaitingForSlot]},
+		{EvTenantIPPoolAdded, decodeAs[TenantIPPoolAdded]},
+		{EvTenantIPPoolRemoved, decodeAs[TenantIPPoolRemoved]},
+		{EvTenantAddressLeased, decodeAs[TenantAddressLeased]},
+		{EvTenantAddressReleased, decodeAs[TenantAddressReleased]},
 	}
 }
 

@@ -222,6 +222,13 @@ type MachineSpec struct {
 	DiskGB    int
 	Network   string
 	IPTimeout time.Duration
+	// Hostname is the guest's host name, set by guest customization.
+	Hostname string
+	// StaticIP is the address leased from the tenant's pool for the
+	// network; nil means DHCP.
+	StaticIP *StaticIP
+	// UserData is cloud-init user data for the guest (guestinfo.userdata).
+	UserData []byte
 	// CloneTask is the vCenter clone task an earlier attempt recorded, or
 	// "": its result is the first place to look for that attempt's VM.
 	CloneTask string
@@ -230,6 +237,14 @@ type MachineSpec struct {
 	// ctx is done, the clone is first seen through and marked as the
 	// request's, so that the next attempt finds it.
 	CloneStarted func(task string) error
+}
+
+// StaticIP is a fixed IPv4 configuration of a VM's NIC.
+type StaticIP struct {
+	Address string   `json:"address"`
+	Prefix  int      `json:"prefix"`
+	Gateway string   `json:"gateway,omitempty"`
+	DNS     []string `json:"dns,omitempty"`
 }
 
 // Machine is what the hypervisor reports of a VM.

@@ -216,7 +216,29 @@ func (a *App) handleProvisionVM(ctx context.Context, cmd Command) error {
 	}
 	actor := Actor{User: "dvmm", Tenant: p.TenantID, CorrelationID: cmd.Correlation}
 	meta := Metadata{Actor: "dvmm", CorrelationID: cmd.Correlation, CausationID: cmd.Key}
-	return a.Store.Update(ctx, func(tx Tx) error {
+	// The address lease is decided on the tenant's stream: an approval
+	// that leased the same address first makes this one conflict, and it
+	// decides again on the new version.
+	return retryConflict(func() error {
+		return a.Store.Update(ctx, func(tx Tx) error { return a.startAttempt(ctx, tx, cmd, p, actor, meta) })
+	})
+}
+
+// retryConflict runs fn again (a few times) while it loses a race on a
+// stream's version.
+func retryConflict(fn func() error) error {
+	var err error
+	for range 5 {
+		if err = fn(); ErrorKind(err) != KindConflict {
+			return err
+		}
+	}
+	return err
+}
+
+// startAttempt is the ProvisionVM handler's transaction.
+func (a *App) startAttempt(ctx context.Context, tx Tx, cmd Command, p ProvisionVM, actor Actor, meta Metadata) error {
+	{
 		events, err := tx.LoadStream(ctx, StreamVM, VMID(p.RequestID))
 		if err != nil {
 			return err
@@ -228,10 +250,22 @@ func (a *App) handleProvisionVM(ctx context.Context, cmd Command) error {
 			if err != nil {
 				return err
 			}
-			if t.VMware() == nil {
+			network := p.VMSpec.Network
+			if network == "" && t.VMware() != nil {
+				network = t.VMware().Network
+			}
+			leased, full := t.LeaseAddress(p.RequestID, network)
+			switch {
+			case t.VMware() == nil:
 				started = append(started, VMProvisioningFailed{Code: FaultVMwareNotConfigured,
 					Message: "VMware is not configured for tenant " + p.TenantID, Attempt: p.Attempt})
-			} else {
+			case full != nil:
+				// Before any clone: the request fails with the reason.
+				started = append(started, VMProvisioningFailed{Code: full.Code, Message: full.Message, Attempt: p.Attempt})
+			default:
+				if _, err := a.record(ctx, tx, p.TenantID, StreamTenant, p.TenantID, t.Version(), meta, leased...); err != nil {
+					return err
+				}
 				work := CreateVM{RequestID: p.RequestID, TenantID: p.TenantID, Attempt: p.Attempt}
 				// The vSphere work takes one of its vCenter's task slots.
 				s := *t.VMware()
@@ -251,7 +285,37 @@ func (a *App) handleProvisionVM(ctx context.Context, cmd Command) error {
 			return err
 		}
 		return nil
-	})
+	}
+}
+
+// releaseAddress gives back the address a request's VM holds, in tx.
+func (a *App) releaseAddress(ctx context.Context, tx Tx, tenant, requestID, reason string, meta Metadata) error {
+	t, err := loadTenant(ctx, tx, tenant)
+	if err != nil {
+		return err
+	}
+	_, err = a.record(ctx, tx, tenant, StreamTenant, tenant, t.Version(), meta, t.ReleaseAddress(requestID, reason)...)
+	return err
+}
+
+// guestSetup is what the guest gets besides its size: its leased address
+// and the request's cloud-init user data.
+func (a *App) guestSetup(ctx context.Context, tenant, requestID string) (*StaticIP, []byte, error) {
+	t, err := loadTenant(ctx, a.Events, tenant)
+	if err != nil {
+		return nil, nil, err
+	}
+	evs, err := a.Events.LoadStream(ctx, StreamRequest, requestID)
+	if err != nil {
+		return nil, nil, err
+	}
+	var userData []byte
+	for _, e := range evs {
+		if c, ok := e.Data.(RequestCreated); ok {
+			userData = c.UserData
+		}
+	}
+	return t.StaticIPOf(requestID), userData, nil
 }
 
 // target builds the connection details of a tenant's vCenter, password included.
@@ -320,7 +384,9 @@ func (a *App) handleCreateVM(ctx context.Context, cmd Command, worker string) er
 	}
 	// appendVM records events on the VM stream if this attempt still runs,
 	// and settles the command in the same transaction when o is given.
-	appendVM := func(o *Outcome, payloads ...Payload) error {
+	var appendVMWith func(o *Outcome, also func(Tx) error, payloads ...Payload) error
+	appendVM := func(o *Outcome, payloads ...Payload) error { return appendVMWith(o, nil, payloads...) }
+	appendVMWith = func(o *Outcome, also func(Tx) error, payloads ...Payload) error {
 		return a.Store.Update(ctx, func(tx Tx) error {
 			evs, err := tx.LoadStream(ctx, StreamVM, vmID)
 			if err != nil {
@@ -332,6 +398,11 @@ func (a *App) handleCreateVM(ctx context.Context, cmd Command, worker string) er
 			}
 			if _, err := a.record(ctx, tx, p.TenantID, StreamVM, vmID, cur.Version(), meta, payloads...); err != nil {
 				return err
+			}
+			if also != nil {
+				if err := also(tx); err != nil {
+					return err
+				}
 			}
 			if o != nil {
 				o.At = a.Now()
@@ -352,7 +423,12 @@ func (a *App) handleCreateVM(ctx context.Context, cmd Command, worker string) er
 	}
 	var machine Machine
 	if err == nil {
+		staticIP, userData, gerr := a.guestSetup(ctx, p.TenantID, p.RequestID)
+		if gerr != nil {
+			return gerr // the store failed, not vCenter
+		}
 		spec := MachineSpecFor(target, p.RequestID, vm.Spec())
+		spec.StaticIP, spec.UserData = staticIP, userData
 		spec.CloneTask = vm.CloneTask()
 		spec.CloneStarted = func(task string) error {
 			return appendVM(nil, VMProvisioningProgressed{Stage: StageCloning, Task: task, Attempt: p.Attempt})
@@ -393,6 +469,15 @@ func (a *App) handleCreateVM(ctx context.Context, cmd Command, worker string) er
 	o := d.Outcome(a.Now())
 	if len(payloads) == 0 {
 		return a.finish(ctx, cmd.ID, o)
+	}
+	if d.Next == NextFail {
+		// The request failed: its address goes back to the pool, in the
+		// same transaction (a retry leases one again).
+		return ignoreAttemptOver(retryConflict(func() error {
+			return appendVMWith(&o, func(tx Tx) error {
+				return a.releaseAddress(ctx, tx, p.TenantID, p.RequestID, "provisioning failed", meta)
+			}, payloads...)
+		}))
 	}
 	return ignoreAttemptOver(appendVM(&o, payloads...))
 }

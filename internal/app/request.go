@@ -84,7 +84,13 @@ type NewRequestInput struct {
 	Project       string
 	Network       string
 	Justification string
+	// UserData is cloud-init user data for the guest; at most MaxUserData bytes.
+	UserData []byte
 }
+
+// MaxUserData caps a request's cloud-init user data: vCenter keeps it in
+// the VM's extraConfig, which is not meant for large files.
+const MaxUserData = 32 * 1024
 
 // Create decides a new request.
 func (r *Request) Create(requester string, in NewRequestInput) ([]Payload, error) {
@@ -112,10 +118,13 @@ func (r *Request) Create(requester string, in NewRequestInput) ([]Payload, error
 	if err := validateText("justification", in.Justification, MinJustification, MaxJustification); err != nil {
 		return nil, err
 	}
+	if len(in.UserData) > MaxUserData {
+		return nil, Errorf(KindInvalid, "user data is %d bytes: at most %d (32 KiB) fit", len(in.UserData), MaxUserData)
+	}
 	return []Payload{RequestCreated{
 		Name: in.Name, Size: size.Name, CPUs: size.CPUs, MemoryGB: size.MemoryGB, DiskGB: size.DiskGB,
 		Project: in.Project, Network: in.Network, Justification: strings.TrimSpace(in.Justification),
-		Requester: requester,
+		Requester: requester, UserData: in.UserData,
 	}}, nil
 }
 

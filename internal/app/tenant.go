@@ -23,11 +23,13 @@ type Tenant struct {
 	version int
 	members map[string]Role
 	vmware  *VMwareSettings
+	pools   map[string]IPPool  // by network
+	leases  map[string]IPLease // by request id
 }
 
 // NewTenant rebuilds a tenant from its events.
 func NewTenant(name string, events []Event) *Tenant {
-	t := &Tenant{name: name, members: map[string]Role{}}
+	t := &Tenant{name: name, members: map[string]Role{}, pools: map[string]IPPool{}, leases: map[string]IPLease{}}
 	for _, e := range events {
 		t.apply(e)
 	}
@@ -44,6 +46,14 @@ func (t *Tenant) apply(e Event) {
 	case VMwareConfigured:
 		s := p.Settings
 		t.vmware = &s
+	case TenantIPPoolAdded:
+		t.pools[p.Pool.Network] = p.Pool
+	case TenantIPPoolRemoved:
+		delete(t.pools, p.Network)
+	case TenantAddressLeased:
+		t.leases[p.RequestID] = IPLease(p)
+	case TenantAddressReleased:
+		delete(t.leases, p.RequestID)
 	}
 }
 

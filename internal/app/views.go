@@ -6,17 +6,20 @@ import "time"
 // present it. Version is the request stream's version: the one approve and
 // reject check.
 type RequestView struct {
-	ID            string    `json:"id"`
-	Tenant        string    `json:"tenant"`
-	Name          string    `json:"name"`
-	Project       string    `json:"project"`
-	Size          string    `json:"size"`
-	CPUs          int       `json:"cpus"`
-	MemoryGB      int       `json:"memory_gb"`
-	DiskGB        int       `json:"disk_gb"`
-	Network       string    `json:"network,omitempty"`
-	Justification string    `json:"justification"`
-	Requester     string    `json:"requester"`
+	ID            string `json:"id"`
+	Tenant        string `json:"tenant"`
+	Name          string `json:"name"`
+	Project       string `json:"project"`
+	Size          string `json:"size"`
+	CPUs          int    `json:"cpus"`
+	MemoryGB      int    `json:"memory_gb"`
+	DiskGB        int    `json:"disk_gb"`
+	Network       string `json:"network,omitempty"`
+	Justification string `json:"justification"`
+	Requester     string `json:"requester"`
+	// UserDataBytes is the size of the request's cloud-init user data;
+	// the data itself is passed to the guest, never shown.
+	UserDataBytes int       `json:"user_data_bytes,omitempty"`
 	Status        Status    `json:"status"`
 	Version       int       `json:"version"`
 	DecidedBy     string    `json:"decided_by,omitempty"`
@@ -85,7 +88,8 @@ func ProjectRequest(v *RequestView, e Event) {
 	case RequestCreated:
 		*v = RequestView{ID: e.StreamID, Tenant: e.TenantID, Name: p.Name, Project: p.Project, Size: p.Size,
 			CPUs: p.CPUs, MemoryGB: p.MemoryGB, DiskGB: p.DiskGB, Network: p.Network, Justification: p.Justification,
-			Requester: p.Requester, Status: StatusPending, Version: e.Version, CreatedAt: e.At, UpdatedAt: e.At}
+			Requester: p.Requester, Status: StatusPending, Version: e.Version, CreatedAt: e.At, UpdatedAt: e.At,
+			UserDataBytes: len(p.UserData)}
 	case RequestApproved:
 		v.Status, v.DecidedBy = StatusApproved, p.By
 	case RequestRejected:

@@ -71,18 +71,18 @@ func (v *VM) apply(e Event) {
 	}
 }
 
-func (v *VM) ID() string        { return v.id }
-func (v *VM) Version() int      { return v.version }
-func (v *VM) Status() Status    { return v.status }
-func (v *VM) Attempt() int      { return v.attempt }
-func (v *VM) Spec() VMSpec      { return v.spec }
-func (v *VM) Waiting() bool     { return v.waiting }
+func (v *VM) ID() string     { return v.id }
+func (v *VM) Version() int   { return v.version }
+func (v *VM) Status() Status { return v.status }
+func (v *VM) Attempt() int   { return v.attempt }
+func (v *VM) Spec() VMSpec   { return v.spec }
+func (v *VM) Waiting() bool  { return v.waiting }
 
 // WaitingForSlot: the last thing recorded is that it waits for a task slot.
 func (v *VM) WaitingForSlot() bool { return v.slotWait }
-func (v *VM) MoRef() string     { return v.moref }
-func (v *VM) Started() bool     { return v.status != "" }
-func (v *VM) RequestID() string { return v.requestID }
+func (v *VM) MoRef() string        { return v.moref }
+func (v *VM) Started() bool        { return v.status != "" }
+func (v *VM) RequestID() string    { return v.requestID }
 
 // CloneTask is the last clone task recorded and not since removed.
 func (v *VM) CloneTask() string { return v.cloneTask }

@@ -25,6 +25,7 @@ type Request struct {
 	DiskGB        int        `json:"disk_gb"`
 	Network       string     `json:"network,omitempty"`
 	Justification string     `json:"justification"`
+	UserDataBytes int        `json:"user_data_bytes,omitempty"` // the size of its cloud-init user data, never the data
 	Requester     string     `json:"requester"`
 	Status        app.Status `json:"status"`
 	Version       int        `json:"version"`
@@ -157,7 +158,7 @@ type DoctorReport struct {
 // NewRequest is the contract of a request's read model.
 func NewRequest(v app.RequestView) Request {
 	return Request{ID: v.ID, Tenant: v.Tenant, Name: v.Name, Project: v.Project, Size: v.Size, CPUs: v.CPUs,
-		MemoryGB: v.MemoryGB, DiskGB: v.DiskGB, Network: v.Network, Justification: v.Justification, Requester: v.Requester,
+		MemoryGB: v.MemoryGB, DiskGB: v.DiskGB, Network: v.Network, Justification: v.Justification, UserDataBytes: v.UserDataBytes, Requester: v.Requester,
 		Status: v.Status, Version: v.Version, DecidedBy: v.DecidedBy, Reason: v.Reason, CreatedAt: v.CreatedAt,
 		UpdatedAt: v.UpdatedAt, VM: newVM(v.VM)}
 }

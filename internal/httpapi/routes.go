@@ -131,12 +131,13 @@ func (s *Server) createRequest(_ http.ResponseWriter, r *http.Request, actor app
 		Project       string `json:"project"`
 		Network       string `json:"network"`
 		Justification string `json:"justification"`
+		UserData      []byte `json:"user_data"` // base64 in JSON
 	}
 	if err := decode(r, &in); err != nil {
 		return nil, 0, err
 	}
 	v, err := s.App.CreateRequest(r.Context(), actor, app.NewRequestInput{Name: in.Name, Size: in.Size, Project: in.Project,
-		Network: in.Network, Justification: in.Justification})
+		Network: in.Network, Justification: in.Justification, UserData: in.UserData})
 	return contract.NewRequest(v), http.StatusCreated, err
 }
 
@@ -330,6 +331,27 @@ func (s *Server) vmStatus(_ http.ResponseWriter, r *http.Request, actor app.Acto
 		return nil, 0, err
 	}
 	return contract.NewVMStatus(v, live), http.StatusOK, nil
+}
+
+func (s *Server) listIPPools(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	out, err := s.App.ListIPPools(r.Context(), actor)
+	return out, http.StatusOK, err
+}
+
+func (s *Server) addIPPool(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	var in app.IPPool
+	if err := decode(r, &in); err != nil {
+		return nil, 0, err
+	}
+	out, err := s.App.AddIPPool(r.Context(), actor, in)
+	return out, http.StatusCreated, err
+}
+
+func (s *Server) removeIPPool(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	if err := s.App.RemoveIPPool(r.Context(), actor, r.PathValue("network")); err != nil {
+		return nil, 0, err
+	}
+	return map[string]string{"removed": r.PathValue("network")}, http.StatusOK, nil
 }
 
 // reconcile records what changed outside dvmm on the tenant's READY VMs

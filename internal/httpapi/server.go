@@ -136,6 +136,9 @@ func (s *Server) Handler() http.Handler {
 	route("GET /api/v1/vmware", s.showVmware)
 	route("PUT /api/v1/vmware", s.setVmware)
 	route("POST /api/v1/vmware/test", s.testVmware)
+	route("GET /api/v1/vmware/ip-pools", s.listIPPools)
+	route("POST /api/v1/vmware/ip-pools", s.addIPPool)
+	route("DELETE /api/v1/vmware/ip-pools/{network}", s.removeIPPool)
 
 	route("GET /api/v1/queue", s.listQueue)
 	route("POST /api/v1/queue/{id}/retry", s.retryCommand)

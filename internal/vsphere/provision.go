@@ -3,6 +3,7 @@ package vsphere
 import (
 	"context"
 	"crypto/sha1"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -608,11 +609,49 @@ func (s *conn) plan(ctx context.Context, inv *inventory, spec app.MachineSpec, u
 	if d := growDisk(devices, spec.DiskGB); d != nil {
 		config.DeviceChange = append(config.DeviceChange, d)
 	}
+	if len(spec.UserData) > 0 {
+		// cloud-init's VMware datasource reads these two keys.
+		config.ExtraConfig = append(config.ExtraConfig,
+			&types.OptionValue{Key: "guestinfo.userdata", Value: base64.StdEncoding.EncodeToString(spec.UserData)},
+			&types.OptionValue{Key: "guestinfo.userdata.encoding", Value: "base64"})
+	}
 	poolRef, dsRef := pool.Reference(), ds.Reference()
 	return &clonePlan{template: tmpl, spec: types.VirtualMachineCloneSpec{
-		Location: types.VirtualMachineRelocateSpec{Pool: &poolRef, Datastore: &dsRef},
-		Config:   config,
+		Location:      types.VirtualMachineRelocateSpec{Pool: &poolRef, Datastore: &dsRef},
+		Config:        config,
+		Customization: customization(spec),
 	}}, nil
+}
+
+// customization is the guest customization of a new VM: its host name
+// is its name, and its NIC takes DHCP or the address leased for it.
+func customization(spec app.MachineSpec) *types.CustomizationSpec {
+	hostname := spec.Hostname
+	if hostname == "" {
+		hostname = spec.Name
+	}
+	adapter := types.CustomizationIPSettings{Ip: &types.CustomizationDhcpIpGenerator{}}
+	global := types.CustomizationGlobalIPSettings{}
+	if ip := spec.StaticIP; ip != nil {
+		adapter = types.CustomizationIPSettings{Ip: &types.CustomizationFixedIp{IpAddress: ip.Address},
+			SubnetMask: prefixMask(ip.Prefix), DnsServerList: ip.DNS}
+		if ip.Gateway != "" {
+			adapter.Gateway = []string{ip.Gateway}
+		}
+		global.DnsServerList = ip.DNS
+	}
+	return &types.CustomizationSpec{
+		Identity: &types.CustomizationLinuxPrep{HostName: &types.CustomizationFixedName{Name: hostname},
+			HwClockUTC: types.NewBool(true)},
+		GlobalIPSettings: global,
+		NicSettingMap:    []types.CustomizationAdapterMapping{{Adapter: adapter}},
+	}
+}
+
+// prefixMask is the dotted IPv4 mask of a prefix length.
+func prefixMask(prefix int) string {
+	m := net.CIDRMask(prefix, 32)
+	return net.IP(m).String()
 }
 
 // namedVM returns the VM named spec.Name in folder when it was made for

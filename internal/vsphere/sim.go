@@ -624,6 +624,9 @@ func (d *dhcp) lease(ref types.ManagedObjectReference, name string, n int) {
 		if vm.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOn || vm.Guest == nil {
 			return
 		}
+		if len(vm.Guest.Net) > 0 && vm.Guest.Net[0].IpConfig != nil && len(vm.Guest.Net[0].IpConfig.IpAddress) > 0 {
+			return // guest customization gave the NIC a fixed address: no DHCP lease
+		}
 		var nets []types.GuestNicInfo
 		primary := v4
 		if d.docker {

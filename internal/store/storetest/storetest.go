@@ -219,6 +219,10 @@ func everyPayload() []app.Payload {
 		app.UserTokenRevoked{ID: "abcdefghij"},
 		app.VMDriftObserved{Change: app.DriftPower, From: "poweredOn", To: "poweredOff"},
 		app.VMWaitingForSlot{VCenter: "vc:443", Limit: 4},
+		app.TenantIPPoolAdded{Pool: app.IPPool{Network: "n", First: "10.0.5.10", Last: "10.0.5.20", Prefix: 24, Gateway: "10.0.5.1", DNS: []string{"10.0.5.2"}}},
+		app.TenantIPPoolRemoved{Network: "n"},
+		app.TenantAddressLeased{RequestID: "r1", Network: "n", Address: "10.0.5.10"},
+		app.TenantAddressReleased{RequestID: "r1", Network: "n", Address: "10.0.5.10", Reason: "provisioning failed"},
 	}
 }
 
@@ -629,6 +633,12 @@ func Seed(tb testing.TB, s app.Store, step func(what string)) map[string]string 
 	did("approve without VMware", err)
 	_, err = a.SetVMware(ctx, alice, VMwareSettings(), "s3cret")
 	did("set VMware", err)
+	// Static addresses for the default network; one more pool, removed.
+	_, err = a.AddIPPool(ctx, alice, app.IPPool{Network: VMwareSettings().Network, First: "10.0.5.10", Last: "10.0.5.29", Prefix: 24, Gateway: "10.0.5.1"})
+	did("add an IP pool", err)
+	_, err = a.AddIPPool(ctx, alice, app.IPPool{Network: "lab", First: "10.0.6.10", Last: "10.0.6.19", Prefix: 24})
+	did("add another IP pool", err)
+	did("remove an IP pool", a.RemoveIPPool(ctx, alice, "lab"))
 	for _, id := range []string{ids["ready"], ids["failed"]} {
 		_, err = a.Approve(ctx, alice, id, 0)
 		did("approve", err)
