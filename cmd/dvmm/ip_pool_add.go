@@ -14,8 +14,13 @@ func newIPPoolAddCmd(c *cli) *cobra.Command {
 		rng string
 	)
 	cmd := &cobra.Command{
-		Use:     "add",
-		Short:   "Add a static address pool for a network",
+		Use:   "add",
+		Short: "Add a static address pool for a network",
+		Long: `Add a pool of static IPv4 addresses for one network of your tenant (admins).
+New VMs on that network get the lowest free address of the range, with the
+prefix, gateway and DNS servers given here, instead of DHCP. The range must
+lie in one subnet and leave out its network and broadcast addresses and the
+gateway. A network has at most one pool.`,
 		Example: `  dvmm vmware ip-pool add --network "VM Network" --range 10.0.5.10-10.0.5.99 --prefix 24 --gateway 10.0.5.1 --dns 10.0.5.2`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -11,8 +11,10 @@ import (
 
 func newIPPoolListCmd(c *cli) *cobra.Command {
 	return &cobra.Command{
-		Use:     "list",
-		Short:   "List the tenant's address pools and what is leased",
+		Use:   "list",
+		Short: "List the tenant's address pools and what is leased",
+		Long: `List your tenant's static address pools: the network, range, gateway and
+DNS servers, how many addresses are leased, and to which request each is.`,
 		Example: "  dvmm vmware ip-pool list -o json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

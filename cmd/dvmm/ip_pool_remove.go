@@ -8,8 +8,11 @@ import (
 
 func newIPPoolRemoveCmd(c *cli) *cobra.Command {
 	return &cobra.Command{
-		Use:     "remove <network>",
-		Short:   "Remove a network's pool (none of its addresses may be leased)",
+		Use:   "remove <network>",
+		Short: "Remove a network's pool (none of its addresses may be leased)",
+		Long: `Remove the static address pool of a network (admins). A pool with an
+address leased to a VM stays (exit 4): its VMs' addresses would be given
+out again. New VMs on the network then use DHCP.`,
 		Example: `  dvmm vmware ip-pool remove "VM Network"`,
 		Args:    exactArgs(1, "a network"),
 		RunE: func(cmd *cobra.Command, args []string) error {
