@@ -15,6 +15,7 @@ import (
 	"github.com/dvmm/dvmm/internal/app"
 	"github.com/dvmm/dvmm/internal/contract"
 	"github.com/dvmm/dvmm/internal/secret"
+	"github.com/dvmm/dvmm/internal/textsafe"
 )
 
 // Check outcomes: a failure makes doctor exit 6; a warning does not.
@@ -234,7 +235,7 @@ func (c *cli) printChecks(checks []contract.Check) error {
 			width = max(width, len(ch.Name))
 		}
 		for _, ch := range checks {
-			fmt.Fprintf(c.out, "%s  %-*s  %s\n", p.checkMark(ch.Status), width, ch.Name, ch.Detail)
+			fmt.Fprintf(c.out, "%s  %-*s  %s\n", p.checkMark(ch.Status), width, textsafe.Escape(ch.Name), textsafe.Escape(ch.Detail))
 		}
 		summary := fmt.Sprintf("%d checks: %d failed, %d warnings", len(checks), failed, warned)
 		fmt.Fprintln(c.out, p.dim(summary))

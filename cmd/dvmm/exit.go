@@ -7,6 +7,7 @@ import (
 
 	"github.com/dvmm/dvmm/internal/app"
 	"github.com/dvmm/dvmm/internal/errmap"
+	"github.com/dvmm/dvmm/internal/textsafe"
 )
 
 // Exit codes: errmap holds the one table of error kinds to exit codes
@@ -46,7 +47,7 @@ func reportError(w io.Writer, err error) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.msg != "" {
-			fmt.Fprintln(w, "dvmm: "+app.FirstLine(ee.msg))
+			fmt.Fprintln(w, "dvmm: "+textsafe.Escape(app.FirstLine(ee.msg)))
 		}
 		return ee.code
 	}
@@ -55,6 +56,7 @@ func reportError(w io.Writer, err error) int {
 	if kind == app.KindInternal {
 		msg = "internal error: " + err.Error()
 	}
-	fmt.Fprintln(w, "dvmm: "+app.FirstLine(msg))
+	// Messages quote what a user or vCenter said: shown escaped.
+	fmt.Fprintln(w, "dvmm: "+textsafe.Escape(app.FirstLine(msg)))
 	return errmap.Exit(kind)
 }

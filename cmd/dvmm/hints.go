@@ -23,6 +23,8 @@ var hints = map[string]string{
 	app.CodeTrustConflict:        ": give only one of --ca-file, --thumbprint or --insecure",
 	app.CodePasswordRequired:     ": give --password-file, --password-env or --password-stdin",
 	app.CodeNoDatabasePath:       ": use --db or set DVMM_DB",
+	app.CodeAlreadyMember:        ": change a role with 'dvmm tenant set-role'",
+	app.CodeLastAdmin:            ": make another member an admin first ('dvmm tenant set-role')",
 	app.FaultVMwareNotConfigured: ": an admin runs 'dvmm vmware set', then 'dvmm request retry'",
 	app.FaultBadCredentials:      ": run 'dvmm vmware set' again",
 	app.FaultTLS:                 ": give --ca-file, --thumbprint or --insecure",

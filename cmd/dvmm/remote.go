@@ -36,6 +36,8 @@ type service interface {
 	Tenants(ctx context.Context) ([]app.TenantView, error)
 	CreateTenant(ctx context.Context, actor app.Actor, name, admin string) (app.TenantView, error)
 	AddMember(ctx context.Context, actor app.Actor, tenant, user string, role app.Role) (app.TenantView, error)
+	SetRole(ctx context.Context, actor app.Actor, tenant, user string, role app.Role) (app.TenantView, error)
+	RemoveMember(ctx context.Context, actor app.Actor, tenant, user string) (app.TenantView, error)
 	SetVMware(ctx context.Context, actor app.Actor, s app.VMwareSettings, password string) (app.VMwareSettings, error)
 	ShowVMware(ctx context.Context, actor app.Actor) (app.VMwareSettings, error)
 	TestVMware(ctx context.Context, actor app.Actor) ([]app.Check, error)

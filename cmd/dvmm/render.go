@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/textsafe"
 )
 
 // printer renders data to stdout: lipgloss tables and colour on a
@@ -25,6 +27,10 @@ type printer struct {
 	format string
 	tty    bool
 	r      *lipgloss.Renderer
+	// styled holds the strings this printer's own styles made (a coloured
+	// status, say): the one kind of cell that may carry escape sequences.
+	// Every other cell is data and is shown escaped (see textsafe).
+	styled *sync.Map
 }
 
 func newPrinter(w io.Writer, format string, noColor bool) *printer {
@@ -44,7 +50,7 @@ func makePrinter(w io.Writer, format string, tty, noColor bool) *printer {
 	if !tty || noColor {
 		r.SetColorProfile(termenv.Ascii)
 	}
-	return &printer{w: w, format: format, tty: tty, r: r}
+	return &printer{w: w, format: format, tty: tty, r: r, styled: &sync.Map{}}
 }
 
 // data prints v as JSON or YAML, whichever was asked for. Both carry the
@@ -70,8 +76,34 @@ func (p *printer) withWriter(w io.Writer) *printer {
 	return &cp
 }
 
+// style renders s with st and remembers the result as the printer's own.
+func (p *printer) style(st lipgloss.Style, s string) string {
+	out := st.Render(s)
+	p.styled.Store(out, true)
+	return out
+}
+
+// cell is a value as a table or a field shows it: the printer's own
+// styled strings as they are, anything else (what a user or vCenter
+// typed) escaped, so that no value can move the cursor, recolour the
+// screen or add a line.
+func (p *printer) cell(s string) string {
+	if _, ok := p.styled.Load(s); ok {
+		return s
+	}
+	return textsafe.Escape(s)
+}
+
 // table prints rows under headers.
 func (p *printer) table(headers []string, rows [][]string) {
+	safe := make([][]string, len(rows))
+	for i, r := range rows {
+		safe[i] = make([]string, len(r))
+		for j, v := range r {
+			safe[i][j] = p.cell(v)
+		}
+	}
+	rows = safe
 	if !p.tty {
 		// Buffered: tabwriter writes each cell and its padding apart,
 		// which is a system call each on a pipe or a file.
@@ -87,7 +119,7 @@ func (p *printer) table(headers []string, rows [][]string) {
 	}
 	head := p.r.NewStyle().Bold(true).Padding(0, 1)
 	cell := p.r.NewStyle().Padding(0, 1)
-	t := table.New().Border(lipgloss.RoundedBorder()).
+	t := table.New().Wrap(false).Border(lipgloss.RoundedBorder()).
 		BorderStyle(p.r.NewStyle().Foreground(lipgloss.Color("8"))).
 		Headers(headers...).Rows(rows...).
 		StyleFunc(func(row, col int) lipgloss.Style {
@@ -110,7 +142,7 @@ func (p *printer) fields(pairs [][2]string) {
 		if kv[1] == "" {
 			continue
 		}
-		fmt.Fprintf(p.w, "%s  %s\n", label.Render(fmt.Sprintf("%-*s", width, kv[0])), kv[1])
+		fmt.Fprintf(p.w, "%s  %s\n", label.Render(fmt.Sprintf("%-*s", width, kv[0])), p.cell(kv[1]))
 	}
 }
 
@@ -124,16 +156,16 @@ func (p *printer) status(s app.Status) string {
 		app.StatusPending: "3", app.StatusApproved: "6", app.StatusProvisioning: "4",
 		app.StatusReady: "2", app.StatusFailed: "1", app.StatusRejected: "1", app.StatusCancelled: "8",
 	}[s]
-	return p.r.NewStyle().Foreground(lipgloss.Color(color)).Bold(true).Render(strings.ToUpper(string(s)))
+	return p.style(p.r.NewStyle().Foreground(lipgloss.Color(color)).Bold(true), strings.ToUpper(string(s)))
 }
 
 // bad renders a warning, red on a terminal.
 func (p *printer) bad(s string) string {
-	return p.r.NewStyle().Foreground(lipgloss.Color("1")).Bold(true).Render(s)
+	return p.style(p.r.NewStyle().Foreground(lipgloss.Color("1")).Bold(true), s)
 }
 
 func (p *printer) dim(s string) string {
-	return p.r.NewStyle().Faint(true).Render(s)
+	return p.style(p.r.NewStyle().Faint(true), s)
 }
 
 func formatTime(t time.Time) string {

@@ -3,11 +3,13 @@ package main
 import (
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dvmm/dvmm/internal/app"
 	"github.com/dvmm/dvmm/internal/contract"
+	"github.com/dvmm/dvmm/internal/textsafe"
 )
 
 func newRequestCmd(c *cli) *cobra.Command {
@@ -81,13 +83,20 @@ func renderRequest(p *printer, v app.RequestView, tl []app.TimelineEntry, wide b
 func timelineLines(p *printer, tl []app.TimelineEntry) []string {
 	width := 0
 	for _, e := range tl {
-		width = max(width, len(contract.TimelineText(e)))
+		width = max(width, utf8.RuneCountInString(timelineText(e)))
 	}
 	out := make([]string, 0, len(tl))
 	for _, e := range tl {
-		out = append(out, fmt.Sprintf("  %s  %-*s  %s", p.dim(formatTime(e.At)), width, contract.TimelineText(e), p.dim(e.Actor)))
+		out = append(out, fmt.Sprintf("  %s  %-*s  %s", p.dim(formatTime(e.At)), width, timelineText(e), p.dim(textsafe.Escape(e.Actor))))
 	}
 	return out
+}
+
+// timelineText is a timeline step's words as a terminal may show them:
+// the reason or error in it is data, escaped, so that no text can forge
+// a line of the timeline or act on the terminal.
+func timelineText(e app.TimelineEntry) string {
+	return textsafe.Escape(contract.TimelineText(e))
 }
 
 // requestRows renders requests as table rows; wide adds the full id,

@@ -32,8 +32,8 @@ command ends when the VM is READY (exit 0) or FAILED (exit 7). Without
 		Args:              exactArgs(1, "a request id"),
 		ValidArgsFunction: c.completeRequestIDs(app.StatusPending),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if expected < 0 {
-				return usageError("--expect-version must be a positive number")
+			if expected < 0 || expected == 0 && cmd.Flags().Changed("expect-version") {
+				return usageError("--expect-version must be a positive number: versions start at 1")
 			}
 			a, err := c.Service(cmd.Context())
 			if err != nil {
@@ -206,7 +206,7 @@ func (g *progress) show(tl []app.TimelineEntry) {
 			continue
 		}
 		g.spin.Println(line)
-		g.spin.Set(contract.TimelineText(e))
+		g.spin.Set(timelineText(e))
 	}
 	g.seen = max(g.seen, len(tl))
 }

@@ -23,8 +23,8 @@ Only a tenant admin who is not the requester can reject.`,
 		Args:              exactArgs(1, "a request id"),
 		ValidArgsFunction: c.completeRequestIDs(app.StatusPending),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if expected < 0 {
-				return usageError("--expect-version must be a positive number")
+			if expected < 0 || expected == 0 && cmd.Flags().Changed("expect-version") {
+				return usageError("--expect-version must be a positive number: versions start at 1")
 			}
 			a, err := c.Service(cmd.Context())
 			if err != nil {

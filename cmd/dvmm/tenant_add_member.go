@@ -13,8 +13,8 @@ func newTenantAddMemberCmd(c *cli) *cobra.Command {
 	var role string
 	cmd := &cobra.Command{
 		Use:     "add-member <tenant> <user>",
-		Short:   "Add a user to a tenant, or change their role",
-		Long:    "Add a user to a tenant as a user (asks for VMs) or an admin (also approves). Only a tenant admin can do this.",
+		Short:   "Add a user to a tenant",
+		Long:    "Add a user to a tenant as a user (asks for VMs) or an admin (also approves). Only a tenant admin can do this. A user who is a member already is a conflict (exit 4): change a role with 'tenant set-role'.",
 		Example: "  dvmm --user alice tenant add-member acme bob --role user",
 		Args:    exactArgs(2, "a tenant and a user"),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dvmm/dvmm/internal/app"
 	"github.com/dvmm/dvmm/internal/contract"
+	"github.com/dvmm/dvmm/internal/textsafe"
 )
 
 func newVMStatusCmd(c *cli) *cobra.Command {
@@ -113,10 +114,10 @@ func vmSummary(p *printer, s contract.VMStatus) string {
 			parts = append(parts, "not found in vCenter")
 		}
 		if ip != "" {
-			parts = append(parts, "IP "+ip)
+			parts = append(parts, "IP "+textsafe.Escape(ip))
 		}
 		if vm.Error != "" {
-			parts = append(parts, withHint(vm.Error, vm.ErrorCode))
+			parts = append(parts, textsafe.Escape(withHint(vm.Error, vm.ErrorCode)))
 		}
 	}
 	return strings.Join(parts, ", ")
@@ -144,7 +145,7 @@ func renderVMStatus(p *printer, s contract.VMStatus, wide bool) {
 		case s.MissingInVCenter:
 			pairs = append(pairs, [2]string{"vCenter", p.bad("not found in vCenter")})
 		case s.VCenterError != "":
-			pairs = append(pairs, [2]string{"vCenter", p.bad("could not be read: " + s.VCenterError)})
+			pairs = append(pairs, [2]string{"vCenter", p.bad("could not be read: " + textsafe.Escape(s.VCenterError))})
 		}
 		if wide {
 			pairs = append(pairs, [][2]string{{"Instance UUID", uuid}, {"Folder", folder}, {"Hostname", hostname},

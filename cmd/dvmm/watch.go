@@ -14,7 +14,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/dvmm/dvmm/internal/app"
-	"github.com/dvmm/dvmm/internal/contract"
 )
 
 // minInterval keeps --interval from turning a watch into a busy loop on
@@ -213,5 +212,5 @@ func outcomeError(v app.RequestView) error {
 
 // logLine is one timeline entry as a plain line of a watch or a wait.
 func logLine(p *printer, e app.TimelineEntry) string {
-	return fmt.Sprintf("%s  %s", p.dim(formatTime(e.At)), contract.TimelineText(e))
+	return fmt.Sprintf("%s  %s", p.dim(formatTime(e.At)), timelineText(e))
 }

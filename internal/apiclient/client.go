@@ -279,6 +279,20 @@ func (c *Client) AddMember(ctx context.Context, actor app.Actor, tenant, user st
 	return toTenant(t), err
 }
 
+// SetRole changes a member's role.
+func (c *Client) SetRole(ctx context.Context, actor app.Actor, tenant, user string, role app.Role) (app.TenantView, error) {
+	var t contract.Tenant
+	err := c.call(ctx, app.Actor{}, "PUT", "/api/v1/tenants/"+esc(tenant)+"/members/"+esc(user), nil, map[string]string{"role": string(role)}, &t)
+	return toTenant(t), err
+}
+
+// RemoveMember takes a user out of a tenant.
+func (c *Client) RemoveMember(ctx context.Context, actor app.Actor, tenant, user string) (app.TenantView, error) {
+	var t contract.Tenant
+	err := c.call(ctx, app.Actor{}, "DELETE", "/api/v1/tenants/"+esc(tenant)+"/members/"+esc(user), nil, nil, &t)
+	return toTenant(t), err
+}
+
 // SetVMware stores the tenant's VMware settings and password.
 func (c *Client) SetVMware(ctx context.Context, actor app.Actor, s app.VMwareSettings, password string) (app.VMwareSettings, error) {
 	body := struct {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/dvmm/dvmm/internal/textsafe"
 )
 
 // Size is an entry of the size catalog.
@@ -94,6 +96,39 @@ func validateLine(what, v string, min, max int) error {
 	}
 	if strings.IndexFunc(v, unicode.IsControl) >= 0 {
 		return Errorf(KindInvalid, "%s must be one line of text without control characters", what)
+	}
+	return nil
+}
+
+// validateProse checks free text an approver reads (a justification, a
+// reason): one line, no control characters, and a minimum counted in
+// visible characters, so that text made of spaces and invisible
+// characters does not pass for a justification. Line breaks are refused
+// rather than shown as a block: every consumer of the log (CSV, mail, a
+// terminal) then gets text that cannot forge a field or a timeline line.
+func validateProse(what, v string, min, max int) error {
+	if !utf8.ValidString(v) {
+		return Errorf(KindInvalid, "%s must be valid text", what)
+	}
+	if strings.ContainsAny(v, "\n\r\u2028\u2029") {
+		return Errorf(KindInvalid, "%s must be one line: line breaks are not allowed", what)
+	}
+	if strings.IndexFunc(v, unicode.IsControl) >= 0 {
+		return Errorf(KindInvalid, "%s must not contain control characters", what)
+	}
+	// Invisible characters (zero-width, direction marks) do not count,
+	// and text with nothing visible at all is blank however long it is.
+	shown := strings.TrimSpace(strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, v))
+	if n := utf8.RuneCountInString(shown); n < min || textsafe.VisibleLen(v) == 0 {
+		return Errorf(KindInvalid, "%s is too short: write at least %d visible characters", what, min)
+	}
+	if n := utf8.RuneCountInString(strings.TrimSpace(v)); n > max {
+		return Errorf(KindInvalid, "%s is too long: at most %d characters", what, max)
 	}
 	return nil
 }

@@ -143,9 +143,41 @@ func TestTenant(t *testing.T) {
 	if _, err := acme().AddMember("alice", "bob", app.RoleUser); app.ErrorKind(err) != app.KindConflict {
 		t.Fatalf("re-adding member: %v", err)
 	}
-	ps, err := acme().AddMember("alice", "bob", app.RoleAdmin)
-	if err != nil || ps[0].(app.TenantMemberAdded).Role != app.RoleAdmin {
+	if _, err := acme().AddMember("alice", "bob", app.RoleAdmin); app.ErrorCode(err) != app.CodeAlreadyMember {
+		t.Fatalf("adding a member again with another role: %v", err)
+	}
+	ps, err := acme().SetRole("alice", "bob", app.RoleAdmin)
+	if err != nil || ps[0] != (app.TenantMemberRoleChanged{User: "bob", From: app.RoleUser, To: app.RoleAdmin}) {
 		t.Fatalf("promote: %v %v", ps, err)
+	}
+	for _, tc := range []struct {
+		name string
+		do   func(*app.Tenant) ([]app.Payload, error)
+		code string
+		kind app.Kind
+	}{
+		{"demote the last admin", func(t *app.Tenant) ([]app.Payload, error) { return t.SetRole("alice", "alice", app.RoleUser) }, app.CodeLastAdmin, app.KindConflict},
+		{"remove the last admin", func(t *app.Tenant) ([]app.Payload, error) { return t.RemoveMember("alice", "alice") }, app.CodeLastAdmin, app.KindConflict},
+		{"same role", func(t *app.Tenant) ([]app.Payload, error) { return t.SetRole("alice", "bob", app.RoleUser) }, "", app.KindConflict},
+		{"not a member", func(t *app.Tenant) ([]app.Payload, error) { return t.SetRole("alice", "zed", app.RoleAdmin) }, "", app.KindNotFound},
+		{"remove a stranger", func(t *app.Tenant) ([]app.Payload, error) { return t.RemoveMember("alice", "zed") }, "", app.KindNotFound},
+		{"user changes roles", func(t *app.Tenant) ([]app.Payload, error) { return t.SetRole("bob", "bob", app.RoleAdmin) }, "", app.KindForbidden},
+		{"user removes", func(t *app.Tenant) ([]app.Payload, error) { return t.RemoveMember("bob", "alice") }, "", app.KindForbidden},
+	} {
+		one := app.NewTenant("acme", history(app.StreamTenant, "acme", app.TenantCreated{Name: "acme", Admin: "alice"},
+			app.TenantMemberAdded{User: "bob", Role: app.RoleUser}))
+		_, err := tc.do(one)
+		if app.ErrorKind(err) != tc.kind || tc.code != "" && app.ErrorCode(err) != tc.code {
+			t.Errorf("%s: %v, want %s %s", tc.name, err, tc.kind, tc.code)
+		}
+	}
+	// With a second admin, the first may step down or leave.
+	two := acme() // alice and carol are admins
+	if _, err := two.SetRole("carol", "alice", app.RoleUser); err != nil {
+		t.Fatalf("demote one of two admins: %v", err)
+	}
+	if _, err := two.RemoveMember("carol", "alice"); err != nil {
+		t.Fatalf("remove one of two admins: %v", err)
 	}
 	if _, err := app.ParseRole("root"); app.ErrorKind(err) != app.KindInvalid {
 		t.Fatalf("ParseRole: %v", err)
@@ -232,6 +264,8 @@ func TestPayloadRoundTrip(t *testing.T) {
 		app.TenantIPPoolRemoved{Network: "n"},
 		app.TenantAddressLeased{RequestID: "r1", Network: "n", Address: "10.0.5.10"},
 		app.TenantAddressReleased{RequestID: "r1", Network: "n", Address: "10.0.5.10", Reason: "provisioning failed"},
+		app.TenantMemberRoleChanged{User: "bob", From: app.RoleUser, To: app.RoleAdmin},
+		app.TenantMemberRemoved{User: "bob", Role: app.RoleAdmin},
 	} {
 		samples[p.EventType()] = p
 	}

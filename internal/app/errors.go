@@ -63,6 +63,8 @@ const (
 	CodeTrustConflict       = "trust_conflict"
 	CodePasswordRequired    = "password_required"
 	CodeNoDatabasePath      = "no_database_path"
+	CodeAlreadyMember       = "already_member"
+	CodeLastAdmin           = "last_admin"
 )
 
 // ErrorCode returns the stable code of err: an Error's code or else its

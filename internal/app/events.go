@@ -40,23 +40,41 @@ type Payload interface{ EventType() string }
 
 // Event type names. They are stored in the log: never rename one.
 const (
-	EvTenantCreated          = "tenant.created"
-	EvTenantMemberAdded      = "tenant.member_added"
-	EvVMwareConfigured       = "tenant.vmware_configured"
-	EvRequestCreated         = "request.created"
-	EvRequestApproved        = "request.approved"
-	EvRequestRejected        = "request.rejected"
-	EvRequestCancelled       = "request.cancelled"
-	EvRequestRetryRequested  = "request.retry_requested"
-	EvVMProvisioningStarted  = "vm.provisioning_started"
-	EvVMProvisioningProgress = "vm.provisioning_progressed"
-	EvVMProvisioned          = "vm.provisioned"
-	EvVMProvisioningFailed   = "vm.provisioning_failed"
-	EvVMRetryScheduled       = "vm.retry_scheduled"
-	EvVMWaitingForVCenter    = "vm.waiting_for_vcenter"
-	EvVMRemoved              = "vm.removed"
-	EvVMWaitingForSlot       = "vm.waiting_for_slot"
+	EvTenantCreated           = "tenant.created"
+	EvTenantMemberAdded       = "tenant.member_added"
+	EvVMwareConfigured        = "tenant.vmware_configured"
+	EvRequestCreated          = "request.created"
+	EvRequestApproved         = "request.approved"
+	EvRequestRejected         = "request.rejected"
+	EvRequestCancelled        = "request.cancelled"
+	EvRequestRetryRequested   = "request.retry_requested"
+	EvVMProvisioningStarted   = "vm.provisioning_started"
+	EvVMProvisioningProgress  = "vm.provisioning_progressed"
+	EvVMProvisioned           = "vm.provisioned"
+	EvVMProvisioningFailed    = "vm.provisioning_failed"
+	EvVMRetryScheduled        = "vm.retry_scheduled"
+	EvVMWaitingForVCenter     = "vm.waiting_for_vcenter"
+	EvVMRemoved               = "vm.removed"
+	EvVMWaitingForSlot        = "vm.waiting_for_slot"
+	EvTenantMemberRoleChanged = "tenant.member_role_changed"
+	EvTenantMemberRemoved     = "tenant.member_removed"
 )
+
+// TenantMemberRoleChanged records a member's new role, and the old one.
+type TenantMemberRoleChanged struct {
+	User string `json:"user"`
+	From Role   `json:"from"`
+	To   Role   `json:"to"`
+}
+
+// TenantMemberRemoved records that a user left the tenant.
+type TenantMemberRemoved struct {
+	User string `json:"user"`
+	Role Role   `json:"role"`
+}
+
+func (TenantMemberRoleChanged) EventType() string { return EvTenantMemberRoleChanged }
+func (TenantMemberRemoved) EventType() string     { return EvTenantMemberRemoved }
 
 type TenantCreated struct {
 	Name  string `json:"name"`
@@ -227,6 +245,8 @@ func eventTypes() []struct {
 		{EvTenantIPPoolRemoved, decodeAs[TenantIPPoolRemoved]},
 		{EvTenantAddressLeased, decodeAs[TenantAddressLeased]},
 		{EvTenantAddressReleased, decodeAs[TenantAddressReleased]},
+		{EvTenantMemberRoleChanged, decodeAs[TenantMemberRoleChanged]},
+		{EvTenantMemberRemoved, decodeAs[TenantMemberRemoved]},
 	}
 }
 

@@ -115,7 +115,7 @@ func (r *Request) Create(requester string, in NewRequestInput) ([]Payload, error
 			return nil, err
 		}
 	}
-	if err := validateText("justification", in.Justification, MinJustification, MaxJustification); err != nil {
+	if err := validateProse("justification", in.Justification, MinJustification, MaxJustification); err != nil {
 		return nil, err
 	}
 	if len(in.UserData) > MaxUserData {
@@ -156,7 +156,7 @@ func (r *Request) Approve(tenant *Tenant, actor string, expected int) ([]Payload
 
 // Reject decides a rejection with a reason.
 func (r *Request) Reject(tenant *Tenant, actor, reason string, expected int) ([]Payload, error) {
-	if err := validateText("reason", reason, MinReason, MaxReason); err != nil {
+	if err := validateProse("reason", reason, MinReason, MaxReason); err != nil {
 		return nil, err
 	}
 	if err := r.decide(tenant, actor, "reject", expected); err != nil {

@@ -195,6 +195,20 @@ func (a *App) CreateTenant(ctx context.Context, actor Actor, name, admin string)
 
 // AddMember adds a user to a tenant, or changes their role.
 func (a *App) AddMember(ctx context.Context, actor Actor, tenant, user string, role Role) (TenantView, error) {
+	return a.changeMembers(ctx, actor, tenant, func(t *Tenant) ([]Payload, error) { return t.AddMember(actor.User, user, role) })
+}
+
+// SetRole changes the role of a member of a tenant (its admins only).
+func (a *App) SetRole(ctx context.Context, actor Actor, tenant, user string, role Role) (TenantView, error) {
+	return a.changeMembers(ctx, actor, tenant, func(t *Tenant) ([]Payload, error) { return t.SetRole(actor.User, user, role) })
+}
+
+// RemoveMember takes a user out of a tenant (its admins only).
+func (a *App) RemoveMember(ctx context.Context, actor Actor, tenant, user string) (TenantView, error) {
+	return a.changeMembers(ctx, actor, tenant, func(t *Tenant) ([]Payload, error) { return t.RemoveMember(actor.User, user) })
+}
+
+func (a *App) changeMembers(ctx context.Context, actor Actor, tenant string, decide func(*Tenant) ([]Payload, error)) (TenantView, error) {
 	if err := needUser(actor); err != nil {
 		return TenantView{}, err
 	}
@@ -204,7 +218,7 @@ func (a *App) AddMember(ctx context.Context, actor Actor, tenant, user string, r
 		if err != nil {
 			return err
 		}
-		payloads, err := t.AddMember(actor.User, user, role)
+		payloads, err := decide(t)
 		if err != nil {
 			return err
 		}

@@ -43,6 +43,10 @@ func (t *Tenant) apply(e Event) {
 		t.members[p.Admin] = RoleAdmin
 	case TenantMemberAdded:
 		t.members[p.User] = p.Role
+	case TenantMemberRoleChanged:
+		t.members[p.User] = p.To
+	case TenantMemberRemoved:
+		delete(t.members, p.User)
 	case VMwareConfigured:
 		s := p.Settings
 		t.vmware = &s
@@ -85,10 +89,54 @@ func (t *Tenant) AddMember(actor, user string, role Role) ([]Payload, error) {
 	if err := ValidateSlug("user", user); err != nil {
 		return nil, err
 	}
-	if t.members[user] == role {
-		return nil, Errorf(KindConflict, "%s is already a member of %s with role %s", user, t.name, role)
+	if have, ok := t.members[user]; ok {
+		return nil, Coded(KindConflict, CodeAlreadyMember, "%s is already a member of %s with role %s", user, t.name, have)
 	}
 	return []Payload{TenantMemberAdded{User: user, Role: role}}, nil
+}
+
+// SetRole decides a change of a member's role. The last admin cannot be
+// demoted: a tenant without an admin could never approve again.
+func (t *Tenant) SetRole(actor, user string, role Role) ([]Payload, error) {
+	if err := t.RequireAdmin(actor, "change roles"); err != nil {
+		return nil, err
+	}
+	have, ok := t.members[user]
+	if !ok {
+		return nil, Errorf(KindNotFound, "%s is not a member of %s", quote(user, 40), t.name)
+	}
+	if have == role {
+		return nil, Errorf(KindConflict, "%s is already %s of %s", user, role, t.name)
+	}
+	if have == RoleAdmin && t.admins() == 1 {
+		return nil, Coded(KindConflict, CodeLastAdmin, "%s is the last admin of %s", user, t.name)
+	}
+	return []Payload{TenantMemberRoleChanged{User: user, From: have, To: role}}, nil
+}
+
+// RemoveMember decides taking a member out of the tenant; the last admin stays.
+func (t *Tenant) RemoveMember(actor, user string) ([]Payload, error) {
+	if err := t.RequireAdmin(actor, "remove members"); err != nil {
+		return nil, err
+	}
+	have, ok := t.members[user]
+	if !ok {
+		return nil, Errorf(KindNotFound, "%s is not a member of %s", quote(user, 40), t.name)
+	}
+	if have == RoleAdmin && t.admins() == 1 {
+		return nil, Coded(KindConflict, CodeLastAdmin, "%s is the last admin of %s", user, t.name)
+	}
+	return []Payload{TenantMemberRemoved{User: user, Role: have}}, nil
+}
+
+func (t *Tenant) admins() int {
+	n := 0
+	for _, r := range t.members {
+		if r == RoleAdmin {
+			n++
+		}
+	}
+	return n
 }
 
 // GrantByIdentityProvider decides the role an identity provider's group

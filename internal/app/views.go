@@ -1,6 +1,9 @@
 package app
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // RequestView is the read model of a request and its VM, as list and show
 // present it. Version is the request stream's version: the one approve and
@@ -152,6 +155,14 @@ func ProjectTenant(v *TenantView, e Event) {
 			}
 		}
 		v.Members = append(v.Members, Member(p))
+	case TenantMemberRoleChanged:
+		for i := range v.Members {
+			if v.Members[i].User == p.User {
+				v.Members[i].Role = p.To
+			}
+		}
+	case TenantMemberRemoved:
+		v.Members = slices.DeleteFunc(v.Members, func(m Member) bool { return m.User == p.User })
 	case VMwareConfigured:
 		v.VMware = true
 	}

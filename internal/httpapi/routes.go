@@ -442,6 +442,26 @@ func (s *Server) addMember(_ http.ResponseWriter, r *http.Request, actor app.Act
 	return contract.NewTenant(v), http.StatusOK, err
 }
 
+func (s *Server) setRole(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	var in struct {
+		Role string `json:"role"`
+	}
+	if err := decode(r, &in); err != nil {
+		return nil, 0, err
+	}
+	role, err := app.ParseRole(in.Role)
+	if err != nil {
+		return nil, 0, err
+	}
+	v, err := s.App.SetRole(r.Context(), actor, r.PathValue("tenant"), r.PathValue("user"), role)
+	return contract.NewTenant(v), http.StatusOK, err
+}
+
+func (s *Server) removeMember(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	v, err := s.App.RemoveMember(r.Context(), actor, r.PathValue("tenant"), r.PathValue("user"))
+	return contract.NewTenant(v), http.StatusOK, err
+}
+
 func (s *Server) showVmware(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
 	v, err := s.App.ShowVMware(r.Context(), actor)
 	return v, http.StatusOK, err

@@ -132,6 +132,8 @@ func (s *Server) Handler() http.Handler {
 	route("POST /api/v1/tenants", s.createTenant)
 	route("GET /api/v1/tenants/{tenant}", s.showTenant)
 	route("POST /api/v1/tenants/{tenant}/members", s.addMember)
+	route("PUT /api/v1/tenants/{tenant}/members/{user}", s.setRole)
+	route("DELETE /api/v1/tenants/{tenant}/members/{user}", s.removeMember)
 
 	route("GET /api/v1/vmware", s.showVmware)
 	route("PUT /api/v1/vmware", s.setVmware)

@@ -223,6 +223,8 @@ func everyPayload() []app.Payload {
 		app.TenantIPPoolRemoved{Network: "n"},
 		app.TenantAddressLeased{RequestID: "r1", Network: "n", Address: "10.0.5.10"},
 		app.TenantAddressReleased{RequestID: "r1", Network: "n", Address: "10.0.5.10", Reason: "provisioning failed"},
+		app.TenantMemberRoleChanged{User: "bob", From: app.RoleUser, To: app.RoleAdmin},
+		app.TenantMemberRemoved{User: "bob", Role: app.RoleAdmin},
 	}
 }
 
@@ -614,6 +616,12 @@ func Seed(tb testing.TB, s app.Store, step func(what string)) map[string]string 
 	did("add member", err)
 	_, err = a.CreateTenant(ctx, app.Actor{User: "zed"}, "globex", "zed")
 	did("create another tenant", err)
+	_, err = a.AddMember(ctx, app.Actor{User: "zed"}, "globex", "yan", app.RoleUser)
+	did("add a member to another tenant", err)
+	_, err = a.SetRole(ctx, app.Actor{User: "zed"}, "globex", "yan", app.RoleAdmin)
+	did("make the member an admin", err)
+	_, err = a.RemoveMember(ctx, app.Actor{User: "yan"}, "globex", "zed")
+	did("remove the first admin", err)
 	create := func(actor app.Actor, name string) string {
 		v, err := a.CreateRequest(ctx, actor, app.NewRequestInput{Name: name, Size: "S", Project: "shop", Justification: "load tests for the shop"})
 		did("create "+name, err)
@@ -627,7 +635,7 @@ func Seed(tb testing.TB, s app.Store, step func(what string)) map[string]string 
 	ids["rejected"] = create(bob, "web-03")
 	ids["cancelled"] = create(bob, "web-04")
 	ids["pending"] = create(bob, "web-05")
-	ids["other"] = create(app.Actor{User: "zed", Tenant: "globex"}, "web-01")
+	ids["other"] = create(app.Actor{User: "yan", Tenant: "globex"}, "web-01")
 
 	_, err = a.Approve(ctx, alice, ids["retried"], 0) // no VMware settings yet: fails at once
 	did("approve without VMware", err)
