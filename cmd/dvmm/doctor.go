@@ -151,6 +151,8 @@ func (c *cli) diagnose(ctx context.Context, timeout time.Duration) []contract.Ch
 		}
 	}
 
+	checks = append(checks, leaseChecks(ctx, a)...)
+
 	// each tenant's vCenter and queue, at the same time
 	results := make([][]contract.Check, len(tenants))
 	var wg sync.WaitGroup
@@ -260,4 +262,35 @@ func (p *printer) checkMark(status string) string {
 		mark, color = "✗", "1"
 	}
 	return p.r.NewStyle().Foreground(lipgloss.Color(color)).Bold(true).Render(mark)
+}
+
+// leaseChecks reports leases that outlive the longest a serve gives, and
+// leases held by a serve of this host whose process is gone: their work
+// waits for the lease to run out unless an admin releases it.
+func leaseChecks(ctx context.Context, a *app.App) []contract.Check {
+	held, err := a.HeldLeases(ctx)
+	if err != nil {
+		return []contract.Check{{Name: "leases", Status: checkFail, Detail: app.ErrorMessage(err)}}
+	}
+	host, _ := os.Hostname()
+	now := a.Now()
+	var out []contract.Check
+	for _, c := range held {
+		name := fmt.Sprintf("lease of command %d", c.ID)
+		if left := c.LeaseUntil.Sub(now); left > maxLease {
+			out = append(out, contract.Check{Name: name, Status: checkWarn, Detail: fmt.Sprintf(
+				"held by %s until %s, %s from now: longer than any serve takes (%s); a clock is wrong, or release it with 'dvmm queue release %d'",
+				c.ClaimedBy, formatTime(c.LeaseUntil), left.Round(time.Second), maxLease, c.ID)})
+			continue
+		}
+		if h, pid, ok := parseWorkerID(c.ClaimedBy); ok && h == host && !processRuns(pid) {
+			out = append(out, contract.Check{Name: name, Status: checkWarn, Detail: fmt.Sprintf(
+				"held by %s, which no longer runs on this host: release it with 'dvmm queue release %d' (or wait until %s)",
+				c.ClaimedBy, c.ID, formatTime(c.LeaseUntil))})
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, contract.Check{Name: "leases", Status: checkOK, Detail: fmt.Sprintf("%d held, none stale", len(held))})
+	}
+	return out
 }

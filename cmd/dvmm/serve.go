@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -49,8 +51,14 @@ went through, 7 when some work ended FAILED.`,
 			if reconcile != 0 && (reconcile < 10*time.Second || reconcile > 24*time.Hour) {
 				return usageError("--reconcile-every must be 0 (off) or between 10s and 24h")
 			}
-			if lease < time.Second {
-				return usageError("--lease must be at least 1s")
+			if lease < minLease || lease > maxLease {
+				return usageError("--lease must be between %s and %s", minLease, maxLease)
+			}
+			if poll < 100*time.Millisecond || poll > time.Hour {
+				return usageError("--poll must be between 100ms and 1h")
+			}
+			if grace < 0 || grace > time.Hour {
+				return usageError("--grace must be between 0s and 1h")
 			}
 			logger, err := newLogger(logFormat)
 			if err != nil {
@@ -61,7 +69,7 @@ went through, 7 when some work ended FAILED.`,
 			if err != nil {
 				return err
 			}
-			worker := fmt.Sprintf("serve-%d-%s", os.Getpid(), c.corrID[:6])
+			worker := workerID(c.corrID[:6])
 			c.log.Info("serve started", slog.String("worker", worker), slog.Int("workers", workers), slog.Duration("lease", lease), slog.Bool("once", once))
 			var stopAPI func()
 			workersRunning := &atomic.Bool{}
@@ -87,7 +95,12 @@ went through, 7 when some work ended FAILED.`,
 			}
 			total, failed := res.Ran, res.Failed
 			c.log.Info("serve stopped", slog.Int("ran", total), slog.Int("failed", failed), slog.Int("released", res.Released))
-			if failed > 0 {
+			// Only --once reports what its drain did by its exit code. A
+			// long-running serve that stopped cleanly on a signal exits 0
+			// whatever failed during its life (that is in the log and the
+			// timelines), so a service manager does not count a clean stop
+			// as a failure.
+			if once && failed > 0 {
 				return &exitError{code: ExitFailed, msg: fmt.Sprintf("%d of %d commands failed", failed, total)}
 			}
 			return nil
@@ -114,6 +127,32 @@ went through, 7 when some work ended FAILED.`,
 	f.String("oidc-platform-admin-group", "", "members of this group hold the platform role")
 	return cmd
 }
+
+// workerID names this process in the leases it holds: its host and pid
+// let 'doctor' tell a lease whose worker is gone.
+func workerID(suffix string) string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("serve:%s:%d:%s", host, os.Getpid(), suffix)
+}
+
+// parseWorkerID undoes workerID; ok is false for other names (a worker
+// of an older release, or 'approve --wait').
+func parseWorkerID(id string) (host string, pid int, ok bool) {
+	parts := strings.Split(id, ":")
+	if len(parts) != 4 || parts[0] != "serve" {
+		return "", 0, false
+	}
+	pid, err := strconv.Atoi(parts[2])
+	return parts[1], pid, err == nil && pid > 0
+}
+
+// A lease is long enough to renew over a slow database (renewals come at a
+// third of it) and short enough that the work of a dead worker is taken
+// over within the hour.
+const (
+	minLease = 5 * time.Second
+	maxLease = time.Hour
+)
 
 // newLogger logs to stderr: text on a terminal, JSON otherwise.
 func newLogger(format string) (*slog.Logger, error) {

@@ -81,3 +81,19 @@ func (a *App) StoreHealth(ctx context.Context) []Check {
 	}
 	return nil
 }
+
+// HeldLeases lists the commands a worker holds a live lease on now.
+func (a *App) HeldLeases(ctx context.Context) ([]Command, error) {
+	cmds, err := a.Queue.ListCommands(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	now := a.Now()
+	var out []Command
+	for _, c := range cmds {
+		if c.Status == CommandPending && c.ClaimedBy != "" && c.LeaseUntil.After(now) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
