@@ -26,6 +26,7 @@ type service interface {
 	Approve(ctx context.Context, actor app.Actor, id string, expected int) (app.RequestView, error)
 	Reject(ctx context.Context, actor app.Actor, id, reason string, expected int) (app.RequestView, error)
 	Cancel(ctx context.Context, actor app.Actor, id string) (app.RequestView, error)
+	GiveUp(ctx context.Context, actor app.Actor, id, reason string) (app.RequestView, error)
 	Retry(ctx context.Context, actor app.Actor, id string) (app.RequestView, error)
 	ListVMs(ctx context.Context, actor app.Actor) ([]app.RequestView, error)
 	VMStatus(ctx context.Context, actor app.Actor, ref string, timeout time.Duration) (app.RequestView, app.LiveVM, error)

@@ -16,7 +16,7 @@ func newRequestCmd(c *cli) *cobra.Command {
 	return groupCmd("request", "Ask for VMs, and approve, reject, cancel or retry requests",
 		`A request asks for one VM. A tenant admin other than the requester approves
 or rejects it; approval starts provisioning at once.`,
-		newRequestCreateCmd(c), newRequestApproveCmd(c), newRequestRejectCmd(c), newRequestCancelCmd(c),
+		newRequestCreateCmd(c), newRequestApproveCmd(c), newRequestRejectCmd(c), newRequestCancelCmd(c), newRequestGiveUpCmd(c),
 		newRequestRetryCmd(c), newRequestListCmd(c), newRequestShowCmd(c))
 }
 

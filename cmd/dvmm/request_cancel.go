@@ -12,11 +12,11 @@ import (
 func newRequestCancelCmd(c *cli) *cobra.Command {
 	return &cobra.Command{
 		Use:               "cancel <id>",
-		Short:             "Withdraw a pending request",
-		Long:              "Cancel a request that is still pending. The requester or a tenant admin can cancel.",
+		Short:             "Withdraw a pending or failed request",
+		Long:              "Cancel a request that is still pending, or whose provisioning FAILED (that frees its name). The requester or a tenant admin can cancel. A request whose provisioning still runs is given up with 'request give-up'.",
 		Example:           "  dvmm request cancel 3fk2",
 		Args:              exactArgs(1, "a request id"),
-		ValidArgsFunction: c.completeRequestIDs(app.StatusPending),
+		ValidArgsFunction: c.completeRequestIDs(app.StatusPending, app.StatusFailed),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a, err := c.Service(cmd.Context())
 			if err != nil {

@@ -217,6 +217,13 @@ func (c *Client) Cancel(ctx context.Context, actor app.Actor, id string) (app.Re
 	return toRequest(r), err
 }
 
+// GiveUp ends a request whose provisioning cannot finish.
+func (c *Client) GiveUp(ctx context.Context, actor app.Actor, id, reason string) (app.RequestView, error) {
+	var r contract.Request
+	err := c.call(ctx, actor, "POST", "/api/v1/requests/"+esc(id)+"/give-up", nil, map[string]string{"reason": reason}, &r)
+	return toRequest(r), err
+}
+
 // Retry starts a new provisioning attempt of a failed request.
 func (c *Client) Retry(ctx context.Context, actor app.Actor, id string) (app.RequestView, error) {
 	var r contract.Request

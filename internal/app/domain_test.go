@@ -108,11 +108,33 @@ func TestRequestDecisions(t *testing.T) {
 		{"ErrRejectLongReason", []app.Payload{created}, func(r *app.Request) ([]app.Payload, error) {
 			return r.Reject(acme(), "alice", strings.Repeat("x", 501), 1)
 		}, app.KindInvalid, ""},
-		{"CancelByRequester", []app.Payload{created}, func(r *app.Request) ([]app.Payload, error) { return r.Cancel(acme(), "bob") }, "", app.EvRequestCancelled},
-		{"CancelByAdmin", []app.Payload{created}, func(r *app.Request) ([]app.Payload, error) { return r.Cancel(acme(), "alice") }, "", app.EvRequestCancelled},
-		{"ErrCancelAfterApprove", []app.Payload{created, approved}, func(r *app.Request) ([]app.Payload, error) { return r.Cancel(acme(), "bob") }, app.KindConflict, ""},
+		{"CancelByRequester", []app.Payload{created}, func(r *app.Request) ([]app.Payload, error) { return r.Cancel(acme(), "bob", noVM) }, "", app.EvRequestCancelled},
+		{"CancelByAdmin", []app.Payload{created}, func(r *app.Request) ([]app.Payload, error) { return r.Cancel(acme(), "alice", noVM) }, "", app.EvRequestCancelled},
+		{"CancelFailedByRequester", []app.Payload{created, approved}, func(r *app.Request) ([]app.Payload, error) { return r.Cancel(acme(), "bob", failedVM) }, "", app.EvRequestCancelled},
+		{"ErrCancelProvisioning", []app.Payload{created, approved}, func(r *app.Request) ([]app.Payload, error) { return r.Cancel(acme(), "alice", runningVM) }, app.KindConflict, ""},
+		{"GiveUpByAdmin", []app.Payload{created, approved}, func(r *app.Request) ([]app.Payload, error) {
+			ps, _, err := r.GiveUp(acme(), "alice", "vCenter of the lab is gone", runningVM)
+			return ps, err
+		}, "", app.EvRequestCancelled},
+		{"ErrGiveUpByRequester", []app.Payload{created, approved}, func(r *app.Request) ([]app.Payload, error) {
+			ps, _, err := r.GiveUp(acme(), "bob", "vCenter of the lab is gone", runningVM)
+			return ps, err
+		}, app.KindForbidden, ""},
+		{"ErrGiveUpPending", []app.Payload{created}, func(r *app.Request) ([]app.Payload, error) {
+			ps, _, err := r.GiveUp(acme(), "alice", "vCenter of the lab is gone", noVM)
+			return ps, err
+		}, app.KindConflict, ""},
+		{"ErrGiveUpFailed", []app.Payload{created, approved}, func(r *app.Request) ([]app.Payload, error) {
+			ps, _, err := r.GiveUp(acme(), "alice", "vCenter of the lab is gone", failedVM)
+			return ps, err
+		}, app.KindConflict, ""},
+		{"ErrGiveUpShortReason", []app.Payload{created, approved}, func(r *app.Request) ([]app.Payload, error) {
+			ps, _, err := r.GiveUp(acme(), "alice", "gone", runningVM)
+			return ps, err
+		}, app.KindInvalid, ""},
+		{"ErrCancelAfterApprove", []app.Payload{created, approved}, func(r *app.Request) ([]app.Payload, error) { return r.Cancel(acme(), "bob", runningVM) }, app.KindConflict, ""},
 		{"ErrCancelByOtherUser", []app.Payload{created}, func(r *app.Request) ([]app.Payload, error) {
-			return r.Cancel(acme(app.TenantMemberAdded{User: "dave", Role: app.RoleUser}), "dave")
+			return r.Cancel(acme(app.TenantMemberAdded{User: "dave", Role: app.RoleUser}), "dave", noVM)
 		}, app.KindForbidden, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -126,6 +148,13 @@ func TestRequestDecisions(t *testing.T) {
 		})
 	}
 }
+
+var (
+	noVM      = app.NewVM("r1", nil)
+	runningVM = app.NewVM("r1", history(app.StreamVM, "vm-r1", app.VMProvisioningStarted{RequestID: "r1", Attempt: 1}))
+	failedVM  = app.NewVM("r1", history(app.StreamVM, "vm-r1", app.VMProvisioningStarted{RequestID: "r1", Attempt: 1},
+		app.VMProvisioningFailed{Code: app.FaultTemplateNotFound, Attempt: 1}))
+)
 
 func TestTenant(t *testing.T) {
 	if _, err := app.NewTenant("acme", nil).Create("alice"); err != nil {
@@ -266,6 +295,7 @@ func TestPayloadRoundTrip(t *testing.T) {
 		app.TenantAddressReleased{RequestID: "r1", Network: "n", Address: "10.0.5.10", Reason: "provisioning failed"},
 		app.TenantMemberRoleChanged{User: "bob", From: app.RoleUser, To: app.RoleAdmin},
 		app.TenantMemberRemoved{User: "bob", Role: app.RoleAdmin},
+		app.VMCleanupFailed{Code: "X", Message: "permission denied"},
 	} {
 		samples[p.EventType()] = p
 	}

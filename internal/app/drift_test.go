@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/dvmm/dvmm/internal/app"
@@ -93,5 +94,45 @@ func TestReconcile(t *testing.T) {
 	w.must(err)
 	if v.Status != app.StatusReady || !v.VM.Missing {
 		t.Fatalf("after the VM was deleted: %+v %+v", v, v.VM)
+	}
+}
+
+// A request given up while vCenter was down loses its queued work at
+// once; the VM its attempt made is removed when the removal runs.
+func TestGiveUpRemovesTheVM(t *testing.T) {
+	w := newWorld(t)
+	w.vmware()
+	r := w.create(w.bob, "web-01")
+	w.hv.ProvisionFn = func(ctx context.Context, tg app.Target, spec app.MachineSpec, progress func(app.Stage) error) (app.Machine, error) {
+		w.hv.Plant(spec.RequestID, app.Machine{Name: spec.Name, MoRef: "vm-partial"})
+		return app.Machine{}, &app.Fault{Code: app.FaultUnreachable, Message: "vCenter vc is unreachable", Transient: true}
+	}
+	_, err := w.app.Approve(w.ctx, w.alice, r.ID, 0)
+	w.must(err)
+	w.drain()
+	before := w.events()
+	_, err = w.app.GiveUp(w.ctx, w.bob, r.ID, "the lab vCenter is gone for good")
+	w.wantKind(err, app.KindForbidden)
+	if w.events() != before {
+		t.Fatal("a refused give-up changed the log")
+	}
+	v, err := w.app.GiveUp(w.ctx, w.alice, r.ID, "the lab vCenter is gone for good")
+	w.must(err)
+	if v.Status != app.StatusCancelled {
+		t.Fatalf("given up: %s", v.Status)
+	}
+	w.hv.ProvisionFn = nil
+	w.drain()
+	if _, ok := w.hv.Made(r.ID); ok {
+		t.Fatal("the VM of the given-up request is still there")
+	}
+	tl := strings.Join(w.timeline(r.ID), "\n")
+	for _, want := range []string{"Given up by alice: the lab vCenter is gone for good", "Partial VM removed: removed after the request was given up"} {
+		if !strings.Contains(tl, want) {
+			t.Errorf("timeline lacks %q:\n%s", want, tl)
+		}
+	}
+	if calls := w.hv.CallsTo("provision"); len(calls) != 1 {
+		t.Errorf("provision calls %v: the dropped work ran again", calls)
 	}
 }

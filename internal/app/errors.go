@@ -142,6 +142,7 @@ const (
 	FaultNameTaken             = "NAME_TAKEN"
 	FaultTemplateDiskTooLarge  = "TEMPLATE_DISK_TOO_LARGE"
 	FaultIPPoolExhausted       = "IP_POOL_EXHAUSTED"
+	FaultGivenUp               = "GIVEN_UP"
 	FaultVsphere               = "VSPHERE_ERROR"
 )
 

@@ -58,7 +58,17 @@ const (
 	EvVMWaitingForSlot        = "vm.waiting_for_slot"
 	EvTenantMemberRoleChanged = "tenant.member_role_changed"
 	EvTenantMemberRemoved     = "tenant.member_removed"
+	EvVMCleanupFailed         = "vm.cleanup_failed"
 )
+
+// VMCleanupFailed records that the VM of a given-up request could not be
+// removed: someone must remove it in vCenter.
+type VMCleanupFailed struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (VMCleanupFailed) EventType() string { return EvVMCleanupFailed }
 
 // TenantMemberRoleChanged records a member's new role, and the old one.
 type TenantMemberRoleChanged struct {
@@ -117,6 +127,10 @@ type RequestRejected struct {
 
 type RequestCancelled struct {
 	By string `json:"by"`
+	// GaveUp: an admin gave up the request while its work ran; its
+	// queued work was dropped and its VM, if one was made, is removed.
+	GaveUp bool   `json:"gave_up,omitempty"`
+	Reason string `json:"reason,omitempty"`
 }
 
 type RequestRetryRequested struct {
@@ -247,6 +261,7 @@ func eventTypes() []struct {
 		{EvTenantAddressReleased, decodeAs[TenantAddressReleased]},
 		{EvTenantMemberRoleChanged, decodeAs[TenantMemberRoleChanged]},
 		{EvTenantMemberRemoved, decodeAs[TenantMemberRemoved]},
+		{EvVMCleanupFailed, decodeAs[VMCleanupFailed]},
 	}
 }
 

@@ -165,7 +165,14 @@ const (
 const (
 	CmdProvisionVM = "ProvisionVm"
 	CmdCreateVM    = "CreateVm"
+	CmdRemoveVM    = "RemoveVm"
 )
+
+// RemoveVM removes the VM made for a request that was given up.
+type RemoveVM struct {
+	RequestID string `json:"request_id"`
+	TenantID  string `json:"tenant_id"`
+}
 
 // Command is a unit of queued work.
 type Command struct {

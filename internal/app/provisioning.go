@@ -202,6 +202,8 @@ func (a *App) RunCommand(ctx context.Context, cmd Command, worker string) error 
 		return a.handleProvisionVM(ctx, cmd)
 	case CmdCreateVM:
 		return a.handleCreateVM(ctx, cmd, worker)
+	case CmdRemoveVM:
+		return a.handleRemoveVM(ctx, cmd)
 	}
 	return a.finish(ctx, cmd.ID, Outcome{Status: CommandFailed, Error: "unknown command type " + Clip(cmd.Type, 40)})
 }
@@ -480,6 +482,56 @@ func (a *App) handleCreateVM(ctx context.Context, cmd Command, worker string) er
 		}))
 	}
 	return ignoreAttemptOver(appendVM(&o, payloads...))
+}
+
+// handleRemoveVM removes the VM of a given-up request once vCenter
+// answers: while it does not, the work waits without spending attempts;
+// a permanent failure is recorded for someone to remove the VM by hand.
+func (a *App) handleRemoveVM(ctx context.Context, cmd Command) error {
+	var p RemoveVM
+	if err := json.Unmarshal(cmd.Payload, &p); err != nil {
+		return a.finish(ctx, cmd.ID, Outcome{Status: CommandFailed, Error: "bad payload: " + err.Error()})
+	}
+	if a.Hypervisor == nil {
+		return errors.New("no hypervisor is wired into this process")
+	}
+	meta := Metadata{Actor: "dvmm", CorrelationID: cmd.Correlation, CausationID: cmd.Key}
+	record := func(o Outcome, payloads ...Payload) error {
+		return a.Store.Update(ctx, func(tx Tx) error {
+			evs, err := tx.LoadStream(ctx, StreamVM, VMID(p.RequestID))
+			if err != nil {
+				return err
+			}
+			vm := NewVM(p.RequestID, evs)
+			if _, err := a.record(ctx, tx, p.TenantID, StreamVM, vm.ID(), vm.Version(), meta, payloads...); err != nil {
+				return err
+			}
+			o.At = a.Now()
+			return tx.Finish(ctx, cmd.ID, o)
+		})
+	}
+	target, err := a.target(ctx, p.TenantID)
+	if err == nil {
+		var removed string
+		removed, err = a.removePartial(ctx, target, p.RequestID)
+		if err == nil {
+			if removed == "" {
+				return record(Outcome{Status: CommandDone})
+			}
+			return record(Outcome{Status: CommandDone}, VMRemoved{MoRef: removed, Reason: "removed after the request was given up"})
+		}
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	f := AsFault(err)
+	if f.Transient {
+		wait := a.Retries.Wait
+		a.Log.Warn("vCenter unreachable; the VM of a given-up request is removed when it answers",
+			slog.String("request_id", p.RequestID), slog.String("error", f.Message), slog.Duration("in", wait))
+		return a.finish(ctx, cmd.ID, Outcome{Status: CommandPending, RunAt: a.Now().Add(wait), Error: f.Message})
+	}
+	return record(Outcome{Status: CommandFailed, Error: f.Message}, VMCleanupFailed{Code: f.Code, Message: f.Message})
 }
 
 // finish settles a command in a transaction of its own.

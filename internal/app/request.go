@@ -166,17 +166,38 @@ func (r *Request) Reject(tenant *Tenant, actor, reason string, expected int) ([]
 }
 
 // Cancel decides a cancellation: only while pending, by the requester or an admin.
-func (r *Request) Cancel(tenant *Tenant, actor string) ([]Payload, error) {
+func (r *Request) Cancel(tenant *Tenant, actor string, vm *VM) ([]Payload, error) {
 	if err := tenant.RequireMember(actor); err != nil {
 		return nil, err
 	}
 	if r.created.Requester != actor && tenant.Role(actor) != RoleAdmin {
 		return nil, Errorf(KindForbidden, "only %s or an admin of %s can cancel this request", r.created.Requester, r.tenant)
 	}
-	if r.status != StatusPending {
-		return nil, Errorf(KindConflict, "request %s is %s: only a pending request can be cancelled", ShortID(r.id), r.status)
+	// A FAILED request can be withdrawn too: that frees its name.
+	failed := r.status == StatusApproved && vm != nil && vm.Status() == StatusFailed
+	if r.status != StatusPending && !failed {
+		return nil, Errorf(KindConflict, "request %s is %s: only a pending or failed request can be cancelled", ShortID(r.id), statusOf(r, vm))
 	}
 	return []Payload{RequestCancelled{By: actor}}, nil
+}
+
+// GiveUp decides that an admin gives up an approved request whose work
+// cannot finish (its vCenter stays unreachable, say): the request ends
+// CANCELLED and its attempt ends, so no worker goes on with it.
+func (r *Request) GiveUp(tenant *Tenant, actor, reason string, vm *VM) (request, machine []Payload, err error) {
+	if err := tenant.RequireAdmin(actor, "give up requests"); err != nil {
+		return nil, nil, err
+	}
+	if err := validateProse("reason", reason, MinReason, MaxReason); err != nil {
+		return nil, nil, err
+	}
+	if r.status != StatusApproved || vm != nil && vm.Status() != StatusProvisioning && vm.Started() {
+		return nil, nil, Errorf(KindConflict, "request %s is %s: only a request whose provisioning runs can be given up", ShortID(r.id), statusOf(r, vm))
+	}
+	if vm != nil && vm.Status() == StatusProvisioning {
+		machine = []Payload{VMProvisioningFailed{Code: FaultGivenUp, Message: "given up by " + actor + ": " + strings.TrimSpace(reason), Attempt: vm.Attempt()}}
+	}
+	return []Payload{RequestCancelled{By: actor, GaveUp: true, Reason: strings.TrimSpace(reason)}}, machine, nil
 }
 
 // Spec is the VM the request asks for; network falls back to the tenant default.

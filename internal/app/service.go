@@ -367,8 +367,87 @@ func (a *App) Reject(ctx context.Context, actor Actor, id, reason string, expect
 // Cancel withdraws a pending request.
 func (a *App) Cancel(ctx context.Context, actor Actor, id string) (RequestView, error) {
 	return a.decideRequest(ctx, actor, id, func(r *Request, t *Tenant) ([]Payload, error) {
-		return r.Cancel(t, actor.User)
+		vm, err := a.vmOf(ctx, r.ID())
+		if err != nil {
+			return nil, err
+		}
+		return r.Cancel(t, actor.User, vm)
 	}, nil)
+}
+
+// vmOf rebuilds the VM aggregate of a request (a VM not started has no events).
+func (a *App) vmOf(ctx context.Context, requestID string) (*VM, error) {
+	evs, err := a.Events.LoadStream(ctx, StreamVM, VMID(requestID))
+	if err != nil {
+		return nil, err
+	}
+	return NewVM(requestID, evs), nil
+}
+
+// GiveUp ends a request whose provisioning cannot finish: its attempt
+// ends, its queued work is dropped, its address goes back to the pool,
+// the request ends CANCELLED, and a VM it may have made is removed by
+// queued work that waits for vCenter to answer (or says it could not).
+func (a *App) GiveUp(ctx context.Context, actor Actor, idPrefix, reason string) (RequestView, error) {
+	if _, err := a.memberOf(ctx, actor); err != nil {
+		return RequestView{}, err
+	}
+	id, err := a.resolve(ctx, actor, idPrefix)
+	if err != nil {
+		return RequestView{}, err
+	}
+	var view RequestView
+	err = a.Store.Update(ctx, func(tx Tx) error {
+		t, err := loadTenant(ctx, tx, actor.Tenant)
+		if err != nil {
+			return err
+		}
+		r, err := loadRequestFor(ctx, tx, actor, id)
+		if err != nil {
+			return err
+		}
+		evs, err := tx.LoadStream(ctx, StreamVM, VMID(id))
+		if err != nil {
+			return err
+		}
+		vm := NewVM(id, evs)
+		request, machine, err := r.GiveUp(t, actor.User, reason, vm)
+		if err != nil {
+			return err
+		}
+		meta := a.meta(actor)
+		// The VM's attempt ends first, so the request's view ends CANCELLED.
+		if _, err := a.record(ctx, tx, actor.Tenant, StreamVM, vm.ID(), vm.Version(), meta, machine...); err != nil {
+			return err
+		}
+		if _, err := a.record(ctx, tx, actor.Tenant, StreamRequest, id, r.Version(), meta, request...); err != nil {
+			return err
+		}
+		cmds, err := tx.ListCommands(ctx, actor.Tenant)
+		if err != nil {
+			return err
+		}
+		for _, c := range cmds {
+			if c.RequestID == id && c.Status == CommandPending {
+				if err := tx.Finish(ctx, c.ID, Outcome{Status: CommandFailed, At: a.Now(), Error: "given up by " + actor.User}); err != nil {
+					return err
+				}
+			}
+		}
+		if err := a.releaseAddress(ctx, tx, actor.Tenant, id, "request given up", meta); err != nil {
+			return err
+		}
+		if vm.Started() && t.VMware() != nil {
+			s := *t.VMware()
+			if err := a.enqueueIn(ctx, tx, CmdRemoveVM+":"+id, CmdRemoveVM, actor, id, RemoveVM{RequestID: id, TenantID: actor.Tenant},
+				a.Now(), s.TaskSlot(), s.TaskLimit()); err != nil {
+				return err
+			}
+		}
+		view, err = tx.Request(ctx, id)
+		return err
+	})
+	return view, err
 }
 
 // ShowRequest returns a request of the actor's tenant and its timeline.

@@ -20,6 +20,9 @@ func TimelineText(e app.TimelineEntry) string {
 	case app.RequestRejected:
 		return fmt.Sprintf("Rejected by %s: %s", p.By, p.Reason)
 	case app.RequestCancelled:
+		if p.GaveUp {
+			return fmt.Sprintf("Given up by %s: %s; its queued work was dropped", p.By, p.Reason)
+		}
 		return "Cancelled by " + p.By
 	case app.RequestRetryRequested:
 		return "Retry requested by " + p.By
@@ -56,6 +59,8 @@ func TimelineText(e app.TimelineEntry) string {
 		return "Waiting for vCenter: " + p.Reason
 	case app.VMRemoved:
 		return "Partial VM removed: " + p.Reason
+	case app.VMCleanupFailed:
+		return "VM could not be removed: " + p.Message + "; remove it in vCenter"
 	case app.VMDriftObserved:
 		return driftLine(p)
 	case app.VMWaitingForSlot:

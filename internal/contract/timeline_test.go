@@ -33,6 +33,8 @@ func TestTimelineText(t *testing.T) {
 		{app.VMRetryScheduled{Attempt: 2, MaxAttempts: 5, DelaySeconds: 20, Reason: "timeout"}, "Retry 2/5 in 20s: timeout"},
 		{app.VMWaitingForVCenter{Reason: "down"}, "Waiting for vCenter: down"},
 		{app.VMRemoved{Reason: "cleaned up"}, "Partial VM removed: cleaned up"},
+		{app.RequestCancelled{By: "alice", GaveUp: true, Reason: "vCenter is gone for good"}, "Given up by alice: vCenter is gone for good; its queued work was dropped"},
+		{app.VMCleanupFailed{Code: "X", Message: "permission denied"}, "VM could not be removed: permission denied; remove it in vCenter"},
 		{app.VMWaitingForSlot{VCenter: "vc.example:443", Limit: 4}, "Waiting for a task slot on vCenter vc.example:443 (limit 4 at once); no attempt spent"},
 		{app.VMDriftObserved{Change: app.DriftDeleted, From: "web-01"}, "Changed outside dvmm: VM not found in vCenter (deleted?)"},
 		{app.VMDriftObserved{Change: app.DriftRenamed, From: "web-01", To: "web-01-old"}, "Changed outside dvmm: renamed from web-01 to web-01-old"},

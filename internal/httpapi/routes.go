@@ -288,6 +288,17 @@ func (s *Server) cancel(_ http.ResponseWriter, r *http.Request, actor app.Actor)
 	return contract.NewRequest(v), http.StatusOK, err
 }
 
+func (s *Server) giveUp(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if err := decode(r, &in); err != nil {
+		return nil, 0, err
+	}
+	v, err := s.App.GiveUp(r.Context(), actor, r.PathValue("id"), in.Reason)
+	return contract.NewRequest(v), http.StatusOK, err
+}
+
 func (s *Server) retry(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
 	if err := emptyBody(r); err != nil {
 		return nil, 0, err

@@ -121,6 +121,7 @@ func (s *Server) Handler() http.Handler {
 	route("POST /api/v1/requests/{id}/approve", s.approve)
 	route("POST /api/v1/requests/{id}/reject", s.reject)
 	route("POST /api/v1/requests/{id}/cancel", s.cancel)
+	route("POST /api/v1/requests/{id}/give-up", s.giveUp)
 	route("POST /api/v1/requests/{id}/retry", s.retry)
 	route("POST /api/v1/requests/{id}/drive", s.drive)
 

@@ -225,6 +225,7 @@ func everyPayload() []app.Payload {
 		app.TenantAddressReleased{RequestID: "r1", Network: "n", Address: "10.0.5.10", Reason: "provisioning failed"},
 		app.TenantMemberRoleChanged{User: "bob", From: app.RoleUser, To: app.RoleAdmin},
 		app.TenantMemberRemoved{User: "bob", Role: app.RoleAdmin},
+		app.VMCleanupFailed{Code: "X", Message: "permission denied"},
 	}
 }
 
@@ -635,6 +636,7 @@ func Seed(tb testing.TB, s app.Store, step func(what string)) map[string]string 
 	ids["rejected"] = create(bob, "web-03")
 	ids["cancelled"] = create(bob, "web-04")
 	ids["pending"] = create(bob, "web-05")
+	ids["givenup"] = create(bob, "down-02")
 	ids["other"] = create(app.Actor{User: "yan", Tenant: "globex"}, "web-01")
 
 	_, err = a.Approve(ctx, alice, ids["retried"], 0) // no VMware settings yet: fails at once
@@ -678,6 +680,20 @@ func Seed(tb testing.TB, s app.Store, step func(what string)) map[string]string 
 	did("other work done", s.Finish(ctx, held.ID, app.Outcome{Status: app.CommandDone, At: clock.Now()}))
 	_, err = a.Drain(ctx, "w1", 1, time.Minute)
 	did("drain", err)
+	// A request whose vCenter stays down is given up; its VM cannot be removed.
+	_, err = a.Approve(ctx, alice, ids["givenup"], 0)
+	did("approve", err)
+	_, err = a.Drain(ctx, "w1", 1, time.Minute)
+	did("drain", err)
+	_, err = a.GiveUp(ctx, alice, ids["givenup"], "vCenter of the lab is gone for good")
+	did("give up", err)
+	hv.Plant(ids["givenup"], app.Machine{Name: "down-02", MoRef: "vm-down-02"})
+	hv.RemoveFn = func(ctx context.Context, t app.Target, requestID string) error {
+		return &app.Fault{Code: app.FaultBadCredentials, Message: "permission denied"}
+	}
+	_, err = a.Drain(ctx, "w1", 1, time.Minute)
+	did("drain the removal", err)
+	hv.RemoveFn = nil
 	_, err = a.Reject(ctx, alice, ids["rejected"], "not in this quarter's budget", 0)
 	did("reject", err)
 	_, err = a.Cancel(ctx, bob, ids["cancelled"])
@@ -706,7 +722,7 @@ func testReadModels(t *testing.T, open Open) {
 	ids := Seed(t, s, func(what string) { checkModels(t, s, "after "+what) })
 	want := map[string]app.Status{"retried": app.StatusReady, "ready": app.StatusReady, "failed": app.StatusFailed,
 		"waiting": app.StatusProvisioning, "retrying": app.StatusProvisioning, "rejected": app.StatusRejected,
-		"cancelled": app.StatusCancelled, "pending": app.StatusPending, "other": app.StatusPending}
+		"cancelled": app.StatusCancelled, "pending": app.StatusPending, "other": app.StatusPending, "givenup": app.StatusCancelled}
 	for name, id := range ids {
 		v, err := s.Request(context.Background(), id)
 		must(t, err)
