@@ -69,12 +69,24 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) (ServeResult, error) {
 					if ctx.Err() != nil {
 						return
 					}
-					mu.Lock()
-					if first == nil {
-						first = err
+					if o.Once {
+						// --once gives up: the work stays queued for the next run.
+						mu.Lock()
+						if first == nil {
+							first = err
+						}
+						mu.Unlock()
+						return
 					}
-					mu.Unlock()
-					return
+					// A long-running serve keeps its workers: the store
+					// may be busy for minutes (a backup, a full disk being
+					// freed); the worker waits a poll and claims again.
+					a.Log.Warn("could not claim work; trying again", slog.String("error", err.Error()), slog.Duration("in", o.Poll))
+					select {
+					case <-ctx.Done():
+					case <-a.Clock.After(o.Poll):
+					}
+					continue
 				}
 				if !ok {
 					if noteDue() {

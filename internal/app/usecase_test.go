@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -869,13 +870,62 @@ func (q failingQueue) Claim(context.Context, app.Claim) (app.Command, bool, erro
 	return app.Command{}, false, q.err
 }
 
-func TestServeStopsOnStoreFailure(t *testing.T) {
+// serve --once gives up on a store that fails its claims: the work stays
+// queued for the next run.
+func TestServeOnceStopsOnStoreFailure(t *testing.T) {
 	w := newWorld(t)
 	boom := errors.New("store gone")
 	w.app.Queue = failingQueue{CommandQueue: w.store, err: boom}
-	res, err := w.app.Serve(w.ctx, app.ServeOptions{Worker: "w1", Workers: 3, Lease: time.Minute})
+	res, err := w.app.Serve(w.ctx, app.ServeOptions{Worker: "w1", Workers: 3, Lease: time.Minute, Once: true})
 	if !errors.Is(err, boom) || res != (app.ServeResult{}) {
 		t.Fatalf("serve %+v %v, want the store's error", res, err)
+	}
+}
+
+// flakyQueue fails its first claims, as a database busy for a while.
+type flakyQueue struct {
+	app.CommandQueue
+	fails atomic.Int32
+}
+
+func (q *flakyQueue) Claim(ctx context.Context, c app.Claim) (app.Command, bool, error) {
+	if q.fails.Add(-1) >= 0 {
+		return app.Command{}, false, errors.New("database is locked")
+	}
+	return q.CommandQueue.Claim(ctx, c)
+}
+
+// A long-running serve keeps its workers through claims that fail: each
+// worker waits a poll and claims again, and the work runs once the store
+// answers.
+func TestServeSurvivesFailingClaims(t *testing.T) {
+	w := newWorld(t)
+	w.vmware()
+	r := w.create(w.bob, "web-01")
+	_, err := w.app.Approve(w.ctx, w.alice, r.ID, 0)
+	w.must(err)
+	q := &flakyQueue{CommandQueue: w.store}
+	q.fails.Store(1 << 20)
+	w.app.Queue = q
+	ctx, cancel := context.WithCancel(w.ctx)
+	done := make(chan error)
+	go func() {
+		_, err := w.app.Serve(ctx, app.ServeOptions{Worker: "w1", Workers: 3, Lease: time.Minute, Poll: time.Second, Grace: time.Second})
+		done <- err
+	}()
+	// Every worker fails and waits a poll, many times over: none stops.
+	for range 20 {
+		w.clock.BlockUntil(3)
+		w.clock.Advance(time.Second)
+	}
+	q.fails.Store(0) // the store answers again
+	for w.request(r.ID).Status != app.StatusReady {
+		w.clock.BlockUntil(3)
+		w.clock.Advance(time.Second)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
 	}
 }
 
