@@ -94,6 +94,7 @@ func scriptParams(extra func(env *testscript.Env) error) testscript.Params {
 			"vcpeak":    cmdVCPeak,
 			"nosecret":  cmdNoSecret,
 			"freeport":  cmdFreePort,
+			"hung":      cmdHung,
 			"waithttp":  cmdWaitHTTP,
 			"api":       cmdAPI,
 			"setjson":   cmdSetJSON,

@@ -613,6 +613,14 @@ func (a *App) Drive(ctx context.Context, actor Actor, requestID string, lease ti
 			err = a.RunCommand(wctx, cmd, worker)
 			lost := wctx.Err() != nil && ctx.Err() == nil
 			stop()
+			if ctx.Err() != nil {
+				// The caller stopped waiting: give the work back to the
+				// queue at once rather than when the lease runs out.
+				if rerr := a.Queue.Release(context.WithoutCancel(ctx), cmd.ID, worker, a.Now()); rerr != nil && ErrorKind(rerr) != KindConflict {
+					a.Log.Warn("could not release the lease; it runs out by itself", slog.String("error", rerr.Error()))
+				}
+				return v, Coded(KindUnavailable, CodeStoppedWaiting, "stopped waiting")
+			}
 			if err != nil && !lost {
 				return v, err
 			}

@@ -42,6 +42,11 @@ type Options struct {
 	// TaskTimeout bounds each vCenter task (clone, reconfigure, power,
 	// destroy); 0 means 30 minutes.
 	TaskTimeout time.Duration
+	// LoginTimeout bounds connecting and logging in to vCenter (the TLS
+	// handshake, the service content, the login); 0 means 30 seconds. A
+	// vCenter that accepts connections and never answers is then a
+	// transient timeout, not a hang.
+	LoginTimeout time.Duration
 	// BreakerFailures is how many consecutive connectivity failures open
 	// a vCenter's circuit; 0 means 3.
 	BreakerFailures uint32
@@ -73,6 +78,9 @@ func New(opts Options) *Client {
 	}
 	if opts.KeepAlive == 0 {
 		opts.KeepAlive = 5 * time.Minute
+	}
+	if opts.LoginTimeout <= 0 {
+		opts.LoginTimeout = 30 * time.Second
 	}
 	if opts.TaskTimeout <= 0 {
 		opts.TaskTimeout = 30 * time.Minute
@@ -182,6 +190,8 @@ func (ep *endpoint) client(ctx context.Context, c *Client, password string) (*vi
 	if loggedIn {
 		return vc, gen, nil // another call logged in meanwhile
 	}
+	ctx, cancel := context.WithTimeout(ctx, c.opts.LoginTimeout)
+	defer cancel()
 	if !rejected.IsZero() && time.Since(rejected) < rejectedFor {
 		return nil, 0, rejectErr
 	}

@@ -1,0 +1,76 @@
+package vsphere_test
+
+import (
+	"context"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/vsphere"
+)
+
+// hungListener accepts connections and never answers: a vCenter whose
+// service hangs.
+func hungListener(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return ln.Addr().String()
+}
+
+// Every call to vCenter has a deadline: against a vCenter that accepts
+// connections and never answers, provisioning, lookups and checks end
+// within the login timeout with a transient fault, so the work stays
+// queued instead of hanging a worker.
+func TestHungVCenterTimesOut(t *testing.T) {
+	t.Parallel()
+	addr := hungListener(t)
+	c := newClient(t, vsphere.Options{LoginTimeout: 300 * time.Millisecond, BreakerFailures: 100})
+	tg := app.Target{Tenant: "acme", Password: "pw", Settings: app.VMwareSettings{URL: "https://" + addr + "/sdk", Username: "u",
+		Datacenter: "DC0", Cluster: "C0", Datastore: "DS", Network: "VM Network", Template: "tpl", Folder: "dvmm", Insecure: true}}
+	ctx := context.Background()
+	for name, call := range map[string]func() error{
+		"provision": func() error { _, err := c.Provision(ctx, tg, machineSpec("req-1", "web-01"), nil); return err },
+		"find":      func() error { _, _, err := c.Find(ctx, tg, "req-1"); return err },
+		"survey":    func() error { _, err := c.Survey(ctx, tg); return err },
+		"remove":    func() error { return c.Remove(ctx, tg, "req-1") },
+	} {
+		start := time.Now()
+		err := call()
+		took := time.Since(start)
+		f := asFault(t, err)
+		if !f.Transient || f.Code != app.FaultTimeout {
+			t.Errorf("%s against a hung vCenter: %+v, want a transient %s", name, f, app.FaultTimeout)
+		}
+		t.Logf("%s gave up after %s", name, took.Round(time.Millisecond))
+	}
+	checks := c.Check(ctx, tg)
+	if len(checks) == 0 || checks[0].OK {
+		t.Errorf("check against a hung vCenter: %+v", checks)
+	}
+}
