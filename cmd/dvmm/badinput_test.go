@@ -46,6 +46,8 @@ func TestBadInput(t *testing.T) {
 	id := mustRun("--user", "bob", "request", "create", "--name", "web-01", "--project", "shop", "--justification", "load tests for the shop")
 	approved := mustRun("--user", "bob", "request", "create", "--name", "web-02", "--project", "shop", "--justification", "load tests for the shop")
 	mustRun("--user", "alice", "request", "approve", approved)
+	rejected := mustRun("--user", "bob", "request", "create", "--name", "web-04", "--project", "shop", "--justification", "load tests for the shop")
+	mustRun("--user", "alice", "request", "reject", rejected, "--reason", "not in this quarter's budget")
 
 	files := map[string]string{
 		"bad.yaml":     "tenant: [acme\n",
@@ -53,6 +55,7 @@ func TestBadInput(t *testing.T) {
 		"types.yaml":   "no-color: maybe\n",
 		"list.yaml":    "tenant: [a, b]\n",
 		"pw":           "secret-pw\n",
+		"key.pem":      "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
 	}
 	for name, body := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
@@ -132,9 +135,26 @@ func TestBadInput(t *testing.T) {
 		{"id other tenant", []string{"--user", "alice", "request", "approve", other}, ExitNotFound},
 		{"id other tenant cancel", []string{"--user", "bob", "request", "cancel", other}, ExitNotFound},
 		{"approve own tenant by user", []string{"--user", "bob", "request", "approve", id}, ExitForbidden},
-		{"cancel approved", []string{"--user", "bob", "request", "cancel", approved}, ExitConflict},
+		{"cancel rejected", []string{"--user", "bob", "request", "cancel", rejected}, ExitConflict},
+		{"give up failed", []string{"--user", "alice", "request", "give-up", approved, "--reason", "the lab vCenter is gone"}, ExitConflict},
+		{"give up pending", []string{"--user", "alice", "request", "give-up", id, "--reason", "the lab vCenter is gone"}, ExitConflict},
+		{"give up by requester", []string{"--user", "bob", "request", "give-up", approved, "--reason", "the lab vCenter is gone"}, ExitForbidden},
+		{"give up without reason", []string{"--user", "alice", "request", "give-up", approved}, ExitInvalid},
 		{"retry pending", []string{"--user", "alice", "request", "retry", id}, ExitConflict},
 		{"url http", vmware("http://vc.example/sdk"), ExitInvalid},
+		{"url 3000 characters", vmware("https://vc.example/" + strings.Repeat("a", 3000)), ExitInvalid},
+		{"folder empty part", append(vmware("https://vc.example/sdk"), "--folder", "dvmm//x"), ExitInvalid},
+		{"folder dot", append(vmware("https://vc.example/sdk"), "--folder", "./dvmm"), ExitInvalid},
+		{"folder dot dot", append(vmware("https://vc.example/sdk"), "--folder", "dvmm/../other"), ExitInvalid},
+		{"folder trailing slash", append(vmware("https://vc.example/sdk"), "--folder", "dvmm/"), ExitInvalid},
+		{"thumbprint short", append(vmware("https://vc.example/sdk"), "--thumbprint", "AA:BB"), ExitInvalid},
+		{"thumbprint not hex", append(vmware("https://vc.example/sdk"), "--thumbprint", strings.Repeat("ZZ:", 19)+"ZZ"), ExitInvalid},
+		{"thumbprint odd colons", append(vmware("https://vc.example/sdk"), "--thumbprint", strings.Repeat("A", 38)+":AA"), ExitInvalid},
+		{"ca file missing", append(vmware("https://vc.example/sdk"), "--ca-file", filepath.Join(dir, "nope.pem")), ExitInvalid},
+		{"ca file not PEM", append(vmware("https://vc.example/sdk"), "--ca-file", filepath.Join(dir, "pw")), ExitInvalid},
+		{"ca file a directory", append(vmware("https://vc.example/sdk"), "--ca-file", dir), ExitInvalid},
+		{"ca file a device", append(vmware("https://vc.example/sdk"), "--ca-file", "/dev/zero"), ExitInvalid},
+		{"ca file PEM key, no certificate", append(vmware("https://vc.example/sdk"), "--ca-file", filepath.Join(dir, "key.pem")), ExitInvalid},
 		{"url no host", vmware("https:///sdk"), ExitInvalid},
 		{"url spaces", vmware("https://vc example/sdk"), ExitInvalid},
 		{"url not a url", vmware("::::"), ExitInvalid},

@@ -25,7 +25,13 @@ func Main(args []string, in io.Reader, out, errOut io.Writer) int {
 	defer c.close()
 	root := newRootCmd(c)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
+	var domain *app.Error
+	if err != nil && !errors.As(err, &domain) && !isExit(err) && strings.HasPrefix(err.Error(), "required flag") {
+		// cobra checks required flags itself, with a plain error: it is a
+		// mistake on the command line like any other (exit 2).
+		err = usageError("%v (see '%s --help')", err, cmd.CommandPath())
+	}
 	if err != nil && ctx.Err() != nil && !isExit(err) {
 		fmt.Fprintln(errOut, "dvmm: interrupted")
 		return ExitInterrupted

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/safefile"
 )
 
 func newVMwareSetCmd(c *cli) *cobra.Command {
@@ -48,6 +51,9 @@ TLS: give the vCenter's CA (--ca-file) or certificate thumbprint
 				return usageError("--ip-timeout must not be negative")
 			}
 			if s.CAFile != "" {
+				if err := checkCAFile(s.CAFile); err != nil {
+					return err
+				}
 				// Kept as an absolute path: serve reads it later, from
 				// another folder (or, through the API, another process).
 				if abs, err := filepath.Abs(s.CAFile); err == nil {
@@ -139,4 +145,28 @@ func readPassword(c *cli, prompt, file, env string, stdin bool) (string, error) 
 		return "", usageError("the password is empty")
 	}
 	return pw, nil
+}
+
+// maxCAFile caps a CA bundle: a few certificates, not a disk image.
+const maxCAFile = 1 << 20
+
+// checkCAFile refuses a CA file that is not a readable regular file
+// holding at least one PEM certificate, before anything is stored.
+func checkCAFile(path string) error {
+	data, err := safefile.ReadFile(path, maxCAFile)
+	if err != nil {
+		return usageError("--ca-file %v", err)
+	}
+	for rest := data; ; {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			return usageError("--ca-file %s holds no PEM certificate", app.Clip(path, 60))
+		}
+		if b.Type == "CERTIFICATE" {
+			if _, err := x509.ParseCertificate(b.Bytes); err == nil {
+				return nil
+			}
+		}
+	}
 }

@@ -73,6 +73,9 @@ func (s VMwareSettings) IPTimeout() time.Duration {
 
 // Validate checks the settings before they are recorded.
 func (s VMwareSettings) Validate() error {
+	if len(s.URL) > maxURL {
+		return Errorf(KindInvalid, "the vCenter URL is %d characters long: at most %d", len(s.URL), maxURL)
+	}
 	u, err := url.Parse(s.URL)
 	if s.URL == "" || err != nil || u.Hostname() == "" || !validPort(u.Port()) || strings.ContainsAny(s.URL, " \t\n") {
 		return Errorf(KindInvalid, "invalid vCenter URL %q: use https://host/sdk", showURL(s.URL))
@@ -94,6 +97,14 @@ func (s VMwareSettings) Validate() error {
 		if err := validateText(f.name, f.v, 1, 255); err != nil {
 			return err
 		}
+	}
+	for _, part := range strings.Split(s.Folder, "/") {
+		if part == "" || part == "." || part == ".." {
+			return Errorf(KindInvalid, "folder %s has an empty, '.' or '..' part: give a path like dvmm or teams/dvmm", quote(s.Folder, 60))
+		}
+	}
+	if s.Thumbprint != "" && !validThumbprint(s.Thumbprint) {
+		return Errorf(KindInvalid, "thumbprint %s is not a SHA-1 or SHA-256 fingerprint: 20 or 32 hex bytes, colons between them optional", quote(s.Thumbprint, 40))
 	}
 	if s.Cluster == "" && s.ResourcePool == "" {
 		return Errorf(KindInvalid, "give a cluster or a resource pool")
@@ -117,6 +128,27 @@ func (s VMwareSettings) Validate() error {
 		return Coded(KindInvalid, CodePasswordRequired, "a password is required")
 	}
 	return nil
+}
+
+// maxURL bounds the vCenter URL: a real one is far shorter.
+const maxURL = 2048
+
+// validThumbprint accepts a SHA-1 or SHA-256 certificate fingerprint in
+// hex, with or without colons between the bytes.
+func validThumbprint(t string) bool {
+	hex := strings.ReplaceAll(t, ":", "")
+	if strings.Contains(t, ":") && strings.Count(t, ":") != len(hex)/2-1 {
+		return false
+	}
+	if len(hex) != 40 && len(hex) != 64 {
+		return false
+	}
+	for _, r := range hex {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", r) {
+			return false
+		}
+	}
+	return true
 }
 
 // showURL is a URL as an error message may echo it: whatever stands
