@@ -10,6 +10,7 @@ import (
 
 	"github.com/dvmm/dvmm/internal/app"
 	"github.com/dvmm/dvmm/internal/store"
+	"github.com/dvmm/dvmm/internal/store/storetest"
 )
 
 func TestOpen(t *testing.T) {
@@ -204,4 +205,37 @@ func TestUpdateCancelled(t *testing.T) {
 		t.Fatalf("a cancelled transaction committed: %v", err)
 	}
 	must(t, db.Update(context.Background(), func(app.Tx) error { return nil }))
+}
+
+// doctor reads every event as the application would: a damaged payload
+// is reported with its sequence number, however many events there are.
+func TestHealthChecksFindDamagedEvents(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "dvmm.db")
+	db := MustOpenPath(t, path)
+	storetest.Seed(t, db, nil)
+	check := func() app.Check {
+		for _, c := range db.HealthChecks(ctx) {
+			if c.Name == "events" {
+				return c
+			}
+		}
+		t.Fatal("no events check")
+		return app.Check{}
+	}
+	if c := check(); !c.OK {
+		t.Fatalf("a sound log: %+v", c)
+	}
+	raw := rawDB(t, path)
+	for _, q := range []string{`DROP TRIGGER events_no_update`,
+		`UPDATE events SET data = '{"name": 42' WHERE seq = 5`,
+		`UPDATE events SET type = 'no.such_type' WHERE seq = 9`} {
+		if _, err := raw.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := check()
+	if c.OK || !strings.Contains(c.Detail, "event 5:") || !strings.Contains(c.Detail, "event 9: unknown event type") {
+		t.Fatalf("damaged log: %+v", c)
+	}
 }

@@ -74,6 +74,13 @@ func (db *DB) HealthChecks(ctx context.Context) []app.Check {
 	} else {
 		add("integrity", true, "integrity_check found nothing wrong")
 	}
+	if n, damaged, err := db.DecodeAll(ctx); err != nil {
+		add("events", false, "%s", app.ErrorMessage(err))
+	} else if len(damaged) > 0 {
+		add("events", false, "%d events, damaged: %s", n, strings.Join(damaged, "; "))
+	} else {
+		add("events", true, "all %d events decode", n)
+	}
 	if mode, err := db.JournalMode(ctx); err != nil {
 		add("journal", false, "%s", app.ErrorMessage(err))
 	} else if mode != "wal" {
@@ -82,4 +89,36 @@ func (db *DB) HealthChecks(ctx context.Context) []app.Check {
 		add("journal", true, "WAL")
 	}
 	return checks
+}
+
+// DecodeAll reads every event payload of the log as the application
+// would, and returns how many there are and the first damaged ones, each
+// named by its sequence number.
+func (db *DB) DecodeAll(ctx context.Context) (int, []string, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT seq, type, data FROM events ORDER BY seq`)
+	if err != nil {
+		return 0, nil, dbError(err)
+	}
+	defer rows.Close()
+	n, bad := 0, 0
+	var damaged []string
+	for rows.Next() {
+		var (
+			seq       int64
+			typ, data string
+		)
+		if err := rows.Scan(&seq, &typ, &data); err != nil {
+			return n, damaged, dbError(err)
+		}
+		n++
+		if _, err := app.DecodePayload(typ, []byte(data)); err != nil {
+			if bad++; len(damaged) < 3 {
+				damaged = append(damaged, fmt.Sprintf("event %d: %s", seq, app.Clip(err.Error(), 80)))
+			}
+		}
+	}
+	if bad > len(damaged) {
+		damaged = append(damaged, fmt.Sprintf("and %d more", bad-len(damaged)))
+	}
+	return n, damaged, dbError(rows.Err())
 }
