@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/user"
@@ -38,6 +39,8 @@ type cli struct {
 	log     *slog.Logger
 	corrID  string
 	printer *printer
+	// command is the path of the command being run ("dvmm request list").
+	command string
 
 	configErr error // a bad config file, kept for doctor
 
@@ -103,6 +106,7 @@ func clipValue(v any) string {
 // A command annotated with tolerateConfig (doctor) runs on with flags,
 // environment and defaults when the file is bad, and reports it itself.
 func (c *cli) load(cmd *cobra.Command) error {
+	c.command = cmd.CommandPath()
 	if err := bindFlags(c.v, cmd.Flags()); err != nil {
 		return err
 	}
@@ -234,6 +238,14 @@ func (c *cli) App(ctx context.Context) (*app.App, error) {
 	if c.app != nil {
 		return c.app, nil
 	}
+	if readCommands[c.command] {
+		// A command that only reads never makes a database: a wrong
+		// --db would otherwise leave an empty one behind and answer
+		// "not found" about everything.
+		if _, err := os.Stat(c.dbPath()); errors.Is(err, fs.ErrNotExist) {
+			return nil, app.Coded(app.KindNotFound, app.CodeNoDatabase, "database %s does not exist", app.Clip(c.dbPath(), 80))
+		}
+	}
 	db, err := store.Open(ctx, c.dbPath())
 	if err != nil {
 		return nil, err
@@ -243,6 +255,13 @@ func (c *cli) App(ctx context.Context) (*app.App, error) {
 	c.app = app.New(db, c.hv, &lazyBox{path: c.secretKeyPath()})
 	c.app.Log = c.log
 	return c.app, nil
+}
+
+// readCommands only read the database.
+var readCommands = map[string]bool{
+	"dvmm request list": true, "dvmm request show": true, "dvmm vm list": true, "dvmm vm status": true,
+	"dvmm tenant list": true, "dvmm queue list": true, "dvmm vmware show": true, "dvmm vmware ip-pool list": true,
+	"dvmm token list": true, "dvmm whoami": true,
 }
 
 // lazyBox loads (or creates) the secret key only when a secret is sealed

@@ -65,6 +65,7 @@ const (
 	CodeNoDatabasePath      = "no_database_path"
 	CodeAlreadyMember       = "already_member"
 	CodeLastAdmin           = "last_admin"
+	CodeNoDatabase          = "no_database"
 )
 
 // ErrorCode returns the stable code of err: an Error's code or else its
