@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -61,6 +62,12 @@ func TestBadInput(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "big"), bytes.Repeat([]byte("x"), 10<<20), 0o600); err != nil {
+		t.Fatal(err)
 	}
 	roDir := filepath.Join(dir, "ro")
 	if err := os.Mkdir(roDir, 0o500); err != nil {
@@ -159,6 +166,16 @@ func TestBadInput(t *testing.T) {
 		{"url spaces", vmware("https://vc example/sdk"), ExitInvalid},
 		{"url not a url", vmware("::::"), ExitInvalid},
 		{"password file missing", append(vmware("https://vc.example/sdk")[:10], "--password-file", filepath.Join(dir, "nope")), ExitInvalid},
+		{"password file a directory", append(vmware("https://vc.example/sdk")[:10], "--password-file", dir), ExitInvalid},
+		{"password file a FIFO", append(vmware("https://vc.example/sdk")[:10], "--password-file", filepath.Join(dir, "fifo")), ExitInvalid},
+		{"password file a device", append(vmware("https://vc.example/sdk")[:10], "--password-file", "/dev/zero"), ExitInvalid},
+		{"password file 10 MB", append(vmware("https://vc.example/sdk")[:10], "--password-file", filepath.Join(dir, "big")), ExitInvalid},
+		{"config a directory", []string{"--config", dir, "request", "list"}, ExitInvalid},
+		{"config a FIFO", []string{"--config", filepath.Join(dir, "fifo"), "request", "list"}, ExitInvalid},
+		{"config a device", []string{"--config", "/dev/zero", "request", "list"}, ExitInvalid},
+		{"config 10 MB", []string{"--config", filepath.Join(dir, "big"), "request", "list"}, ExitInvalid},
+		{"user data a FIFO", append(create("web-03", "M", "shop", just), "--user-data", filepath.Join(dir, "fifo")), ExitInvalid},
+		{"user data 10 MB", append(create("web-03", "M", "shop", just), "--user-data", filepath.Join(dir, "big")), ExitInvalid},
 		{"config bad yaml", []string{"--config", filepath.Join(dir, "bad.yaml"), "request", "list"}, ExitInvalid},
 		{"config unknown key", []string{"--config", filepath.Join(dir, "unknown.yaml"), "request", "list"}, ExitInvalid},
 		{"config wrong type", []string{"--config", filepath.Join(dir, "types.yaml"), "request", "list"}, ExitInvalid},

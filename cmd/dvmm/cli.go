@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/dvmm/dvmm/internal/apiclient"
 	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/safefile"
 	"github.com/dvmm/dvmm/internal/secret"
 	"github.com/dvmm/dvmm/internal/store"
 	"github.com/dvmm/dvmm/internal/vsphere"
@@ -139,6 +141,9 @@ func (c *cli) configPath() (string, bool) {
 	return filepath.Join(configDir(), "config.yaml"), false
 }
 
+// maxConfigFile caps a config file: a few settings, not a data file.
+const maxConfigFile = 64 << 10
+
 // readConfig merges the config file at path, if there is one, under the
 // flags and environment. An unknown key, a value of the wrong type or bad
 // YAML is refused; so is a named file that cannot be read.
@@ -149,10 +154,15 @@ func (c *cli) readConfig(path string, explicit bool) error {
 		}
 		return nil
 	}
+	// Read with a cap, from a regular file only: a FIFO, a device or a
+	// directory is refused at once instead of hanging or filling memory.
+	data, err := safefile.ReadFile(path, maxConfigFile)
+	if err != nil {
+		return usageError("config file %v", err)
+	}
 	file := viper.New()
-	file.SetConfigFile(path)
 	file.SetConfigType("yaml")
-	if err := file.ReadInConfig(); err != nil {
+	if err := file.ReadConfig(bytes.NewReader(data)); err != nil {
 		return usageError("config file %s is not valid YAML: %s", path, app.FirstLine(err.Error()))
 	}
 	keys := file.AllKeys()

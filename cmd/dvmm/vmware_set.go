@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,9 +109,11 @@ func readPassword(c *cli, prompt, file, env string, stdin bool) (string, error) 
 	var pw string
 	switch {
 	case file != "":
-		data, err := os.ReadFile(file)
+		// A regular file of a sane size only: a FIFO or a device would
+		// hang or never end, a directory is a typo.
+		data, err := safefile.ReadFile(file, maxPasswordFile)
 		if err != nil {
-			return "", usageError("cannot read password file %s: %s", file, strings.TrimPrefix(err.Error(), "open "+file+": "))
+			return "", usageError("password file %v", err)
 		}
 		pw = strings.TrimRight(string(data), "\r\n")
 	case env != "":
@@ -123,10 +123,11 @@ func readPassword(c *cli, prompt, file, env string, stdin bool) (string, error) 
 		}
 		pw = v
 	case stdin:
-		line, err := bufio.NewReader(c.in).ReadString('\n')
-		if err != nil && err != io.EOF {
-			return "", usageError("cannot read the password from standard input")
+		data, err := safefile.ReadStdin(c.in, maxPasswordFile)
+		if err != nil {
+			return "", usageError("%v", err)
 		}
+		line, _, _ := strings.Cut(string(data), "\n")
 		pw = strings.TrimRight(line, "\r\n")
 	default:
 		f, ok := c.in.(*os.File)
@@ -146,6 +147,9 @@ func readPassword(c *cli, prompt, file, env string, stdin bool) (string, error) 
 	}
 	return pw, nil
 }
+
+// maxPasswordFile caps a password file or standard input.
+const maxPasswordFile = 4 << 10
 
 // maxCAFile caps a CA bundle: a few certificates, not a disk image.
 const maxCAFile = 1 << 20
