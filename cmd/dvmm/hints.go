@@ -23,6 +23,7 @@ var hints = map[string]string{
 	app.CodeTrustConflict:        ": give only one of --ca-file, --thumbprint or --insecure",
 	app.CodePasswordRequired:     ": give --password-file, --password-env or --password-stdin",
 	app.CodeNoDatabasePath:       ": use --db or set DVMM_DB",
+	app.CodeNotOurDatabase:       ": check --db or DVMM_DB",
 	app.CodeNoDatabase:           ": check --db or DVMM_DB ('dvmm tenant create' makes a new one)",
 	app.CodeAlreadyMember:        ": change a role with 'dvmm tenant set-role'",
 	app.CodeLastAdmin:            ": make another member an admin first ('dvmm tenant set-role')",

@@ -66,6 +66,7 @@ const (
 	CodeAlreadyMember       = "already_member"
 	CodeLastAdmin           = "last_admin"
 	CodeNoDatabase          = "no_database"
+	CodeNotOurDatabase      = "not_our_database"
 )
 
 // ErrorCode returns the stable code of err: an Error's code or else its

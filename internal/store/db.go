@@ -8,6 +8,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -102,6 +103,53 @@ func dsn(abs string) string {
 	return u.String() + "?" + q.Encode()
 }
 
+// checkOurs refuses a file that is not a dvmm database before anything
+// writes to it: opening it the usual way would switch its journal mode
+// and create tables in another program's database. It reads the file as
+// immutable, so not even a lock or a -shm file is made.
+func checkOurs(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fileError(path, err)
+	}
+	header := make([]byte, 16)
+	_, herr := io.ReadFull(f, header)
+	f.Close()
+	if herr != nil || string(header) != "SQLite format 3\x00" {
+		return app.Coded(app.KindInvalid, app.CodeNotOurDatabase, "cannot open database %s: it is not a dvmm database", app.Clip(path, 80))
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fileError(path, err)
+	}
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: "immutable=1&mode=ro"}
+	ro, err := sql.Open("sqlite", u.String())
+	if err != nil {
+		return fileError(path, err)
+	}
+	defer ro.Close()
+	tables := map[string]bool{}
+	rows, err := ro.Query(`SELECT name FROM sqlite_master WHERE type = 'table'`)
+	if err != nil {
+		return app.Coded(app.KindInvalid, app.CodeNotOurDatabase, "cannot open database %s: it is not a dvmm database", app.Clip(path, 80))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return dbError(err)
+		}
+		tables[name] = true
+	}
+	if err := rows.Err(); err != nil {
+		return dbError(err)
+	}
+	if len(tables) > 0 && (!tables["schema_migrations"] || !tables["events"]) {
+		return app.Coded(app.KindInvalid, app.CodeNotOurDatabase, "cannot open database %s: it is not a dvmm database but another program's SQLite database, left as it was", app.Clip(path, 80))
+	}
+	return nil
+}
+
 // prepareFile creates the database file ourselves so its mode does not
 // depend on the umask: SQLite gives the -wal and -shm files the mode of
 // the database file.
@@ -115,7 +163,13 @@ func prepareFile(path string) error {
 		if err != nil {
 			return fileError(path, err)
 		}
-		return f.Close()
+		if err := f.Close(); err != nil {
+			return fileError(path, err)
+		}
+		if fi.Size() == 0 {
+			return nil
+		}
+		return checkOurs(path)
 	case !errors.Is(err, fs.ErrNotExist):
 		return fileError(path, err)
 	}

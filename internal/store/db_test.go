@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -238,4 +240,49 @@ func TestHealthChecksFindDamagedEvents(t *testing.T) {
 	if c.OK || !strings.Contains(c.Detail, "event 5:") || !strings.Contains(c.Detail, "event 9: unknown event type") {
 		t.Fatalf("damaged log: %+v", c)
 	}
+}
+
+// Another program's SQLite database is refused by every command, reads
+// included, and left byte for byte as it was: no table, no journal mode
+// switch, no -wal or -shm file.
+func TestOpenRefusesAForeignDatabase(t *testing.T) {
+	ctx := context.Background()
+	for _, mode := range []string{"delete", "wal"} {
+		t.Run(mode, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "other.db")
+			raw := rawDB(t, path, "journal_mode("+mode+")")
+			for _, q := range []string{`CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)`, `INSERT INTO notes (body) VALUES ('keep me')`} {
+				if _, err := raw.ExecContext(ctx, q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			must(t, raw.Close())
+			before := folderDigest(t, dir)
+			for range 2 {
+				_, err := store.Open(ctx, path)
+				wantKind(t, err, app.KindInvalid)
+				if app.ErrorCode(err) != app.CodeNotOurDatabase || !strings.Contains(err.Error(), "another program's SQLite database") {
+					t.Fatalf("open: %v (%s)", err, app.ErrorCode(err))
+				}
+			}
+			if after := folderDigest(t, dir); after != before {
+				t.Fatalf("the folder changed:\nbefore %s\nafter  %s", before, after)
+			}
+		})
+	}
+}
+
+// folderDigest names each file of dir with a digest of its bytes.
+func folderDigest(t *testing.T, dir string) string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	must(t, err)
+	var out []string
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		must(t, err)
+		out = append(out, fmt.Sprintf("%s=%x", e.Name(), sha256.Sum256(data)))
+	}
+	return strings.Join(out, " ")
 }
