@@ -125,7 +125,7 @@ func validateProse(what, v string, min, max int) error {
 		return r
 	}, v))
 	if n := utf8.RuneCountInString(shown); n < min || textsafe.VisibleLen(v) == 0 {
-		return Errorf(KindInvalid, "%s is too short: write at least %d visible characters", what, min)
+		return Errorf(KindInvalid, "%s is too short: write at least %d characters", what, min)
 	}
 	if n := utf8.RuneCountInString(strings.TrimSpace(v)); n > max {
 		return Errorf(KindInvalid, "%s is too long: at most %d characters", what, max)
