@@ -262,7 +262,7 @@ func (c *cli) App(ctx context.Context) (*app.App, error) {
 	}
 	c.db = db
 	c.hv = vsphere.New(vsphere.Options{Logger: c.log})
-	c.app = app.New(db, c.hv, &lazyBox{path: c.secretKeyPath()})
+	c.app = app.New(db, c.hv, &lazyBox{path: c.secretKeyPath(), sealed: func() (int, error) { return db.SealedSecrets(context.Background()) }})
 	c.app.Log = c.log
 	return c.app, nil
 }
@@ -278,18 +278,46 @@ var readCommands = map[string]bool{
 // or opened, so read-only commands never touch it.
 type lazyBox struct {
 	path string
-	once sync.Once
-	box  *secret.Box
-	err  error
+	// sealed counts the passwords sealed so far (nil: none can be).
+	sealed func() (int, error)
+
+	mu  sync.Mutex
+	box *secret.Box
 }
 
-func (l *lazyBox) get() (*secret.Box, error) {
-	l.once.Do(func() { l.box, l.err = secret.LoadOrCreate(l.path) })
-	return l.box, l.err
+func (l *lazyBox) get(create bool) (*secret.Box, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.box != nil {
+		return l.box, nil
+	}
+	box, err := secret.Load(l.path)
+	if errors.Is(err, secret.ErrNoKey) && create {
+		// A new key is made only while no password is sealed: under a
+		// new key every sealed one would be lost.
+		n := 0
+		if l.sealed != nil {
+			if n, err = l.sealed(); err != nil {
+				return nil, err
+			}
+		}
+		if n > 0 {
+			return nil, app.Coded(app.KindInvalid, app.CodeSecretKey, "secret key %s does not exist, but %d sealed password(s) do: restore that key (or point --secret-key at it); a new key would leave them unreadable", app.Clip(l.path, 80), n)
+		}
+		box, err = secret.LoadOrCreate(l.path)
+	}
+	if errors.Is(err, secret.ErrNoKey) {
+		return nil, app.Coded(app.KindInvalid, app.CodeSecretKey, "secret key %s does not exist", app.Clip(l.path, 80))
+	}
+	if err != nil {
+		return nil, app.Coded(app.KindInvalid, app.CodeSecretKey, "%s", app.FirstLine(err.Error()))
+	}
+	l.box = box
+	return box, nil
 }
 
 func (l *lazyBox) Seal(p []byte) ([]byte, error) {
-	b, err := l.get()
+	b, err := l.get(true)
 	if err != nil {
 		return nil, err
 	}
@@ -297,7 +325,7 @@ func (l *lazyBox) Seal(p []byte) ([]byte, error) {
 }
 
 func (l *lazyBox) Open(p []byte) ([]byte, error) {
-	b, err := l.get()
+	b, err := l.get(false)
 	if err != nil {
 		return nil, err
 	}

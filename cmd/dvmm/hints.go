@@ -29,6 +29,7 @@ var hints = map[string]string{
 	app.CodeLastAdmin:            ": make another member an admin first ('dvmm tenant set-role')",
 	app.FaultVMwareNotConfigured: ": an admin runs 'dvmm vmware set', then 'dvmm request retry'",
 	app.FaultBadCredentials:      ": run 'dvmm vmware set' again",
+	app.FaultSecretKey:           ": restore the key the password was sealed with, or point --secret-key at it",
 	app.FaultTLS:                 ": give --ca-file, --thumbprint or --insecure",
 }
 

@@ -67,6 +67,7 @@ const (
 	CodeLastAdmin           = "last_admin"
 	CodeNoDatabase          = "no_database"
 	CodeNotOurDatabase      = "not_our_database"
+	CodeSecretKey           = "secret_key"
 )
 
 // ErrorCode returns the stable code of err: an Error's code or else its
@@ -137,6 +138,7 @@ const (
 	FaultBusy                  = "VCENTER_BUSY"
 	FaultNotAuthenticated      = "NOT_AUTHENTICATED"
 	FaultBadCredentials        = "BAD_CREDENTIALS"
+	FaultSecretKey             = "SECRET_KEY"
 	FaultTemplateNotFound      = "TEMPLATE_NOT_FOUND"
 	FaultInventoryNotFound     = "INVENTORY_NOT_FOUND"
 	FaultInsufficientResources = "INSUFFICIENT_RESOURCES"

@@ -341,6 +341,10 @@ func (a *App) target(ctx context.Context, tenant string) (Target, error) {
 		return Target{}, &Fault{Code: FaultBadCredentials, Message: "no secret key is available to open the stored vCenter password"}
 	}
 	pw, err := a.Secrets.Open(sealed)
+	if ErrorCode(err) == CodeSecretKey {
+		// The key itself is missing or wrong: say exactly that.
+		return Target{}, &Fault{Code: FaultSecretKey, Message: ErrorMessage(err)}
+	}
 	if err != nil {
 		return Target{}, &Fault{Code: FaultBadCredentials, Message: "the stored vCenter password cannot be opened with this secret key"}
 	}

@@ -27,6 +27,9 @@ func (a *App) SetVMware(ctx context.Context, actor Actor, s VMwareSettings, pass
 			return err
 		}
 		sealed, err := a.Secrets.Seal([]byte(password))
+		if ErrorCode(err) == CodeSecretKey {
+			return err // the key file is wrong: its own message says how
+		}
 		if err != nil {
 			return Errorf(KindUnavailable, "cannot seal the vCenter password: %v", err)
 		}
