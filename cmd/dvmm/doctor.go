@@ -53,8 +53,8 @@ change the exit code.`,
 		Args:        cobra.NoArgs,
 		Annotations: map[string]string{tolerateConfig: "yes"},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if timeout <= 0 {
-				return usageError("--timeout must be positive")
+			if err := checkDuration("timeout", timeout, 100*time.Millisecond, 10*time.Minute); err != nil {
+				return err
 			}
 			checks := c.diagnose(cmd.Context(), timeout)
 			if err := cmd.Context().Err(); err != nil {

@@ -32,6 +32,9 @@ command ends when the VM is READY (exit 0) or FAILED (exit 7). Without
 		Args:              exactArgs(1, "a request id"),
 		ValidArgsFunction: c.completeRequestIDs(app.StatusPending),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkDuration("timeout", timeout, time.Second, 24*time.Hour); err != nil {
+				return err
+			}
 			if expected < 0 || expected == 0 && cmd.Flags().Changed("expect-version") {
 				return usageError("--expect-version must be a positive number: versions start at 1")
 			}

@@ -25,6 +25,9 @@ gets its next attempt; a VM left by an earlier attempt is adopted.`,
 		Args:              exactArgs(1, "a request id"),
 		ValidArgsFunction: c.completeRequestIDs(app.StatusFailed),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkDuration("timeout", timeout, time.Second, 24*time.Hour); err != nil {
+				return err
+			}
 			a, err := c.Service(cmd.Context())
 			if err != nil {
 				return err

@@ -44,6 +44,9 @@ or IP.`,
 			if err := checkWatchFlags(cmd, watch, interval); err != nil {
 				return err
 			}
+			if err := checkDuration("timeout", timeout, 100*time.Millisecond, time.Minute); err != nil {
+				return err
+			}
 			a, err := c.Service(cmd.Context())
 			if err != nil {
 				return err

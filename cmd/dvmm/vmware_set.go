@@ -45,8 +45,13 @@ TLS: give the vCenter's CA (--ca-file) or certificate thumbprint
 			if s.MaxTasks < 1 || s.MaxTasks > app.MaxMaxTasks {
 				return usageError("--max-tasks must be between 1 and %d", app.MaxMaxTasks)
 			}
-			if ipTimeout < 0 {
-				return usageError("--ip-timeout must not be negative")
+			// Kept in whole seconds: a value with a fraction would be
+			// rounded, and one below a second stored as 0, the default.
+			if err := checkDuration("ip-timeout", ipTimeout, time.Second, 24*time.Hour); err != nil {
+				return err
+			}
+			if ipTimeout%time.Second != 0 {
+				return usageError("--ip-timeout is kept in whole seconds: %s is not", ipTimeout)
 			}
 			if s.CAFile != "" {
 				if err := checkCAFile(s.CAFile); err != nil {

@@ -31,10 +31,7 @@ func checkWatchFlags(cmd *cobra.Command, watch bool, interval time.Duration) err
 	if cmd.Flags().Changed("interval") && !watch {
 		return usageError("--interval needs --watch")
 	}
-	if interval < minInterval {
-		return usageError("--interval must be at least %s", minInterval)
-	}
-	return nil
+	return checkDuration("interval", interval, minInterval, time.Hour)
 }
 
 // frame is one look at a watched request or VM.
