@@ -4,7 +4,9 @@ import (
 	"context"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/dvmm/dvmm/internal/app"
 )
@@ -134,5 +136,56 @@ func TestGiveUpRemovesTheVM(t *testing.T) {
 	}
 	if calls := w.hv.CallsTo("provision"); len(calls) != 1 {
 		t.Errorf("provision calls %v: the dropped work ran again", calls)
+	}
+}
+
+// flakyStore fails every write transaction while failing is set, as a
+// database locked past its busy timeout or a full disk.
+type flakyStore struct {
+	app.Transactor
+	failing atomic.Bool
+}
+
+func (s *flakyStore) Update(ctx context.Context, fn func(app.Tx) error) error {
+	if s.failing.Load() {
+		return app.Errorf(app.KindUnavailable, "database is locked")
+	}
+	return s.Transactor.Update(ctx, fn)
+}
+
+// A failure of dvmm's own store while the vSphere work runs is transient
+// for that work: the request does not fail, the VM made is not removed,
+// no attempt is spent, and the next run adopts the VM.
+func TestStoreFailureDuringWorkIsTransient(t *testing.T) {
+	w := newWorld(t)
+	w.vmware()
+	fs := &flakyStore{Transactor: w.store}
+	w.app.Store = fs
+	r := w.create(w.bob, "web-01")
+	w.hv.ProvisionFn = func(ctx context.Context, tg app.Target, spec app.MachineSpec, progress func(app.Stage) error) (app.Machine, error) {
+		w.hv.Plant(spec.RequestID, app.Machine{Name: spec.Name, MoRef: "vm-made", IP: "10.0.0.5", CPUs: spec.CPUs, MemoryMB: spec.MemoryMB})
+		fs.failing.Store(true) // the clone is made; now the store stops answering
+		return app.Machine{}, progress(app.StageCloning)
+	}
+	_, err := w.app.Approve(w.ctx, w.alice, r.ID, 0)
+	w.must(err)
+	w.drain()
+	fs.failing.Store(false)
+	if v := w.request(r.ID); v.Status != app.StatusProvisioning {
+		t.Fatalf("after a store failure the request is %s", v.Status)
+	}
+	if calls := w.hv.CallsTo("remove"); len(calls) != 0 {
+		t.Fatalf("a VM was removed over a store failure: %v", calls)
+	}
+	c := w.command(app.CreateVMKey(r.ID, 1))
+	if c.Status != app.CommandPending || c.Attempts != 0 {
+		t.Fatalf("command %+v: want pending, no attempt spent", c)
+	}
+	// The store answers again: the next run finds the VM made.
+	w.hv.ProvisionFn = nil
+	w.clock.Advance(5 * time.Minute) // the lease of the run that could not settle runs out
+	w.drain()
+	if v := w.request(r.ID); v.Status != app.StatusReady {
+		t.Fatalf("after the store came back: %s", v.Status)
 	}
 }

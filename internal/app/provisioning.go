@@ -452,6 +452,19 @@ func (a *App) handleCreateVM(ctx context.Context, cmd Command, worker string) er
 		// Shutting down: the lease runs out and another worker takes over.
 		return ctx.Err()
 	}
+	if f := (*Fault)(nil); err != nil && !errors.As(err, &f) {
+		// dvmm's own store failed while the work ran (busy or locked past
+		// its timeout, a full disk): not vCenter's doing, so it never
+		// fails the request nor removes a VM that may be made right.
+		// The work goes back to the queue without spending an attempt;
+		// its next run adopts what this one made.
+		retry := a.Retries.Base
+		log.Warn("the store failed during the vSphere work; trying again", slog.String("error", err.Error()), slog.Duration("in", retry))
+		if ferr := a.finish(ctx, cmd.ID, Outcome{Status: CommandPending, RunAt: a.Now().Add(retry), Error: "store: " + Clip(err.Error(), 200)}); ferr != nil {
+			return err // the store is still down: the lease runs out and the work runs again
+		}
+		return nil
+	}
 	d := DecideCreateVM(CreateVMResult{Attempt: p.Attempt, Runs: cmd.Attempts, Waiting: vm.Waiting(),
 		Machine: machine, Err: err, Policy: a.Retries})
 	payloads := d.Events
