@@ -74,3 +74,39 @@ func TestHungVCenterTimesOut(t *testing.T) {
 		t.Errorf("check against a hung vCenter: %+v", checks)
 	}
 }
+
+// A vCenter that goes away while the VM waits for its IP is a connection
+// problem (a transient fault), never "ready with the IP pending".
+func TestConnectionLostWhileWaitingForIP(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sim := startSim(t, vsphere.SimOptions{IPDelay: time.Hour}) // the guest never gets an address
+	c := newClient(t, vsphere.Options{BreakerFailures: 100})
+	spec := machineSpec("req-1", "web-01")
+	spec.IPTimeout = 3 * time.Second
+	var once sync.Once
+	_, err := c.Provision(ctx, sim.Target("acme", "dvmm"), spec, func(st app.Stage) error {
+		if st == app.StageWaitingNetwork {
+			once.Do(func() { go func() { time.Sleep(300 * time.Millisecond); sim.Close() }() })
+		}
+		return nil
+	})
+	f := asFault(t, err)
+	if !f.Transient || f.Code != app.FaultUnreachable && f.Code != app.FaultTimeout {
+		t.Fatalf("vCenter gone while waiting for the IP: %+v, want a transient connection fault", f)
+	}
+}
+
+// Without any connection problem, a guest with no address at the deadline
+// is ready with its IP pending.
+func TestNoIPBeforeTheDeadline(t *testing.T) {
+	t.Parallel()
+	sim := startSim(t, vsphere.SimOptions{IPDelay: time.Hour})
+	c := newClient(t, vsphere.Options{})
+	spec := machineSpec("req-1", "web-01")
+	spec.IPTimeout = time.Second
+	m, err := c.Provision(context.Background(), sim.Target("acme", "dvmm"), spec, nil)
+	if err != nil || m.IP != "" || m.MoRef == "" {
+		t.Fatalf("no IP before the deadline: %+v, %v", m, err)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vmware/govmomi/fault"
 	"github.com/vmware/govmomi/find"
@@ -386,14 +387,8 @@ func (s *conn) finish(ctx context.Context, inv *inventory, vm *object.VirtualMac
 		if timeout <= 0 {
 			timeout = app.DefaultIPTimeout
 		}
-		ipctx, cancel := context.WithTimeout(ctx, timeout)
-		err := s.waitAddress(ipctx, vm, nics)
-		cancel()
-		if err != nil {
-			if ctx.Err() != nil || ipctx.Err() == nil {
-				return app.Machine{}, err
-			}
-			s.c.log.Info("no IP before the deadline: the VM is ready with its IP pending", slog.String("vm", spec.Name), slog.Duration("waited", timeout))
+		if err := s.waitAddressUntil(ctx, vm, nics, timeout, spec.Name); err != nil {
+			return app.Machine{}, err
 		}
 	}
 	m, err := s.machine(ctx, vm, adopted, nics)
@@ -420,6 +415,47 @@ func (s *conn) requestedNICs(ctx context.Context, inv *inventory, spec app.Machi
 		ref = &r
 	}
 	return vmNICs(devices, name, ref)
+}
+
+// waitAddressUntil waits up to timeout for the guest's address. A
+// connection that drops meanwhile is a connection problem: the wait goes
+// on over a new connection until the deadline. At the deadline vCenter is
+// asked once more, so that "no IP" is what vCenter says, never what a
+// silent network made it look like: if it does not answer, that is the
+// error.
+func (s *conn) waitAddressUntil(ctx context.Context, vm *object.VirtualMachine, nics []nicID, timeout time.Duration, name string) error {
+	ipctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		err := s.waitAddress(ipctx, vm, nics)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return err
+		}
+		if ipctx.Err() != nil {
+			break
+		}
+		if !isConnectivity(classify(err, s.w)) {
+			return err
+		}
+		s.c.log.Warn("connection lost while waiting for the VM's IP; waiting on", slog.String("vm", name), slog.String("error", err.Error()), slog.Duration("in", time.Second))
+		select {
+		case <-ipctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+	actx, acancel := context.WithTimeout(ctx, 30*time.Second)
+	defer acancel()
+	m, err := s.machine(actx, vm, false, nics)
+	if err != nil {
+		return err // vCenter does not answer: not a VM without an IP
+	}
+	if m.IP == "" {
+		s.c.log.Info("no IP before the deadline: the VM is ready with its IP pending", slog.String("vm", name), slog.Duration("waited", timeout))
+	}
+	return nil
 }
 
 // waitAddress waits until the guest reports a global unicast IPv4
