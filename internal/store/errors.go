@@ -21,11 +21,19 @@ func dbError(err error) error {
 	if errors.As(err, &ae) || errors.Is(err, sql.ErrNoRows) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
+	switch sqliteCode(err) {
+	case sqlite3.SQLITE_IOERR_WRITE, sqlite3.SQLITE_IOERR_SHMSIZE, sqlite3.SQLITE_IOERR_SHMMAP,
+		sqlite3.SQLITE_IOERR_TRUNCATE, sqlite3.SQLITE_IOERR_FSYNC:
+		// How SQLite says a file could not grow or be written out,
+		// most often a full disk: the WAL, or its shared-memory file
+		// that it maps and extends.
+		return &app.Error{Kind: app.KindUnavailable, Message: diskFull, Err: err}
+	}
 	switch sqliteCode(err) & 0xff {
 	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
 		return errBusy(err)
 	case sqlite3.SQLITE_FULL:
-		return &app.Error{Kind: app.KindUnavailable, Message: "the disk holding the database is full: free some space and try again", Err: err}
+		return &app.Error{Kind: app.KindUnavailable, Message: diskFull, Err: err}
 	case sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_CANTOPEN:
 		return &app.Error{Kind: app.KindUnavailable, Message: "the database cannot be written: " + app.FirstLine(err.Error()), Err: err}
 	case sqlite3.SQLITE_IOERR:
@@ -35,6 +43,9 @@ func dbError(err error) error {
 	}
 	return &app.Error{Kind: app.KindInternal, Message: "database error: " + app.FirstLine(err.Error()), Err: err}
 }
+
+// diskFull is the one message of every way SQLite reports a full disk.
+const diskFull = "the disk holding the database is full (or cannot be written): free some space and try again"
 
 func errBusy(err error) error {
 	return &app.Error{Kind: app.KindUnavailable, Message: "database is busy: try again", Err: err}
