@@ -137,6 +137,16 @@ type Store interface {
 	CredentialStore
 }
 
+// Wakeups tells waiters that the log or the queue may have changed, in
+// this process or another, so that idle workers and followers of a request
+// look again at once rather than at their next poll. A store that cannot
+// tell offers none; waiters poll either way, as a safety net.
+type Wakeups interface {
+	// Changed returns a channel that is closed at the next change after
+	// the call.
+	Changed() <-chan struct{}
+}
+
 // HealthChecker is a store that checks its own health for 'doctor'.
 type HealthChecker interface {
 	HealthChecks(ctx context.Context) []Check

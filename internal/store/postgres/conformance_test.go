@@ -1,0 +1,29 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/dvmm/dvmm/internal/app"
+	"github.com/dvmm/dvmm/internal/store/postgres"
+	"github.com/dvmm/dvmm/internal/store/postgres/pgtest"
+	"github.com/dvmm/dvmm/internal/store/storetest"
+)
+
+// open gives each test a database of its own on the test binary's cluster.
+func open(tb testing.TB, o postgres.Options) *postgres.DB {
+	tb.Helper()
+	db, err := postgres.OpenWith(context.Background(), pgtest.NewDatabase(tb), o)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// TestConformance runs the suite every store passes. The suite drives
+// time by hand, so the queue compares the times it passes (CallerClock);
+// the server's clock has tests of its own (clock_test.go).
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(tb testing.TB) app.Store { return open(tb, postgres.Options{CallerClock: true}) })
+}
