@@ -28,7 +28,7 @@ import (
 // is due at once. Times kept as records (created_at) are the caller's.
 
 const commandColumns = `id, key, type, tenant, request_id, payload, status, attempts, next_run_at,
-	claimed_by, lease_until, last_error, correlation_id, created_at`
+	claimed_by, lease_until, last_error, correlation_id, created_at, slot, slot_limit`
 
 // clock returns the time queue comparisons use and how far it is ahead of
 // the caller's clock.
@@ -52,6 +52,9 @@ func (tx *Tx) Enqueue(ctx context.Context, c app.Command) (bool, error) {
 	if c.NextRunAt.IsZero() || c.CreatedAt.IsZero() {
 		return false, internal("enqueue %s: a command needs its run and creation times", c.Key)
 	}
+	if c.Slot != "" && c.SlotLimit < 1 {
+		return false, internal("enqueue %s: a slot needs a limit", c.Key)
+	}
 	if c.Status == "" {
 		c.Status = app.CommandPending
 	}
@@ -64,11 +67,11 @@ func (tx *Tx) Enqueue(ctx context.Context, c app.Command) (bool, error) {
 		return false, err
 	}
 	res, err := tx.exec(ctx, `INSERT INTO commands (key, type, tenant, request_id, payload, status, attempts, next_run_at,
-			last_error, correlation_id, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			last_error, correlation_id, created_at, updated_at, slot, slot_limit)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (key) DO NOTHING`,
 		c.Key, c.Type, c.Tenant, c.RequestID, payload, string(c.Status), c.Attempts, formatTime(c.NextRunAt.Add(shift)),
-		c.LastError, c.Correlation, formatTime(c.CreatedAt), formatTime(c.CreatedAt))
+		c.LastError, c.Correlation, formatTime(c.CreatedAt), formatTime(c.CreatedAt), c.Slot, c.SlotLimit)
 	if err != nil {
 		return false, err
 	}
@@ -97,10 +100,23 @@ func (db *DB) Enqueue(ctx context.Context, c app.Command) (bool, error) {
 
 const dueCondition = `status = 'pending' AND next_run_at <= ? AND (lease_until IS NULL OR lease_until < ?)`
 
+// slotFree holds when the command's slot has fewer live leases than its
+// limit (the SQLite store's condition). Claims take claimLock first, so
+// two processes cannot both count a free place and both take it.
+const slotFree = `(slot = '' OR (SELECT COUNT(*) FROM commands held
+	WHERE held.slot = commands.slot AND held.status = 'pending' AND held.lease_until >= ?) < slot_limit)`
+
+// claimLock serialises claims across processes: the count of a slot's
+// live leases and the lease it gives are then one step.
+const claimLock = 0x64766d6f
+
 // Claim leases the oldest due command, or the one with c.Key, to c.Worker.
 func (tx *Tx) Claim(ctx context.Context, c app.Claim) (app.Command, bool, error) {
 	if c.Worker == "" || c.Now.IsZero() || c.Lease <= 0 {
 		return app.Command{}, false, internal("claim: a worker, a time and a lease are needed")
+	}
+	if _, err := tx.exec(ctx, `SELECT pg_advisory_xact_lock(?)`, int64(claimLock)); err != nil {
+		return app.Command{}, false, err
 	}
 	now, _, err := tx.clock(ctx, c.Now)
 	if err != nil {
@@ -110,14 +126,14 @@ func (tx *Tx) Claim(ctx context.Context, c app.Claim) (app.Command, bool, error)
 	var rows *sql.Rows
 	if c.Key == "" {
 		rows, err = tx.query(ctx, `UPDATE commands SET claimed_by = ?, lease_until = ?, updated_at = ?
-			WHERE id = (SELECT id FROM commands WHERE `+dueCondition+` ORDER BY next_run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+			WHERE id = (SELECT id FROM commands WHERE `+dueCondition+` AND `+slotFree+` ORDER BY next_run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
 			RETURNING `+commandColumns,
-			c.Worker, formatTime(now.Add(c.Lease)), at, at, at)
+			c.Worker, formatTime(now.Add(c.Lease)), at, at, at, at)
 	} else {
 		rows, err = tx.query(ctx, `UPDATE commands SET claimed_by = ?, lease_until = ?, updated_at = ?
-			WHERE key = ? AND `+dueCondition+`
+			WHERE key = ? AND `+dueCondition+` AND `+slotFree+`
 			RETURNING `+commandColumns,
-			c.Worker, formatTime(now.Add(c.Lease)), at, c.Key, at, at)
+			c.Worker, formatTime(now.Add(c.Lease)), at, c.Key, at, at, at)
 	}
 	if err != nil {
 		return app.Command{}, false, err
@@ -141,6 +157,32 @@ func (db *DB) Claim(ctx context.Context, c app.Claim) (app.Command, bool, error)
 		return err
 	})
 	return cmd, found, err
+}
+
+// Throttled lists the due commands held back by their slot's limit.
+func (tx *Tx) Throttled(ctx context.Context, now time.Time) ([]app.Command, error) {
+	srv, _, err := tx.clock(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	at := formatTime(srv)
+	rows, err := tx.query(ctx, `SELECT `+commandColumns+` FROM commands
+		WHERE slot <> '' AND `+dueCondition+` AND NOT `+slotFree+` ORDER BY next_run_at, id`, at, at, at)
+	if err != nil {
+		return nil, err
+	}
+	return scanCommands(rows)
+}
+
+// Throttled lists the due commands held back by their slot's limit.
+func (db *DB) Throttled(ctx context.Context, now time.Time) ([]app.Command, error) {
+	var out []app.Command
+	err := db.queueTx(ctx, func(tx *Tx) error {
+		var err error
+		out, err = tx.Throttled(ctx, now)
+		return err
+	})
+	return out, err
 }
 
 // Renew extends the lease worker holds on a command.
@@ -280,7 +322,7 @@ func scanCommands(rows *sql.Rows) ([]app.Command, error) {
 			claimedBy, leaseUntil sql.NullString
 		)
 		if err := rows.Scan(&c.ID, &c.Key, &c.Type, &c.Tenant, &c.RequestID, &payload, &status, &c.Attempts, &next,
-			&claimedBy, &leaseUntil, &c.LastError, &c.Correlation, &created); err != nil {
+			&claimedBy, &leaseUntil, &c.LastError, &c.Correlation, &created, &c.Slot, &c.SlotLimit); err != nil {
 			return nil, dbError(err)
 		}
 		c.Payload, c.Status, c.ClaimedBy = json.RawMessage(payload), app.CommandStatus(status), claimedBy.String
