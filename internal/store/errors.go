@@ -39,7 +39,9 @@ func dbError(err error) error {
 	case sqlite3.SQLITE_IOERR:
 		return &app.Error{Kind: app.KindUnavailable, Message: "disk I/O error on the database: " + app.FirstLine(err.Error()), Err: err}
 	case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
-		return &app.Error{Kind: app.KindInternal, Message: "the database file is damaged or not a dvmm database: " + app.FirstLine(err.Error()), Err: err}
+		// The same kind (exit 2) as a damaged file found at open time:
+		// one exit code and one kind of message for a damaged database.
+		return &app.Error{Kind: app.KindInvalid, Message: "the database is damaged or not a dvmm database: " + app.FirstLine(err.Error()), Err: err}
 	}
 	return &app.Error{Kind: app.KindInternal, Message: "database error: " + app.FirstLine(err.Error()), Err: err}
 }
