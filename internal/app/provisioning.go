@@ -87,7 +87,7 @@ func (a *App) Retry(ctx context.Context, actor Actor, idPrefix string) (RequestV
 			return err
 		}
 		vm := NewVM(r.ID(), vmEvents)
-		if vm.Status() != StatusFailed {
+		if vm.Status() != StatusFailed || r.Status() == StatusCancelled {
 			return Errorf(KindConflict, "request %s is %s: only a failed request can be retried", ShortID(r.ID()), statusOf(r, vm))
 		}
 		attempt := vm.Attempt() + 1
@@ -119,6 +119,9 @@ func defaultNetwork(ctx context.Context, log EventLog, tenant string) (string, e
 }
 
 func statusOf(r *Request, vm *VM) Status {
+	if r.Status() == StatusCancelled || r.Status() == StatusRejected {
+		return r.Status() // the request's end, whatever its VM did before
+	}
 	if vm.Started() {
 		return vm.Status()
 	}

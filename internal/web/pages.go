@@ -343,7 +343,7 @@ func (s *Server) loadRequest(r *http.Request, sess *session, id string) (request
 	own := v.Requester == sess.actor.User
 	d := requestData{R: v, Timeline: tl, Own: own,
 		CanApprove: admin && !own && v.Status == app.StatusPending,
-		CanCancel:  (own || admin) && v.Status == app.StatusPending,
+		CanCancel:  (own || admin) && (v.Status == app.StatusPending || v.Status == app.StatusFailed),
 		CanRetry:   admin && v.Status == app.StatusFailed,
 		Errors:     map[string]string{}}
 	if !v.Status.Terminal() {
