@@ -66,7 +66,7 @@ func TestReadOnlyDatabase(t *testing.T) {
 		name string
 		args []string
 	}{
-		{"new database in a read-only folder", []string{"--db", filepath.Join(roFolder, "x.db"), "--tenant", "acme", "--user", "alice", "request", "list"}},
+		{"new database in a read-only folder", []string{"--db", filepath.Join(roFolder, "x.db"), "--user", "alice", "tenant", "create", "acme"}},
 		{"write to a read-only database", []string{"--db", roDB, "--tenant", "acme", "--user", "alice", "tenant", "add-member", "acme", "bob"}},
 		{"read a read-only database", []string{"--db", roDB, "--tenant", "acme", "--user", "alice", "request", "list"}},
 	}

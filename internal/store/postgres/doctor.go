@@ -48,7 +48,7 @@ func (db *DB) HealthChecks(ctx context.Context) []app.Check {
 		if err != nil {
 			add("replication", false, "%s", app.ErrorMessage(err))
 		} else {
-			add("replication", false, "this server is a read-only standby (replay %s behind its primary): point --db at the primary", seconds(lag))
+			add("replication", false, "this server is a read-only standby (replay %s behind its primary): point the database setting at the primary", seconds(lag))
 		}
 		return checks
 	}
