@@ -202,5 +202,14 @@ rm -rf "$2" "$3/log"`
 	return base, "", nil
 }
 
-// keep holds the pipe whose closing stops the server.
+// keep holds the pipe whose closing stops the server: held in a variable
+// so that no finalizer closes it while the test binary runs.
 var keep interface{ Close() error }
+
+// Stop stops the cluster now rather than when the test binary exits.
+func Stop() error {
+	if keep == nil {
+		return nil
+	}
+	return keep.Close()
+}
