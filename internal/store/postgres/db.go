@@ -85,7 +85,8 @@ func IsURL(s string) bool {
 	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
 }
 
-// Redact returns the database URL without its password, for messages.
+// Redact returns the database URL without its password, for messages:
+// the password is left out, not masked, so nothing of it shows.
 func Redact(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -93,12 +94,12 @@ func Redact(raw string) string {
 	}
 	if u.User != nil {
 		if _, has := u.User.Password(); has {
-			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+			u.User = url.User(u.User.Username())
 		}
 	}
 	q := u.Query()
 	if q.Has("password") {
-		q.Set("password", "xxxxx")
+		q.Del("password")
 		u.RawQuery = q.Encode()
 	}
 	return u.String()
