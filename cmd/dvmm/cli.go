@@ -25,6 +25,7 @@ import (
 	"github.com/dvmm/dvmm/internal/safefile"
 	"github.com/dvmm/dvmm/internal/secret"
 	"github.com/dvmm/dvmm/internal/store"
+	"github.com/dvmm/dvmm/internal/store/postgres"
 	"github.com/dvmm/dvmm/internal/vsphere"
 )
 
@@ -35,7 +36,7 @@ type cli struct {
 	errOut io.Writer
 	v      *viper.Viper
 
-	db      *store.DB
+	db      database
 	app     *app.App
 	hv      *vsphere.Client
 	log     *slog.Logger
@@ -218,6 +219,37 @@ func (c *cli) dbPath() string {
 	return filepath.Join(dataDir(), "dvmm.db")
 }
 
+// onPostgres says whether the database setting is a PostgreSQL URL
+// rather than a SQLite file.
+func (c *cli) onPostgres() bool { return postgres.IsURL(c.dbPath()) }
+
+// dbShown is the database setting as messages show it: a URL without its
+// password.
+func (c *cli) dbShown() string {
+	if c.onPostgres() {
+		return postgres.Redact(c.dbPath())
+	}
+	return c.dbPath()
+}
+
+// database is what the command line needs of a store beyond the
+// application's ports.
+type database interface {
+	app.Store
+	Close() error
+	Ping(ctx context.Context) error
+	SealedSecrets(ctx context.Context) (int, error)
+}
+
+// openDatabase opens the store the setting names: a postgres:// URL is a
+// PostgreSQL database, anything else a SQLite file.
+func openDatabase(ctx context.Context, where string) (database, error) {
+	if postgres.IsURL(where) {
+		return postgres.Open(ctx, where)
+	}
+	return store.Open(ctx, where)
+}
+
 func (c *cli) secretKeyPath() string {
 	if p := c.v.GetString("secret-key"); p != "" {
 		return p
@@ -248,7 +280,7 @@ func (c *cli) App(ctx context.Context) (*app.App, error) {
 	if c.app != nil {
 		return c.app, nil
 	}
-	if readCommands[c.command] {
+	if readCommands[c.command] && !c.onPostgres() {
 		// A command that only reads never makes a database: a wrong
 		// --db would otherwise leave an empty one behind and answer
 		// "not found" about everything.
@@ -256,7 +288,7 @@ func (c *cli) App(ctx context.Context) (*app.App, error) {
 			return nil, app.Coded(app.KindNotFound, app.CodeNoDatabase, "database %s does not exist", app.Clip(c.dbPath(), 80))
 		}
 	}
-	db, err := store.Open(ctx, c.dbPath())
+	db, err := openDatabase(ctx, c.dbPath())
 	if err != nil {
 		return nil, err
 	}

@@ -59,9 +59,10 @@ func (h *harness) startTogether(argss ...[]string) []timedRun {
 // recorded and the other process gets the conflict code; in the end each
 // request has one VM aggregate, one ProvisionVM command and one VM in
 // vCenter.
-func TestConcurrentApprovals(t *testing.T) {
+func TestConcurrentApprovals(t *testing.T) { backends(t, testConcurrentApprovals) }
+
+func testConcurrentApprovals(t *testing.T, h *harness) {
 	const rounds = 50
-	h := newHarness(t)
 	sim, pw := h.startSimWith("vc", vsphere.SimOptions{IPDelay: 10 * time.Millisecond})
 	h.must("tenant", "create", "acme", "--admin", "alice")
 	h.must("--user", "alice", "tenant", "add-member", "acme", "carol", "--role", "admin")
@@ -104,11 +105,7 @@ func TestConcurrentApprovals(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	db, err := store.Open(ctx, h.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := h.open()
 	approvals, started := map[string]int{}, map[string]int{}
 	if err := db.ForEachEvent(ctx, func(e app.Event) error {
 		switch e.Type {
@@ -155,6 +152,61 @@ func TestConcurrentApprovals(t *testing.T) {
 		t.Errorf("vCenter holds %d VMs, want %d", len(vms), rounds)
 	}
 	t.Logf("%d rounds of two approving processes: %d approvals, %d VMs; the processes overlapped in time in %d rounds", rounds, len(approvals), len(vms), overlapped)
+}
+
+// TestConcurrentCreates: two requesters' processes create a request of
+// the same name in the same project at the same moment, 50 times over.
+// Each time exactly one create goes through and the other gets a conflict
+// (exit 4) naming the winner; the log holds one request per name.
+func TestConcurrentCreates(t *testing.T) { backends(t, testConcurrentCreates) }
+
+func testConcurrentCreates(t *testing.T, h *harness) {
+	const rounds = 50
+	h.must("tenant", "create", "acme", "--admin", "alice")
+	h.must("--user", "alice", "tenant", "add-member", "acme", "bob")
+	h.must("--user", "alice", "tenant", "add-member", "acme", "dave")
+	overlapped := 0
+	for i := 0; i < rounds; i++ {
+		name := fmt.Sprintf("db-%02d", i)
+		runs := h.startTogether(
+			in("acme", "bob", "request", "create", "--name", name, "--size", "S", "--project", "shop", "--justification", "concurrent creates"),
+			in("acme", "dave", "request", "create", "--name", name, "--size", "S", "--project", "shop", "--justification", "concurrent creates"))
+		won, lost := 0, 0
+		for _, r := range runs {
+			switch r.code {
+			case ExitOK:
+				won++
+			case ExitConflict:
+				lost++
+				if strings.Count(r.errOut, "\n") != 1 || !strings.Contains(r.errOut, "is already used by request") || r.out != "" {
+					t.Errorf("round %d: the losing create said %q on stderr and %q on stdout", i, r.errOut, r.out)
+				}
+			default:
+				t.Errorf("round %d: create exited %d: %s", i, r.code, r.errOut)
+			}
+		}
+		if won != 1 || lost != 1 {
+			t.Fatalf("round %d: %d creates went through and %d got a conflict, want 1 and 1", i, won, lost)
+		}
+		if runs[0].start.Before(runs[1].end) && runs[1].start.Before(runs[0].end) {
+			overlapped++
+		}
+	}
+	names := map[string]int{}
+	if err := h.open().ForEachEvent(context.Background(), func(e app.Event) error {
+		if c, ok := e.Data.(app.RequestCreated); ok {
+			names[c.Name]++
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < rounds; i++ {
+		if n := names[fmt.Sprintf("db-%02d", i)]; n != 1 {
+			t.Errorf("db-%02d was created %d times, want once", i, n)
+		}
+	}
+	t.Logf("%d rounds of two creating processes; they overlapped in time in %d rounds", rounds, overlapped)
 }
 
 // TestSoakWritersAndServe: for 30 seconds, four writers (two per tenant)

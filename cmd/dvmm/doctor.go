@@ -89,25 +89,9 @@ func (c *cli) diagnose(ctx context.Context, timeout time.Duration) []contract.Ch
 	}
 
 	// database
-	dbPath := c.dbPath()
-	fi, err := os.Stat(dbPath)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			add("database", checkFail, "%s does not exist: check --db or DVMM_DB ('dvmm tenant create' makes a new one)", dbPath)
-		} else {
-			add("database", checkFail, "%s: %v", dbPath, errors.Unwrap(err))
-		}
+	a, ok := c.diagnoseDatabase(ctx, add)
+	if !ok {
 		return checks
-	}
-	a, err := c.App(ctx)
-	if err != nil {
-		add("database", checkFail, "%s", app.ErrorMessage(err))
-		return checks
-	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		add("database", checkWarn, "%s is readable by others (mode %04o): run chmod 600 on it", dbPath, perm)
-	} else {
-		add("database", checkOK, "%s (mode %04o)", dbPath, perm)
 	}
 	for _, ch := range a.StoreHealth(ctx) {
 		status := checkOK
@@ -171,6 +155,41 @@ func (c *cli) diagnose(ctx context.Context, timeout time.Duration) []contract.Ch
 		checks = append(checks, r...)
 	}
 	return checks
+}
+
+// diagnoseDatabase opens the database for doctor: a SQLite file must
+// exist and be private to its owner; a PostgreSQL database reports its
+// connection in the store's own checks.
+func (c *cli) diagnoseDatabase(ctx context.Context, add func(name, status, format string, args ...any)) (*app.App, bool) {
+	if c.onPostgres() {
+		a, err := c.App(ctx)
+		if err != nil {
+			add("database", checkFail, "%s", app.ErrorMessage(err))
+			return nil, false
+		}
+		return a, true
+	}
+	dbPath := c.dbPath()
+	fi, err := os.Stat(dbPath)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			add("database", checkFail, "%s does not exist: check --db or DVMM_DB ('dvmm tenant create' makes a new one)", dbPath)
+		} else {
+			add("database", checkFail, "%s: %v", dbPath, errors.Unwrap(err))
+		}
+		return nil, false
+	}
+	a, err := c.App(ctx)
+	if err != nil {
+		add("database", checkFail, "%s", app.ErrorMessage(err))
+		return nil, false
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		add("database", checkWarn, "%s is readable by others (mode %04o): run chmod 600 on it", dbPath, perm)
+	} else {
+		add("database", checkOK, "%s (mode %04o)", dbPath, perm)
+	}
+	return a, true
 }
 
 // tenantChecks check one tenant's vCenter settings and its queue.

@@ -9,7 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dvmm/dvmm/internal/app"
 	"github.com/dvmm/dvmm/internal/store"
+	"github.com/dvmm/dvmm/internal/store/postgres/pgtest"
 	"github.com/dvmm/dvmm/internal/vsphere"
 	"github.com/dvmm/dvmm/internal/vsphere/simproc"
 )
@@ -32,8 +34,18 @@ type result struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	return newHarnessOn(t, "")
+}
+
+// newHarnessOn is newHarness on the database db names: a PostgreSQL URL,
+// or "" for a SQLite file in the harness's folder.
+func newHarnessOn(t *testing.T, db string) *harness {
+	t.Helper()
 	dir := t.TempDir()
-	h := &harness{t: t, dir: dir, db: filepath.Join(dir, "data", "dvmm.db")}
+	if db == "" {
+		db = filepath.Join(dir, "data", "dvmm.db")
+	}
+	h := &harness{t: t, dir: dir, db: db}
 	vars := map[string]string{
 		"HOME":            dir,
 		"XDG_CONFIG_HOME": filepath.Join(dir, "config"),
@@ -143,6 +155,32 @@ func (h *harness) log() logState {
 
 func (l logState) equal(o logState) bool {
 	return l.count == o.count && l.last == o.last && bytes.Equal(l.rows, o.rows)
+}
+
+// testDB is what tests read of either store beyond the application's
+// ports.
+type testDB interface {
+	database
+	ForEachEvent(ctx context.Context, fn func(app.Event) error) error
+	CountEvents(ctx context.Context) (int64, error)
+}
+
+// open opens the harness's database, SQLite or PostgreSQL.
+func (h *harness) open() testDB {
+	h.t.Helper()
+	db, err := openDatabase(context.Background(), h.db)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(func() { _ = db.Close() })
+	return db.(testDB)
+}
+
+// backends runs test once on a SQLite file and once on a PostgreSQL
+// database of its own.
+func backends(t *testing.T, test func(t *testing.T, h *harness)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, newHarness(t)) })
+	t.Run("postgres", func(t *testing.T) { test(t, newHarnessOn(t, pgtest.NewDatabase(t))) })
 }
 
 // startSim starts a vCenter simulator for the test and writes its password

@@ -18,7 +18,6 @@ import (
 	"github.com/dvmm/dvmm/internal/app"
 	"github.com/dvmm/dvmm/internal/auth"
 	"github.com/dvmm/dvmm/internal/httpapi"
-	"github.com/dvmm/dvmm/internal/store"
 	"github.com/dvmm/dvmm/internal/vsphere"
 )
 
@@ -70,14 +69,14 @@ type lazyServer struct {
 
 	once sync.Once
 	h    http.Handler
-	db   *store.DB
+	db   database
 	hv   *vsphere.Client
 	err  error
 }
 
 func (l *lazyServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	l.once.Do(func() {
-		l.db, l.err = store.Open(context.Background(), l.dbPath)
+		l.db, l.err = openDatabase(context.Background(), l.dbPath)
 		if l.err != nil {
 			return
 		}
@@ -172,7 +171,7 @@ func scriptToken(user string) (string, error) {
 		return "", err
 	}
 	ctx := context.Background()
-	db, err := store.Open(ctx, os.Getenv("DVMM_DB"))
+	db, err := openDatabase(ctx, os.Getenv("DVMM_DB"))
 	if err != nil {
 		return "", err
 	}

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -22,6 +24,8 @@ import (
 
 	"github.com/dvmm/dvmm/internal/app"
 	"github.com/dvmm/dvmm/internal/store"
+	"github.com/dvmm/dvmm/internal/store/postgres"
+	"github.com/dvmm/dvmm/internal/store/postgres/pgtest"
 	"github.com/dvmm/dvmm/internal/vsphere"
 	"github.com/dvmm/dvmm/internal/vsphere/simproc"
 )
@@ -54,10 +58,39 @@ func TestScriptRemote(t *testing.T) {
 	testscript.Run(t, scriptParams(startRemote))
 }
 
+// TestScriptPostgres runs the same scripts with dvmm on a PostgreSQL
+// database of each script's own. Lines about the SQLite file itself (its
+// mode, a missing or foreign file) run under the condition [!postgres].
+func TestScriptPostgres(t *testing.T) {
+	pgtest.Require(t)
+	p := scriptParams(func(env *testscript.Env) error {
+		url, drop, err := pgtest.CreateDatabase()
+		if err != nil {
+			return err
+		}
+		env.Defer(drop)
+		env.Setenv("DVMM_DB", url)
+		return nil
+	})
+	p.Condition = func(cond string) (bool, error) {
+		if cond == "postgres" {
+			return true, nil
+		}
+		return false, fmt.Errorf("unknown condition %q", cond)
+	}
+	testscript.Run(t, p)
+}
+
 // scriptParams are the scripts' settings; extra, when given, adds to each
 // script's setup.
 func scriptParams(extra func(env *testscript.Env) error) testscript.Params {
 	return testscript.Params{
+		Condition: func(cond string) (bool, error) {
+			if cond == "postgres" {
+				return false, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
 		Dir:                 filepath.Join("..", "..", "testdata", "script"),
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
@@ -104,6 +137,21 @@ func scriptParams(extra func(env *testscript.Env) error) testscript.Params {
 			"stopbg":    cmdStopBG,
 		},
 	}
+}
+
+// eventLog is what the scripts' helpers read of either store.
+type eventLog interface {
+	CountEvents(ctx context.Context) (int64, error)
+	ForEachEvent(ctx context.Context, fn func(app.Event) error) error
+	Close() error
+}
+
+// openLog opens the database a script uses, SQLite or PostgreSQL.
+func openLog(ctx context.Context, where string) (eventLog, error) {
+	if postgres.IsURL(where) {
+		return postgres.Open(ctx, where)
+	}
+	return store.Open(ctx, where)
 }
 
 // exits CODE PROG ARGS...: runs PROG and checks its exit code; stdout and
@@ -184,7 +232,7 @@ func cmdWaitEvent(ts *testscript.TestScript, neg bool, args []string) {
 	d, err := time.ParseDuration(args[1])
 	ts.Check(err)
 	ctx := context.Background()
-	db, err := store.Open(ctx, ts.Getenv("DVMM_DB"))
+	db, err := openLog(ctx, ts.Getenv("DVMM_DB"))
 	ts.Check(err)
 	defer db.Close()
 	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
@@ -214,7 +262,7 @@ func cmdEvents(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: events N")
 	}
 	ctx := context.Background()
-	db, err := store.Open(ctx, ts.Getenv("DVMM_DB"))
+	db, err := openLog(ctx, ts.Getenv("DVMM_DB"))
 	ts.Check(err)
 	defer db.Close()
 	n, err := db.CountEvents(ctx)
@@ -453,7 +501,8 @@ func cmdVCWait(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // nosecret SECRET FILE...: none of the files holds the secret, nor its
-// base64 or hex forms. A folder is searched file by file.
+// base64 or hex forms. A folder is searched file by file. When the
+// script's database is a PostgreSQL one, every row of it is searched too.
 func cmdNoSecret(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 2 {
 		ts.Fatalf("usage: nosecret SECRET FILE...")
@@ -482,6 +531,43 @@ func cmdNoSecret(ts *testscript.TestScript, neg bool, args []string) {
 			return nil
 		})
 	}
+	if url := ts.Getenv("DVMM_DB"); postgres.IsURL(url) {
+		check("the PostgreSQL database", pgRows(ts, url))
+	}
+}
+
+// pgRows is every row of every table of the database, as text.
+func pgRows(ts *testscript.TestScript, url string) string {
+	db, err := sql.Open("pgx", url)
+	ts.Check(err)
+	defer db.Close()
+	ctx := context.Background()
+	tables, err := db.QueryContext(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = current_schema()`)
+	ts.Check(err)
+	var names []string
+	for tables.Next() {
+		var n string
+		ts.Check(tables.Scan(&n))
+		names = append(names, n)
+	}
+	ts.Check(tables.Err())
+	tables.Close()
+	if len(names) == 0 {
+		ts.Fatalf("the PostgreSQL database has no tables")
+	}
+	var b strings.Builder
+	for _, n := range names {
+		rows, err := db.QueryContext(ctx, `SELECT t::text FROM `+n+` t`)
+		ts.Check(err)
+		for rows.Next() {
+			var line string
+			ts.Check(rows.Scan(&line))
+			b.WriteString(line + "\n")
+		}
+		ts.Check(rows.Err())
+		rows.Close()
+	}
+	return b.String()
 }
 
 // secretForms lists the ways a secret could leak in text: as is, and in

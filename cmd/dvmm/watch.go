@@ -164,6 +164,12 @@ func (c *cli) watch(ctx context.Context, interval time.Duration, fetch func(cont
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
+		// On PostgreSQL a change made by any process wakes the watch at
+		// once; elsewhere it looks again at the next tick.
+		var wake <-chan struct{}
+		if c.app != nil {
+			wake = c.app.Changed()
+		}
 		f, err := fetch(ctx)
 		if err != nil {
 			return err
@@ -180,6 +186,7 @@ func (c *cli) watch(ctx context.Context, interval time.Duration, fetch func(cont
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-wake:
 		case <-tick.C:
 		}
 	}

@@ -25,9 +25,9 @@ tenants; on the database file, --user (or the OS user) as the operator.`,
 			if rc == nil {
 				w := apiclient.Whoami{User: c.actor().User, Tenant: c.actor().Tenant, Tenants: []app.Membership{}}
 				if c.structured() {
-					return c.printer.data(map[string]any{"user": w.User, "tenant": w.Tenant, "mode": "local", "database": c.dbPath()})
+					return c.printer.data(map[string]any{"user": w.User, "tenant": w.Tenant, "mode": "local", "database": c.dbShown()})
 				}
-				fmt.Fprintf(c.out, "%s, operator of %s\n", w.User, c.dbPath())
+				fmt.Fprintf(c.out, "%s, operator of %s\n", w.User, c.dbShown())
 				return nil
 			}
 			w, err := rc.Whoami(cmd.Context(), app.Actor{Tenant: c.v.GetString("tenant")})

@@ -20,3 +20,15 @@ func (SystemClock) Now() time.Time { return time.Now().UTC().Round(0) }
 
 // After is time.After.
 func (SystemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// Changed returns a channel closed at the next change of the log or the
+// queue when the store can tell (see Wakeups), and a channel that is never
+// closed when it cannot: waiters select on it beside their poll. Take it
+// before looking, so that a change between the look and the wait is not
+// missed.
+func (a *App) Changed() <-chan struct{} {
+	if w, ok := a.Store.(Wakeups); ok {
+		return w.Changed()
+	}
+	return nil
+}

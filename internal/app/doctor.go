@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -96,4 +98,43 @@ func (a *App) HeldLeases(ctx context.Context) ([]Command, error) {
 		}
 	}
 	return out, nil
+}
+
+// PayloadCheck counts the events a store reads for doctor and keeps the
+// first few whose payload does not decode, each named by its sequence
+// number.
+type PayloadCheck struct {
+	n, bad  int
+	damaged []string
+}
+
+// Add decodes one event's payload as the application would.
+func (p *PayloadCheck) Add(seq int64, eventType string, data []byte) {
+	p.n++
+	if _, err := DecodePayload(eventType, data); err != nil {
+		if p.bad++; len(p.damaged) < 3 {
+			p.damaged = append(p.damaged, fmt.Sprintf("event %d: %s", seq, Clip(err.Error(), 80)))
+		}
+	}
+}
+
+// Result is how many events were read and the damaged ones.
+func (p *PayloadCheck) Result() (int, []string) {
+	damaged := p.damaged
+	if p.bad > len(damaged) {
+		damaged = append(damaged, fmt.Sprintf("and %d more", p.bad-len(damaged)))
+	}
+	return p.n, damaged
+}
+
+// EventsCheck is the doctor line for a walk of the whole log.
+func EventsCheck(n int, damaged []string, err error) Check {
+	switch {
+	case err != nil:
+		return Check{Name: "events", Detail: ErrorMessage(err)}
+	case len(damaged) > 0:
+		return Check{Name: "events", Detail: fmt.Sprintf("%d events, damaged: %s", n, strings.Join(damaged, "; "))}
+	default:
+		return Check{Name: "events", OK: true, Detail: fmt.Sprintf("all %d events decode", n)}
+	}
 }

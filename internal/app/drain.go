@@ -64,6 +64,7 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) (ServeResult, error) {
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
+				wake := a.Changed()
 				cmd, ok, err := a.Queue.Claim(ctx, Claim{Worker: o.Worker, Now: a.Now(), Lease: o.Lease})
 				if err != nil {
 					if ctx.Err() != nil {
@@ -99,6 +100,7 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) (ServeResult, error) {
 					}
 					select {
 					case <-ctx.Done():
+					case <-wake:
 					case <-a.Clock.After(o.Poll):
 					}
 					continue

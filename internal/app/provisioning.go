@@ -600,6 +600,7 @@ func (a *App) Drive(ctx context.Context, actor Actor, requestID string, lease ti
 	worker := "approve-" + a.NewID()[:6]
 	last := ""
 	for {
+		wake := a.Changed()
 		v, err := a.Views.Request(ctx, requestID)
 		if err != nil {
 			return v, err
@@ -649,6 +650,7 @@ func (a *App) Drive(ctx context.Context, actor Actor, requestID string, lease ti
 		select {
 		case <-ctx.Done():
 			return v, Coded(KindUnavailable, CodeStoppedWaiting, "stopped waiting")
+		case <-wake:
 		case <-a.Clock.After(drivePoll):
 		}
 	}

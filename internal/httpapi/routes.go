@@ -181,6 +181,7 @@ func (s *Server) showRequest(w http.ResponseWriter, r *http.Request, actor app.A
 	seen := r.Header.Get("If-None-Match")
 	deadline := time.Now().Add(wait)
 	for {
+		wake := s.App.Changed()
 		v, tl, err := s.App.ShowRequest(r.Context(), actor, r.PathValue("id"))
 		if err != nil {
 			return nil, 0, err
@@ -200,6 +201,7 @@ func (s *Server) showRequest(w http.ResponseWriter, r *http.Request, actor app.A
 		select {
 		case <-r.Context().Done():
 			return nil, 0, r.Context().Err()
+		case <-wake:
 		case <-time.After(s.pollEvery()):
 		}
 	}

@@ -74,13 +74,8 @@ func (db *DB) HealthChecks(ctx context.Context) []app.Check {
 	} else {
 		add("integrity", true, "integrity_check found nothing wrong")
 	}
-	if n, damaged, err := db.DecodeAll(ctx); err != nil {
-		add("events", false, "%s", app.ErrorMessage(err))
-	} else if len(damaged) > 0 {
-		add("events", false, "%d events, damaged: %s", n, strings.Join(damaged, "; "))
-	} else {
-		add("events", true, "all %d events decode", n)
-	}
+	n, damaged, err := db.DecodeAll(ctx)
+	checks = append(checks, app.EventsCheck(n, damaged, err))
 	if mode, err := db.JournalMode(ctx); err != nil {
 		add("journal", false, "%s", app.ErrorMessage(err))
 	} else if mode != "wal" {
@@ -100,25 +95,18 @@ func (db *DB) DecodeAll(ctx context.Context) (int, []string, error) {
 		return 0, nil, dbError(err)
 	}
 	defer rows.Close()
-	n, bad := 0, 0
-	var damaged []string
+	var check app.PayloadCheck
 	for rows.Next() {
 		var (
 			seq       int64
 			typ, data string
 		)
 		if err := rows.Scan(&seq, &typ, &data); err != nil {
+			n, damaged := check.Result()
 			return n, damaged, dbError(err)
 		}
-		n++
-		if _, err := app.DecodePayload(typ, []byte(data)); err != nil {
-			if bad++; len(damaged) < 3 {
-				damaged = append(damaged, fmt.Sprintf("event %d: %s", seq, app.Clip(err.Error(), 80)))
-			}
-		}
+		check.Add(seq, typ, []byte(data))
 	}
-	if bad > len(damaged) {
-		damaged = append(damaged, fmt.Sprintf("and %d more", bad-len(damaged)))
-	}
+	n, damaged := check.Result()
 	return n, damaged, dbError(rows.Err())
 }

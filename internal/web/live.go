@@ -10,9 +10,11 @@ import (
 // Live pages: a page region with data-live="/live/..." is kept current by
 // server-sent events, each carrying the region's new HTML, rendered by the
 // same template as the page. The server reads the same use case again at
-// each Poll and sends only when what it shows changed: the workers that
-// provision may run in another process, so there is no in-process signal
-// to wait on, and a read of the read models costs well under a millisecond.
+// each Poll, or at once when the store announces a change (PostgreSQL's
+// notifications, made by any process), and sends only when what it shows
+// changed. On SQLite the workers may run in another process with no
+// signal to wait on; a read of the read models costs well under a
+// millisecond.
 
 // liveMaxAge ends a live stream after a while; the browser's EventSource
 // opens a new one at once, so a long-open page does not pin a connection
@@ -35,6 +37,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, render func() (h
 	defer stop.Stop()
 	last := ""
 	for {
+		wake := s.App.Changed()
 		html, final, err := render()
 		if err != nil {
 			// The region stays as it was; the page says why it stopped.
@@ -57,6 +60,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, render func() (h
 		select {
 		case <-r.Context().Done():
 			return
+		case <-wake:
 		case <-stop.C:
 			return
 		case <-tick.C:

@@ -35,6 +35,8 @@ func (db *DB) HealthChecks(ctx context.Context) []app.Check {
 	} else {
 		add("schema", true, "version %d, the latest", v)
 	}
+	n, damaged, err := db.DecodeAll(ctx)
+	checks = append(checks, app.EventsCheck(n, damaged, err))
 
 	var standby bool
 	if err := db.queryRow(ctx, `SELECT pg_is_in_recovery()`).Scan(&standby); err != nil {
@@ -96,4 +98,29 @@ func seconds(v sql.NullFloat64) string {
 		return "unknown"
 	}
 	return (time.Duration(v.Float64 * float64(time.Second))).Round(time.Millisecond).String()
+}
+
+// DecodeAll reads every event payload of the log as the application
+// would, and returns how many there are and the first damaged ones, each
+// named by its sequence number.
+func (db *DB) DecodeAll(ctx context.Context) (int, []string, error) {
+	rows, err := db.query(ctx, `SELECT seq, type, data FROM events ORDER BY seq`)
+	if err != nil {
+		return 0, nil, dbError(err)
+	}
+	defer rows.Close()
+	var check app.PayloadCheck
+	for rows.Next() {
+		var (
+			seq       int64
+			typ, data string
+		)
+		if err := rows.Scan(&seq, &typ, &data); err != nil {
+			n, damaged := check.Result()
+			return n, damaged, dbError(err)
+		}
+		check.Add(seq, typ, []byte(data))
+	}
+	n, damaged := check.Result()
+	return n, damaged, dbError(rows.Err())
 }

@@ -417,3 +417,11 @@ func (db *DB) Secret(ctx context.Context, tenant, name string) ([]byte, error) {
 func (tx *Tx) Secret(ctx context.Context, tenant, name string) ([]byte, error) {
 	return secretOf(ctx, tx, tenant, name)
 }
+
+// SealedSecrets counts the sealed secrets the database holds: a new
+// secret key would leave them unreadable.
+func (db *DB) SealedSecrets(ctx context.Context) (int, error) {
+	var n int
+	err := db.queryRow(ctx, `SELECT COUNT(*) FROM secrets`).Scan(&n)
+	return n, dbError(err)
+}

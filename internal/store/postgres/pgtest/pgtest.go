@@ -65,16 +65,37 @@ func version(dir string) int {
 // cluster and returns its URL; the database is dropped when tb ends.
 func NewDatabase(tb testing.TB) string {
 	tb.Helper()
-	base := start(tb)
-	name := fmt.Sprintf("t%d_%d", os.Getpid(), dbCount.Add(1))
-	ctx := context.Background()
-	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+name+` TEMPLATE `+template); err != nil {
-		tb.Fatalf("pgtest: create database: %v", err)
+	Require(tb)
+	url, drop, err := CreateDatabase()
+	if err != nil {
+		tb.Fatalf("pgtest: %v", err)
 	}
-	tb.Cleanup(func() {
+	tb.Cleanup(drop)
+	return url
+}
+
+// Require starts the test binary's cluster, or skips tb (fails it when
+// CI is set) where there is no PostgreSQL.
+func Require(tb testing.TB) {
+	tb.Helper()
+	start(tb)
+}
+
+// CreateDatabase makes a new, migrated database on the cluster Require
+// started, for callers that have no testing.TB of their own (a script's
+// setup); drop removes it.
+func CreateDatabase() (url string, drop func(), err error) {
+	if cluster == "" {
+		return "", nil, fmt.Errorf("pgtest: the cluster is not started (call Require first)")
+	}
+	name := fmt.Sprintf("t%d_%d", os.Getpid(), dbCount.Add(1))
+	if _, err := admin.ExecContext(context.Background(), `CREATE DATABASE `+name+` TEMPLATE `+template); err != nil {
+		return "", nil, fmt.Errorf("create database: %w", err)
+	}
+	drop = func() {
 		_, _ = admin.ExecContext(context.Background(), `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
-	})
-	return withDB(base, name)
+	}
+	return withDB(cluster, name), drop, nil
 }
 
 // EmptyDatabase makes a database with no schema at all, for tests of
