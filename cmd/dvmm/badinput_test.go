@@ -265,7 +265,7 @@ type badInput struct {
 }
 
 // eventRows is every event of the log as stored, to compare byte for byte.
-func eventRows(t *testing.T, s *store.DB) []byte {
+func eventRows(t testing.TB, s *store.DB) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	err := s.ForEachEvent(context.Background(), func(e app.Event) error {

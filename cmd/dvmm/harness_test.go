@@ -20,7 +20,7 @@ import (
 // process (run, must) or as a real process (command). In-process runs
 // read the environment, so tests using a harness cannot run in parallel.
 type harness struct {
-	t   *testing.T
+	t   testing.TB
 	dir string
 	db  string
 	env []string // the environment of dvmm processes
@@ -32,14 +32,14 @@ type result struct {
 	out, errOut string
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	return newHarnessOn(t, "")
 }
 
 // newHarnessOn is newHarness on the database db names: a PostgreSQL URL,
 // or "" for a SQLite file in the harness's folder.
-func newHarnessOn(t *testing.T, db string) *harness {
+func newHarnessOn(t testing.TB, db string) *harness {
 	t.Helper()
 	dir := t.TempDir()
 	if db == "" {
