@@ -29,6 +29,7 @@ type Open func(t testing.TB) app.Store
 func Run(t *testing.T, open Open) {
 	t.Run("EventLog", func(t *testing.T) { testEventLog(t, open) })
 	t.Run("Update", func(t *testing.T) { testUpdate(t, open) })
+	t.Run("LogOrder", func(t *testing.T) { testLogOrder(t, open) })
 	t.Run("Queries", func(t *testing.T) { testQueries(t, open) })
 	t.Run("ReadModels", func(t *testing.T) { testReadModels(t, open) })
 	t.Run("Queue", func(t *testing.T) { testQueue(t, open) })
