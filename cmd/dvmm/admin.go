@@ -9,7 +9,7 @@ import (
 func newAdminCmd(c *cli) *cobra.Command {
 	return groupCmd("admin", "Maintain the database",
 		"Maintenance of the local database. These act on the whole database, every tenant included.",
-		newAdminRebuildCmd(c))
+		newAdminRebuildCmd(c), newAdminMigrateCmd(c))
 }
 
 func newAdminRebuildCmd(c *cli) *cobra.Command {

@@ -76,9 +76,24 @@ func TestScriptPostgres(t *testing.T) {
 		if cond == "postgres" {
 			return true, nil
 		}
-		return false, fmt.Errorf("unknown condition %q", cond)
+		return scriptCondition(cond)
 	}
 	testscript.Run(t, p)
+}
+
+// scriptCondition answers the scripts' conditions other than [postgres]
+// (is the database PostgreSQL): [pg] is whether PostgreSQL's server
+// binaries are here, for scripts that start a database of their own. CI
+// must have them: there, a missing server fails the script.
+func scriptCondition(cond string) (bool, error) {
+	if cond != "pg" {
+		return false, fmt.Errorf("unknown condition %q", cond)
+	}
+	_, ok := pgtest.BinDir()
+	if !ok && os.Getenv("CI") != "" {
+		return false, fmt.Errorf("no PostgreSQL server binaries, and CI is set: install PostgreSQL (apt-get install -y postgresql)")
+	}
+	return ok, nil
 }
 
 // scriptParams are the scripts' settings; extra, when given, adds to each
@@ -89,7 +104,7 @@ func scriptParams(extra func(env *testscript.Env) error) testscript.Params {
 			if cond == "postgres" {
 				return false, nil
 			}
-			return false, fmt.Errorf("unknown condition %q", cond)
+			return scriptCondition(cond)
 		},
 		Dir:                 filepath.Join("..", "..", "testdata", "script"),
 		RequireExplicitExec: true,
@@ -135,8 +150,26 @@ func scriptParams(extra func(env *testscript.Env) error) testscript.Params {
 			"startbg":   cmdStartBG,
 			"waitfile":  cmdWaitFile,
 			"stopbg":    cmdStopBG,
+			"pgdb":      cmdPGDB,
 		},
 	}
+}
+
+// pgdb NAME: sets $NAME to the URL of a new, empty dvmm database on the
+// test binary's PostgreSQL cluster, dropped when the script ends.
+func cmdPGDB(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: pgdb NAME")
+	}
+	skip, err := pgtest.Ensure()
+	ts.Check(err)
+	if skip != "" {
+		ts.Fatalf("pgdb: %s (guard the script with [!pg] skip)", skip)
+	}
+	url, drop, err := pgtest.CreateDatabase()
+	ts.Check(err)
+	ts.Defer(drop)
+	ts.Setenv(args[0], url)
 }
 
 // eventLog is what the scripts' helpers read of either store.

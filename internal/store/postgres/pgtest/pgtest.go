@@ -81,6 +81,20 @@ func Require(tb testing.TB) {
 	start(tb)
 }
 
+// Ensure starts the test binary's cluster where no testing.TB is at hand
+// (a script's command). skip says why there is no PostgreSQL here; it is
+// empty when CI is set, where a missing server is an error instead.
+func Ensure() (skip string, err error) {
+	once.Do(func() { cluster, skipWhy, startErr = boot() })
+	switch {
+	case skipWhy != "" && os.Getenv("CI") != "":
+		return "", fmt.Errorf("pgtest: %s, and CI is set: install PostgreSQL (apt-get install -y postgresql)", skipWhy)
+	case skipWhy != "":
+		return skipWhy, nil
+	}
+	return "", startErr
+}
+
 // CreateDatabase makes a new, migrated database on the cluster Require
 // started, for callers that have no testing.TB of their own (a script's
 // setup); drop removes it.
