@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -26,19 +25,19 @@ import (
 // serveProc is one running 'dvmm serve'.
 type serveProc struct {
 	cmd    *exec.Cmd
-	errOut *bytes.Buffer
+	errOut *safeBuffer // written by the process's pipe while tests read it
 }
 
 // startServe starts a long-running 'dvmm serve' process.
 func (h *harness) startServe(args ...string) *serveProc {
 	h.t.Helper()
-	var errOut bytes.Buffer
+	errOut := &safeBuffer{}
 	cmd := h.command(context.Background(), append([]string{"serve", "--log-format", "json"}, args...)...)
-	cmd.Stderr = &errOut
+	cmd.Stderr = errOut
 	if err := cmd.Start(); err != nil {
 		h.t.Fatal(err)
 	}
-	p := &serveProc{cmd: cmd, errOut: &errOut}
+	p := &serveProc{cmd: cmd, errOut: errOut}
 	h.t.Cleanup(func() {
 		if p.cmd.ProcessState == nil {
 			_ = p.cmd.Process.Kill()
@@ -290,4 +289,32 @@ func workerPid(worker string) (int, bool) {
 	}
 	pid, err := strconv.Atoi(parts[2])
 	return pid, err == nil && pid != os.Getpid()
+}
+
+// TestServeWakesOnNotify: on PostgreSQL an idle serve whose poll is a
+// minute takes newly approved work when the approval commits (its
+// NOTIFY), not at its next poll.
+func TestServeWakesOnNotify(t *testing.T) {
+	h := newHarnessOn(t, pgtest.NewDatabase(t))
+	sim, ids := machineSetup(h, 0, vsphere.SimOptions{})
+	db := h.open()
+	p := h.startServe("--workers", "1", "--poll", "1m")
+	// Let serve start and look once: the queue is empty, so its worker
+	// sleeps until the next poll or a notification.
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(p.errOut.String(), "serve started") {
+		if time.Now().After(deadline) {
+			t.Fatal("serve did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond)
+	id := h.must(in("acme", "bob", "request", "create", "--name", "web-001", "--size", "S", "--project", "shop", "--justification", "wake-ups on PostgreSQL")...)
+	h.must(in("acme", "alice", "request", "approve", id)...)
+	// Well under the minute the poll would take.
+	waitReady(h, db, 1, 20*time.Second)
+	if code, ran := p.stop(t); code != 0 || ran != 1 {
+		t.Errorf("serve: exit %d after %d commands, want 0 after 1", code, ran)
+	}
+	checkOneVMEach(h, db, sim, append(ids, id))
 }

@@ -75,11 +75,18 @@ func openError(path string, err error) error {
 	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
 		return errBusy(err)
 	}
-	kind := app.ErrorKind(dbError(err))
+	mapped := dbError(err)
+	kind := app.ErrorKind(mapped)
 	if kind == app.KindInternal {
 		kind = app.KindUnavailable
 	}
-	return &app.Error{Kind: kind, Message: "cannot open database " + path + ": " + app.FirstLine(app.ErrorMessage(err)), Err: err}
+	msg := app.FirstLine(app.ErrorMessage(err))
+	if app.ErrorMessage(mapped) == diskFull {
+		// Opening extends the shared-memory file: a full disk shows
+		// here first, and says so as it does anywhere else.
+		msg = diskFull
+	}
+	return &app.Error{Kind: kind, Message: "cannot open database " + app.Clip(path, 80) + ": " + msg, Err: err}
 }
 
 func internal(format string, args ...any) error {
