@@ -25,6 +25,7 @@ import (
 	"github.com/vmware/govmomi/session"
 	"github.com/vmware/govmomi/session/keepalive"
 	"github.com/vmware/govmomi/vim25"
+	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 
@@ -47,6 +48,10 @@ type Options struct {
 	// vCenter that accepts connections and never answers is then a
 	// transient timeout, not a hang.
 	LoginTimeout time.Duration
+	// CallTimeout bounds each SOAP call after login (property reads,
+	// lookups, starting a task); 0 means 2 minutes. The long polls that
+	// wait for a task to end are bounded by TaskTimeout instead.
+	CallTimeout time.Duration
 	// BreakerFailures is how many consecutive connectivity failures open
 	// a vCenter's circuit; 0 means 3.
 	BreakerFailures uint32
@@ -81,6 +86,9 @@ func New(opts Options) *Client {
 	}
 	if opts.LoginTimeout <= 0 {
 		opts.LoginTimeout = 30 * time.Second
+	}
+	if opts.CallTimeout <= 0 {
+		opts.CallTimeout = 2 * time.Minute
 	}
 	if opts.TaskTimeout <= 0 {
 		opts.TaskTimeout = 30 * time.Minute
@@ -267,7 +275,28 @@ func (c *Client) dial(ctx context.Context, ep *endpoint) (*vim25.Client, *keepal
 		ka = keepalive.NewHandlerSOAP(sc, c.opts.KeepAlive, nil)
 		vc.RoundTripper = ka
 	}
+	vc.RoundTripper = callDeadline{next: vc.RoundTripper, limit: c.opts.CallTimeout}
 	return vc, ka, nil
+}
+
+// callDeadline gives each SOAP call a deadline, so that a vCenter that
+// logged us in and then stops answering ends the call with a timeout
+// rather than holding a worker for ever. A property collector's wait for
+// updates is a long poll that may rightly last as long as a task: it
+// keeps the caller's deadline (TaskTimeout for task waits).
+type callDeadline struct {
+	next  soap.RoundTripper
+	limit time.Duration
+}
+
+func (d callDeadline) RoundTrip(ctx context.Context, req, res soap.HasFault) error {
+	switch req.(type) {
+	case *methods.WaitForUpdatesExBody, *methods.WaitForUpdatesBody:
+		return d.next.RoundTrip(ctx, req, res)
+	}
+	ctx, cancel := context.WithTimeout(ctx, d.limit)
+	defer cancel()
+	return d.next.RoundTrip(ctx, req, res)
 }
 
 // expire forgets a login that vCenter no longer knows, unless another

@@ -110,3 +110,38 @@ func TestNoIPBeforeTheDeadline(t *testing.T) {
 		t.Fatalf("no IP before the deadline: %+v, %v", m, err)
 	}
 }
+
+// A vCenter that logs us in and then stops answering: each call after
+// login has a deadline of its own (CallTimeout), so a lookup or the call
+// that starts a clone ends with a transient timeout rather than waiting
+// for the slow answer. With the delays here and no per-call deadline,
+// every call below would succeed.
+func TestSilentVCenterAfterLoginTimesOut(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		method string
+		call   func(c *vsphere.Client, tg app.Target) error
+	}{
+		{"RetrievePropertiesEx", func(c *vsphere.Client, tg app.Target) error {
+			_, err := c.Survey(context.Background(), tg)
+			return err
+		}},
+		{"CloneVM_Task", func(c *vsphere.Client, tg app.Target) error {
+			_, err := c.Provision(context.Background(), tg, machineSpec("req-1", "web-01"), nil)
+			return err
+		}},
+	} {
+		t.Run(tc.method, func(t *testing.T) {
+			t.Parallel()
+			sim := startSim(t, vsphere.SimOptions{MethodDelays: map[string]time.Duration{tc.method: 2 * time.Second}})
+			c := newClient(t, vsphere.Options{CallTimeout: 200 * time.Millisecond, BreakerFailures: 100})
+			start := time.Now()
+			err := tc.call(c, sim.Target("acme", "dvmm"))
+			t.Logf("gave up after %s", time.Since(start).Round(time.Millisecond))
+			f := asFault(t, err)
+			if !f.Transient || f.Code != app.FaultTimeout {
+				t.Errorf("%s that does not answer: %+v, want a transient %s", tc.method, f, app.FaultTimeout)
+			}
+		})
+	}
+}

@@ -60,6 +60,9 @@ type SimOptions struct {
 	IPDelay time.Duration
 	// CloneDelay makes each CloneVM_Task call that much slower.
 	CloneDelay time.Duration
+	// MethodDelays make each call of the named SOAP methods that much
+	// slower (a vCenter that stops answering after login, say).
+	MethodDelays map[string]time.Duration
 	// CloneTaskDelay makes each clone task run that much longer after
 	// vCenter accepted it and returned the task, as a real clone does. It
 	// sets vcsim's task delay, which is process-wide: a simulator with it
@@ -178,10 +181,16 @@ func StartSimulator(ctx context.Context, o SimOptions) (sim *Simulator, err erro
 
 	m := simulator.VPX()
 	m.Machine = 0 // no sample VMs: the template is the only one
-	if o.CloneDelay > 0 {
-		// A per-service SOAP delay: it slows the CloneVM_Task call
-		// itself, holds no inventory lock and touches no global.
-		m.DelayConfig.MethodDelay = map[string]int{"CloneVM_Task": int(o.CloneDelay / time.Millisecond)}
+	if o.CloneDelay > 0 || len(o.MethodDelays) > 0 {
+		// Per-service SOAP delays: they slow the call itself, hold no
+		// inventory lock and touch no global.
+		m.DelayConfig.MethodDelay = map[string]int{}
+		for method, d := range o.MethodDelays {
+			m.DelayConfig.MethodDelay[method] = int(d / time.Millisecond)
+		}
+		if o.CloneDelay > 0 {
+			m.DelayConfig.MethodDelay["CloneVM_Task"] = int(o.CloneDelay / time.Millisecond)
+		}
 	}
 	createMu.Lock()
 	if o.CloneTaskDelay > 0 && running > 0 || taskDelayed {

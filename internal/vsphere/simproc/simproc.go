@@ -47,13 +47,15 @@ type StartOrder struct {
 	DockerBridge      bool          `json:"docker_bridge,omitempty"`
 	DropCloneIdentity bool          `json:"drop_clone_identity,omitempty"`
 	TemplateDiskGB    int           `json:"template_disk_gb,omitempty"`
+
+	MethodDelays map[string]time.Duration `json:"method_delays,omitempty"`
 }
 
 // Options is the simulator's options as a start order.
 func (o StartOrder) Options() vsphere.SimOptions {
 	return vsphere.SimOptions{Listen: o.Listen, Username: o.Username, Password: o.Password,
 		IPDelay: o.IPDelay, CloneDelay: o.CloneDelay, CloneTaskDelay: o.CloneTaskDelay, DockerBridge: o.DockerBridge,
-		DropCloneIdentity: o.DropCloneIdentity, TemplateDiskGB: o.TemplateDiskGB}
+		DropCloneIdentity: o.DropCloneIdentity, TemplateDiskGB: o.TemplateDiskGB, MethodDelays: o.MethodDelays}
 }
 
 // Order is one later line: something to do to the running simulator.
@@ -210,7 +212,7 @@ func Start(ctx context.Context, o vsphere.SimOptions) (*Sim, error) {
 	go func() { _ = cmd.Wait(); close(s.exited) }()
 	r, err := s.send(ctx, StartOrder{Listen: o.Listen, Username: o.Username, Password: o.Password,
 		IPDelay: o.IPDelay, CloneDelay: o.CloneDelay, CloneTaskDelay: o.CloneTaskDelay, DockerBridge: o.DockerBridge,
-		DropCloneIdentity: o.DropCloneIdentity, TemplateDiskGB: o.TemplateDiskGB})
+		DropCloneIdentity: o.DropCloneIdentity, TemplateDiskGB: o.TemplateDiskGB, MethodDelays: o.MethodDelays})
 	if err == nil && r.Started == nil {
 		err = errors.New("the simulator process did not say where it listens")
 	}
