@@ -54,6 +54,31 @@ func (h *harness) startTogether(argss ...[]string) []timedRun {
 	return runs
 }
 
+// oneWinner checks a round of two processes doing the same thing at once:
+// one went through (exit 0), the other got a conflict (exit 4) with one
+// line that loserSays. It reports whether the two overlapped in time.
+func oneWinner(t *testing.T, round int, what string, runs []timedRun, loserSays func(errOut string) bool) bool {
+	t.Helper()
+	won, lost := 0, 0
+	for _, r := range runs {
+		switch r.code {
+		case ExitOK:
+			won++
+		case ExitConflict:
+			lost++
+			if strings.Count(r.errOut, "\n") != 1 || !loserSays(r.errOut) || r.out != "" {
+				t.Errorf("round %d: the losing %s said %q on stderr and %q on stdout", round, what, r.errOut, r.out)
+			}
+		default:
+			t.Errorf("round %d: %s exited %d: %s", round, what, r.code, r.errOut)
+		}
+	}
+	if won != 1 || lost != 1 {
+		t.Fatalf("round %d: %d of %s went through and %d got a conflict, want 1 and 1", round, won, what, lost)
+	}
+	return runs[0].start.Before(runs[1].end) && runs[1].start.Before(runs[0].end)
+}
+
 // TestConcurrentApprovals: two admins' processes approve the same request
 // at the same moment, 50 times over. Each time exactly one approval is
 // recorded and the other process gets the conflict code; in the end each
@@ -77,24 +102,7 @@ func testConcurrentApprovals(t *testing.T, h *harness) {
 		runs := h.startTogether(
 			in("acme", "alice", "request", "approve", id, "--expect-version", "1"),
 			in("acme", "carol", "request", "approve", id, "--expect-version", "1"))
-		won, lost := 0, 0
-		for _, r := range runs {
-			switch r.code {
-			case ExitOK:
-				won++
-			case ExitConflict:
-				lost++
-				if strings.Count(r.errOut, "\n") != 1 || !strings.HasPrefix(r.errOut, "dvmm: request ") || r.out != "" {
-					t.Errorf("round %d: the losing approval said %q on stderr and %q on stdout", i, r.errOut, r.out)
-				}
-			default:
-				t.Errorf("round %d: approve exited %d: %s", i, r.code, r.errOut)
-			}
-		}
-		if won != 1 || lost != 1 {
-			t.Fatalf("round %d: %d approvals went through and %d got a conflict, want 1 and 1", i, won, lost)
-		}
-		if runs[0].start.Before(runs[1].end) && runs[1].start.Before(runs[0].end) {
+		if oneWinner(t, i, "approval", runs, func(errOut string) bool { return strings.HasPrefix(errOut, "dvmm: request ") }) {
 			overlapped++
 		}
 	}
@@ -171,24 +179,7 @@ func testConcurrentCreates(t *testing.T, h *harness) {
 		runs := h.startTogether(
 			in("acme", "bob", "request", "create", "--name", name, "--size", "S", "--project", "shop", "--justification", "concurrent creates"),
 			in("acme", "dave", "request", "create", "--name", name, "--size", "S", "--project", "shop", "--justification", "concurrent creates"))
-		won, lost := 0, 0
-		for _, r := range runs {
-			switch r.code {
-			case ExitOK:
-				won++
-			case ExitConflict:
-				lost++
-				if strings.Count(r.errOut, "\n") != 1 || !strings.Contains(r.errOut, "is already used by request") || r.out != "" {
-					t.Errorf("round %d: the losing create said %q on stderr and %q on stdout", i, r.errOut, r.out)
-				}
-			default:
-				t.Errorf("round %d: create exited %d: %s", i, r.code, r.errOut)
-			}
-		}
-		if won != 1 || lost != 1 {
-			t.Fatalf("round %d: %d creates went through and %d got a conflict, want 1 and 1", i, won, lost)
-		}
-		if runs[0].start.Before(runs[1].end) && runs[1].start.Before(runs[0].end) {
+		if oneWinner(t, i, "create", runs, func(errOut string) bool { return strings.Contains(errOut, "is already used by request") }) {
 			overlapped++
 		}
 	}

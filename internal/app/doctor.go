@@ -100,16 +100,16 @@ func (a *App) HeldLeases(ctx context.Context) ([]Command, error) {
 	return out, nil
 }
 
-// PayloadCheck counts the events a store reads for doctor and keeps the
+// payloadCheck counts the events a store reads for doctor and keeps the
 // first few whose payload does not decode, each named by its sequence
 // number.
-type PayloadCheck struct {
+type payloadCheck struct {
 	n, bad  int
 	damaged []string
 }
 
 // Add decodes one event's payload as the application would.
-func (p *PayloadCheck) Add(seq int64, eventType string, data []byte) {
+func (p *payloadCheck) Add(seq int64, eventType string, data []byte) {
 	p.n++
 	if _, err := DecodePayload(eventType, data); err != nil {
 		if p.bad++; len(p.damaged) < 3 {
@@ -119,12 +119,39 @@ func (p *PayloadCheck) Add(seq int64, eventType string, data []byte) {
 }
 
 // Result is how many events were read and the damaged ones.
-func (p *PayloadCheck) Result() (int, []string) {
+func (p *payloadCheck) Result() (int, []string) {
 	damaged := p.damaged
 	if p.bad > len(damaged) {
 		damaged = append(damaged, fmt.Sprintf("and %d more", p.bad-len(damaged)))
 	}
 	return p.n, damaged
+}
+
+// EventRows is a walk over the events table's (seq, type, data) rows, as
+// a database/sql *Rows gives them.
+type EventRows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// DecodeRows decodes every event of rows with a payloadCheck; mapErr turns
+// the store's errors into app errors.
+func DecodeRows(rows EventRows, mapErr func(error) error) (int, []string, error) {
+	var check payloadCheck
+	for rows.Next() {
+		var (
+			seq       int64
+			typ, data string
+		)
+		if err := rows.Scan(&seq, &typ, &data); err != nil {
+			n, damaged := check.Result()
+			return n, damaged, mapErr(err)
+		}
+		check.Add(seq, typ, []byte(data))
+	}
+	n, damaged := check.Result()
+	return n, damaged, mapErr(rows.Err())
 }
 
 // EventsCheck is the doctor line for a walk of the whole log.

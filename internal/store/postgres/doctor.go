@@ -109,18 +109,5 @@ func (db *DB) DecodeAll(ctx context.Context) (int, []string, error) {
 		return 0, nil, dbError(err)
 	}
 	defer rows.Close()
-	var check app.PayloadCheck
-	for rows.Next() {
-		var (
-			seq       int64
-			typ, data string
-		)
-		if err := rows.Scan(&seq, &typ, &data); err != nil {
-			n, damaged := check.Result()
-			return n, damaged, dbError(err)
-		}
-		check.Add(seq, typ, []byte(data))
-	}
-	n, damaged := check.Result()
-	return n, damaged, dbError(rows.Err())
+	return app.DecodeRows(rows, dbError)
 }
