@@ -200,6 +200,45 @@ func testConcurrentCreates(t *testing.T, h *harness) {
 	t.Logf("%d rounds of two creating processes; they overlapped in time in %d rounds", rounds, overlapped)
 }
 
+// TestConcurrentApprovalsLastSlot: two requests wait while the tenant's
+// VM limit has room for one more; two admins' processes approve them at
+// the same moment, 50 times over. Each time exactly one approval goes
+// through and the other is refused by the quota (exit 4).
+func TestConcurrentApprovalsLastSlot(t *testing.T) { backends(t, testConcurrentApprovalsLastSlot) }
+
+func testConcurrentApprovalsLastSlot(t *testing.T, h *harness) {
+	const rounds = 50
+	h.must("tenant", "create", "acme", "--admin", "alice")
+	h.must("--user", "alice", "tenant", "add-member", "acme", "carol", "--role", "admin")
+	h.must("--user", "alice", "tenant", "add-member", "acme", "bob")
+	overlapped := 0
+	for i := 0; i < rounds; i++ {
+		h.must(in("acme", "alice", "quota", "set", "--vms", "0")...)
+		a := h.must(in("acme", "bob", "request", "create", "--name", fmt.Sprintf("a-%02d", i), "--size", "S", "--project", "shop", "--justification", "the last slot")...)
+		b := h.must(in("acme", "bob", "request", "create", "--name", fmt.Sprintf("b-%02d", i), "--size", "S", "--project", "shop", "--justification", "the last slot")...)
+		// i approved so far (FAILED without VMware settings: still held)
+		h.must(in("acme", "alice", "quota", "set", "--vms", fmt.Sprint(i+1))...)
+		runs := h.startTogether(
+			in("acme", "alice", "request", "approve", a),
+			in("acme", "carol", "request", "approve", b))
+		if oneWinner(t, i, "approval", runs, func(errOut string) bool {
+			return strings.Contains(errOut, fmt.Sprintf("quota of tenant acme: VMs %d of %d used, this request needs 1", i+1, i+1))
+		}) {
+			overlapped++
+		}
+		loser := b
+		if runs[1].code == ExitOK {
+			loser = a
+		}
+		h.must(in("acme", "bob", "request", "cancel", loser)...)
+	}
+	q := h.must(in("acme", "bob", "quota", "show", "-o", "json")...)
+	if !strings.Contains(q, fmt.Sprintf(`"vms": %d`, rounds)) {
+		t.Errorf("after %d rounds the quota shows %s", rounds, q)
+	}
+	t.Logf("%d rounds of two approvals for the last slot; the processes overlapped in time in %d rounds", rounds, overlapped)
+}
+
 // TestSoakWritersAndServe: for 30 seconds, four writers (two per tenant)
 // run dvmm processes back to back (create, then approve, reject, cancel or
 // leave pending; list)

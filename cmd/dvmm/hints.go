@@ -26,6 +26,7 @@ var hints = map[string]string{
 	app.CodeNotOurDatabase:       ": check --db or DVMM_DB",
 	app.CodeNoDatabase:           ": check --db or DVMM_DB ('dvmm tenant create' makes a new one)",
 	app.CodeAlreadyMember:        ": change a role with 'dvmm tenant set-role'",
+	app.CodeQuotaExceeded:        ": free some (cancel a request) or ask a tenant admin to raise it ('dvmm quota set')",
 	app.CodeLastAdmin:            ": make another member an admin first ('dvmm tenant set-role')",
 	app.FaultVMwareNotConfigured: ": an admin runs 'dvmm vmware set', then 'dvmm request retry'",
 	app.FaultBadCredentials:      ": run 'dvmm vmware set' again",

@@ -21,6 +21,9 @@ import (
 // code do not depend on where it ran.
 type service interface {
 	CreateRequest(ctx context.Context, actor app.Actor, in app.NewRequestInput) (app.RequestView, error)
+	PreviewRequest(ctx context.Context, actor app.Actor, in app.NewRequestInput) (app.RequestView, []app.QuotaView, error)
+	ShowQuota(ctx context.Context, actor app.Actor, project string) (app.QuotaView, error)
+	SetQuota(ctx context.Context, actor app.Actor, project string, limits app.Amount) (app.QuotaView, error)
 	ListRequests(ctx context.Context, actor app.Actor, f app.RequestFilter) ([]app.RequestView, error)
 	ShowRequest(ctx context.Context, actor app.Actor, id string) (app.RequestView, []app.TimelineEntry, error)
 	Approve(ctx context.Context, actor app.Actor, id string, expected int) (app.RequestView, error)

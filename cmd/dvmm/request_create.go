@@ -14,6 +14,7 @@ func newRequestCreateCmd(c *cli) *cobra.Command {
 	var (
 		in       app.NewRequestInput
 		userData string
+		dryRun   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "create",
@@ -22,7 +23,10 @@ func newRequestCreateCmd(c *cli) *cobra.Command {
 M (4, 8, 100; the default), L (8, 16, 200), XL (16, 32, 500). The name is
 3-63 lowercase letters, digits and single dashes. Prints the new request's id.
 The VM's host name is its name; --user-data passes a cloud-init user-data
-file (at most 32 KiB) to the guest through guestinfo.userdata.`,
+file (at most 32 KiB) to the guest through guestinfo.userdata.
+--dry-run checks everything a create checks (name, size, project, quota)
+and shows the request it would make and the tenant's and the project's
+quotas after it, writing nothing.`,
 		Example: `  dvmm --tenant acme request create --name web-01 --size M --project shop \
       --justification "load tests for the shop"`,
 		Args: cobra.NoArgs,
@@ -37,6 +41,21 @@ file (at most 32 KiB) to the guest through guestinfo.userdata.`,
 			a, err := c.Service(cmd.Context())
 			if err != nil {
 				return err
+			}
+			if dryRun {
+				v, qs, err := a.PreviewRequest(cmd.Context(), c.actor(), in)
+				if err != nil {
+					return err
+				}
+				if c.structured() {
+					return c.printer.data(contract.NewRequestPreview(v, qs))
+				}
+				fmt.Fprintf(c.out, "would create request %s (%s, %d vCPU, %d GB RAM, %d GB disk) in project %s; nothing was written\n",
+					c.printer.cell(v.Name), v.Size, v.CPUs, v.MemoryGB, v.DiskGB, c.printer.cell(v.Project))
+				for _, q := range qs {
+					c.printQuota(q)
+				}
+				return nil
 			}
 			v, err := a.CreateRequest(cmd.Context(), c.actor(), in)
 			if err != nil {
@@ -56,6 +75,7 @@ file (at most 32 KiB) to the guest through guestinfo.userdata.`,
 	f.StringVar(&in.Network, "network", "", "network (default: the tenant's)")
 	f.StringVar(&in.Justification, "justification", "", "why the VM is needed, at least 10 characters (required)")
 	f.StringVar(&userData, "user-data", "", "cloud-init user-data file for the guest (at most 32 KiB)")
+	f.BoolVar(&dryRun, "dry-run", false, "check and show the request and the quota after it, writing nothing")
 	_ = cmd.RegisterFlagCompletionFunc("size", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		var out []string
 		for _, s := range app.Sizes {

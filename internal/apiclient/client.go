@@ -158,6 +158,36 @@ func (c *Client) CreateRequest(ctx context.Context, actor app.Actor, in app.NewR
 	return toRequest(r), err
 }
 
+// PreviewRequest answers what CreateRequest would make, writing nothing.
+func (c *Client) PreviewRequest(ctx context.Context, actor app.Actor, in app.NewRequestInput) (app.RequestView, []app.QuotaView, error) {
+	var p contract.RequestPreview
+	err := c.call(ctx, actor, "POST", "/api/v1/requests/preview", nil, map[string]any{"name": in.Name, "size": in.Size,
+		"project": in.Project, "network": in.Network, "justification": in.Justification, "user_data": in.UserData}, &p)
+	qs := make([]app.QuotaView, 0, len(p.Quotas))
+	for _, q := range p.Quotas {
+		qs = append(qs, q.QuotaView())
+	}
+	return toRequest(p.Request), qs, err
+}
+
+// ShowQuota shows the tenant's (or a project's) limits and usage.
+func (c *Client) ShowQuota(ctx context.Context, actor app.Actor, project string) (app.QuotaView, error) {
+	q := url.Values{}
+	if project != "" {
+		q.Set("project", project)
+	}
+	var out contract.Quota
+	err := c.call(ctx, actor, "GET", "/api/v1/quota", q, nil, &out)
+	return out.QuotaView(), err
+}
+
+// SetQuota sets the tenant's (or a project's) limits.
+func (c *Client) SetQuota(ctx context.Context, actor app.Actor, project string, limits app.Amount) (app.QuotaView, error) {
+	var out contract.Quota
+	err := c.call(ctx, actor, "PUT", "/api/v1/quota", nil, map[string]any{"project": project, "limits": limits}, &out)
+	return out.QuotaView(), err
+}
+
 // ListRequests lists the tenant's requests.
 func (c *Client) ListRequests(ctx context.Context, actor app.Actor, f app.RequestFilter) ([]app.RequestView, error) {
 	q := url.Values{}

@@ -296,6 +296,7 @@ func TestPayloadRoundTrip(t *testing.T) {
 		app.TenantMemberRoleChanged{User: "bob", From: app.RoleUser, To: app.RoleAdmin},
 		app.TenantMemberRemoved{User: "bob", Role: app.RoleAdmin},
 		app.VMCleanupFailed{Code: "X", Message: "permission denied"},
+		app.TenantQuotaSet{Project: "shop", Limits: app.Amount{VMs: 10, CPUs: 32, MemoryGB: 64, DiskGB: 1000}},
 	} {
 		samples[p.EventType()] = p
 	}

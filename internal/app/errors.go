@@ -68,6 +68,7 @@ const (
 	CodeNoDatabase          = "no_database"
 	CodeNotOurDatabase      = "not_our_database"
 	CodeSecretKey           = "secret_key"
+	CodeQuotaExceeded       = "quota_exceeded"
 )
 
 // ErrorCode returns the stable code of err: an Error's code or else its

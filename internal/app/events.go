@@ -262,6 +262,7 @@ func eventTypes() []struct {
 		{EvTenantMemberRoleChanged, decodeAs[TenantMemberRoleChanged]},
 		{EvTenantMemberRemoved, decodeAs[TenantMemberRemoved]},
 		{EvVMCleanupFailed, decodeAs[VMCleanupFailed]},
+		{EvTenantQuotaSet, decodeAs[TenantQuotaSet]},
 	}
 }
 

@@ -59,6 +59,9 @@ func (a *App) Approve(ctx context.Context, actor Actor, idPrefix string, expecte
 	view, err := a.decideRequest(ctx, actor, idPrefix, func(r *Request, t *Tenant) ([]Payload, error) {
 		return r.Approve(t, actor.User, expected)
 	}, func(tx Tx, r *Request, events []Event) error {
+		if err := checkApprovalQuota(ctx, tx, actor.Tenant, r.ID()); err != nil {
+			return err
+		}
 		network, err := defaultNetwork(ctx, tx, actor.Tenant)
 		if err != nil {
 			return err

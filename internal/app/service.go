@@ -125,8 +125,12 @@ func Project(ctx context.Context, tx ReadModels, e Event) error {
 				return err
 			}
 		}
+		before := v
 		ProjectRequest(&v, e)
 		if err := tx.PutRequest(ctx, v); err != nil {
+			return err
+		}
+		if err := projectUsage(ctx, tx, before, v); err != nil {
 			return err
 		}
 		// Every event of a request's or its VM's stream is a step of the
@@ -253,15 +257,25 @@ func (a *App) memberOf(ctx context.Context, actor Actor) (*Tenant, error) {
 
 // CreateRequest records a new VM request.
 func (a *App) CreateRequest(ctx context.Context, actor Actor, in NewRequestInput) (RequestView, error) {
+	var view RequestView
+	err := a.createRequest(ctx, actor, in, func(_ Tx, v RequestView, _ *Tenant) error {
+		view = v
+		return nil
+	})
+	return view, err
+}
+
+// createRequest decides and records a new request in a transaction, then
+// calls then with it before the commit; an error of then rolls it back.
+func (a *App) createRequest(ctx context.Context, actor Actor, in NewRequestInput, then func(Tx, RequestView, *Tenant) error) error {
 	if err := needTenant(actor); err != nil {
-		return RequestView{}, err
+		return err
 	}
 	if err := needUser(actor); err != nil {
-		return RequestView{}, err
+		return err
 	}
 	id := a.NewID()
-	var view RequestView
-	err := a.Store.Update(ctx, func(tx Tx) error {
+	return a.Store.Update(ctx, func(tx Tx) error {
 		t, err := loadTenant(ctx, tx, actor.Tenant)
 		if err != nil {
 			return err
@@ -280,13 +294,23 @@ func (a *App) CreateRequest(ctx context.Context, actor Actor, in NewRequestInput
 		} else if found {
 			return Errorf(KindConflict, "name %q is already used by request %s in project %s: choose another name", c.Name, ShortID(other), c.Project)
 		}
+		usage, err := usageOf(ctx, tx, actor.Tenant)
+		if err != nil {
+			return err
+		}
+		need := Amount{VMs: 1, CPUs: c.CPUs, MemoryGB: c.MemoryGB, DiskGB: c.DiskGB}
+		if err := checkQuota(t, usage, c.Project, need, false); err != nil {
+			return err
+		}
 		if _, err := a.record(ctx, tx, actor.Tenant, StreamRequest, id, 0, a.meta(actor), payloads...); err != nil {
 			return err
 		}
-		view, err = tx.Request(ctx, id)
-		return err
+		view, err := tx.Request(ctx, id)
+		if err != nil {
+			return err
+		}
+		return then(tx, view, t)
 	})
-	return view, err
 }
 
 // loadRequestFor loads a request of the actor's tenant inside tx; a request

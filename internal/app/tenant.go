@@ -25,11 +25,12 @@ type Tenant struct {
 	vmware  *VMwareSettings
 	pools   map[string]IPPool  // by network
 	leases  map[string]IPLease // by request id
+	quotas  map[string]Amount  // limits by project, "" for the tenant
 }
 
 // NewTenant rebuilds a tenant from its events.
 func NewTenant(name string, events []Event) *Tenant {
-	t := &Tenant{name: name, members: map[string]Role{}, pools: map[string]IPPool{}, leases: map[string]IPLease{}}
+	t := &Tenant{name: name, members: map[string]Role{}, pools: map[string]IPPool{}, leases: map[string]IPLease{}, quotas: map[string]Amount{}}
 	for _, e := range events {
 		t.apply(e)
 	}
@@ -58,6 +59,8 @@ func (t *Tenant) apply(e Event) {
 		t.leases[p.RequestID] = IPLease(p)
 	case TenantAddressReleased:
 		delete(t.leases, p.RequestID)
+	case TenantQuotaSet:
+		t.quotas[p.Project] = p.Limits
 	}
 }
 

@@ -77,6 +77,12 @@ type TenantView struct {
 	Version   int       `json:"version"`
 	CreatedAt time.Time `json:"created_at"`
 	VMware    bool      `json:"vmware_configured"`
+	// Usage is what the tenant's requests hold, by project ("" for the
+	// whole tenant), kept by the projection of request events once
+	// UsageCounted (tenants recorded before quotas are counted at first
+	// use).
+	Usage        map[string]Usage `json:"usage,omitempty"`
+	UsageCounted bool             `json:"usage_counted,omitempty"`
 }
 
 // ProjectRequest folds an event of a request's or VM's stream into the
@@ -146,7 +152,7 @@ func ProjectTenant(v *TenantView, e Event) {
 	v.Version = e.Version
 	switch p := e.Data.(type) {
 	case TenantCreated:
-		*v = TenantView{Name: p.Name, Members: []Member{{User: p.Admin, Role: RoleAdmin}}, Version: e.Version, CreatedAt: e.At}
+		*v = TenantView{Name: p.Name, Members: []Member{{User: p.Admin, Role: RoleAdmin}}, Version: e.Version, CreatedAt: e.At, UsageCounted: true}
 	case TenantMemberAdded:
 		for i := range v.Members {
 			if v.Members[i].User == p.User {

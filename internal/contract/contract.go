@@ -284,3 +284,40 @@ func NewReconcile(r app.ReconcileResult) Reconcile {
 	}
 	return out
 }
+
+// Quota is what 'quota show' and 'quota set' print: a tenant's (or a
+// project's) limits, what its requests hold, and of that what PENDING
+// requests reserve. A limit of 0 is no limit.
+type Quota struct {
+	Tenant   string     `json:"tenant"`
+	Project  string     `json:"project,omitempty"`
+	Limits   app.Amount `json:"limits"`
+	Used     app.Amount `json:"used"`
+	Reserved app.Amount `json:"reserved"`
+}
+
+// NewQuota is the contract of a quota view.
+func NewQuota(q app.QuotaView) Quota {
+	return Quota{Tenant: q.Tenant, Project: q.Project, Limits: q.Limits, Used: q.Used, Reserved: q.Pending}
+}
+
+// QuotaView is the quota view of a contract.
+func (q Quota) QuotaView() app.QuotaView {
+	return app.QuotaView{Tenant: q.Tenant, Project: q.Project, Limits: q.Limits, Used: q.Used, Pending: q.Reserved}
+}
+
+// RequestPreview is what 'request create --dry-run' prints: the request
+// it would make and the quotas after it, the tenant's then its project's.
+type RequestPreview struct {
+	Request Request `json:"request"`
+	Quotas  []Quota `json:"quotas"`
+}
+
+// NewRequestPreview is the contract of a preview.
+func NewRequestPreview(v app.RequestView, qs []app.QuotaView) RequestPreview {
+	out := RequestPreview{Request: NewRequest(v), Quotas: make([]Quota, 0, len(qs))}
+	for _, q := range qs {
+		out.Quotas = append(out.Quotas, NewQuota(q))
+	}
+	return out
+}

@@ -125,6 +125,26 @@ func (s *Server) revokeToken(_ http.ResponseWriter, r *http.Request, actor app.A
 }
 
 func (s *Server) createRequest(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	in, err := requestInput(r)
+	if err != nil {
+		return nil, 0, err
+	}
+	v, err := s.App.CreateRequest(r.Context(), actor, in)
+	return contract.NewRequest(v), http.StatusCreated, err
+}
+
+// previewRequest answers what a create would make, writing nothing.
+func (s *Server) previewRequest(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	in, err := requestInput(r)
+	if err != nil {
+		return nil, 0, err
+	}
+	v, qs, err := s.App.PreviewRequest(r.Context(), actor, in)
+	return contract.NewRequestPreview(v, qs), http.StatusOK, err
+}
+
+// requestInput reads a new request from the body.
+func requestInput(r *http.Request) (app.NewRequestInput, error) {
 	var in struct {
 		Name          string `json:"name"`
 		Size          string `json:"size"`
@@ -134,11 +154,27 @@ func (s *Server) createRequest(_ http.ResponseWriter, r *http.Request, actor app
 		UserData      []byte `json:"user_data"` // base64 in JSON
 	}
 	if err := decode(r, &in); err != nil {
+		return app.NewRequestInput{}, err
+	}
+	return app.NewRequestInput{Name: in.Name, Size: in.Size, Project: in.Project,
+		Network: in.Network, Justification: in.Justification, UserData: in.UserData}, nil
+}
+
+func (s *Server) showQuota(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	q, err := s.App.ShowQuota(r.Context(), actor, r.URL.Query().Get("project"))
+	return contract.NewQuota(q), http.StatusOK, err
+}
+
+func (s *Server) setQuota(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	var in struct {
+		Project string     `json:"project"`
+		Limits  app.Amount `json:"limits"`
+	}
+	if err := decode(r, &in); err != nil {
 		return nil, 0, err
 	}
-	v, err := s.App.CreateRequest(r.Context(), actor, app.NewRequestInput{Name: in.Name, Size: in.Size, Project: in.Project,
-		Network: in.Network, Justification: in.Justification, UserData: in.UserData})
-	return contract.NewRequest(v), http.StatusCreated, err
+	q, err := s.App.SetQuota(r.Context(), actor, in.Project, in.Limits)
+	return contract.NewQuota(q), http.StatusOK, err
 }
 
 func (s *Server) listRequests(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {

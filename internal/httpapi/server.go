@@ -116,6 +116,7 @@ func (s *Server) Handler() http.Handler {
 	route("DELETE /api/v1/tokens/{id}", s.revokeToken)
 
 	route("POST /api/v1/requests", s.createRequest)
+	route("POST /api/v1/requests/preview", s.previewRequest)
 	route("GET /api/v1/requests", s.listRequests)
 	route("GET /api/v1/requests/{id}", s.showRequest)
 	route("POST /api/v1/requests/{id}/approve", s.approve)
@@ -142,6 +143,9 @@ func (s *Server) Handler() http.Handler {
 	route("GET /api/v1/vmware/ip-pools", s.listIPPools)
 	route("POST /api/v1/vmware/ip-pools", s.addIPPool)
 	route("DELETE /api/v1/vmware/ip-pools/{network}", s.removeIPPool)
+
+	route("GET /api/v1/quota", s.showQuota)
+	route("PUT /api/v1/quota", s.setQuota)
 
 	route("GET /api/v1/queue", s.listQueue)
 	route("POST /api/v1/queue/{id}/retry", s.retryCommand)

@@ -227,6 +227,7 @@ func everyPayload() []app.Payload {
 		app.TenantMemberRoleChanged{User: "bob", From: app.RoleUser, To: app.RoleAdmin},
 		app.TenantMemberRemoved{User: "bob", Role: app.RoleAdmin},
 		app.VMCleanupFailed{Code: "X", Message: "permission denied"},
+		app.TenantQuotaSet{Project: "shop", Limits: app.Amount{VMs: 10, CPUs: 32, MemoryGB: 64, DiskGB: 1000}},
 	}
 }
 
@@ -519,6 +520,18 @@ func fold(tb testing.TB, s app.Store) folded {
 			f.timeline[id] = append(f.timeline[id], fmt.Sprintf("%d %s %s %s %#v", e.Seq, e.At.Format(time.RFC3339Nano), e.Meta.Actor, e.Type, e.Data))
 		}
 	}
+	// What each tenant's requests hold, counted from where they ended:
+	// the store's projection keeps it event by event, and must agree.
+	for name, t := range f.tenants {
+		var rs []app.RequestView
+		for _, r := range f.requests {
+			if r.Tenant == name {
+				rs = append(rs, r)
+			}
+		}
+		app.CountUsage(&t, rs)
+		f.tenants[name] = t
+	}
 	return f
 }
 
@@ -650,6 +663,10 @@ func Seed(tb testing.TB, s app.Store, step func(what string)) map[string]string 
 	_, err = a.AddIPPool(ctx, alice, app.IPPool{Network: "lab", First: "10.0.6.10", Last: "10.0.6.19", Prefix: 24})
 	did("add another IP pool", err)
 	did("remove an IP pool", a.RemoveIPPool(ctx, alice, "lab"))
+	_, err = a.SetQuota(ctx, alice, "", app.Amount{VMs: 50, CPUs: 200})
+	did("set the tenant's quota", err)
+	_, err = a.SetQuota(ctx, alice, "shop", app.Amount{VMs: 20, MemoryGB: 512})
+	did("set a project's quota", err)
 	for _, id := range []string{ids["ready"], ids["failed"]} {
 		_, err = a.Approve(ctx, alice, id, 0)
 		did("approve", err)
