@@ -91,6 +91,20 @@ func BenchmarkScale(b *testing.B) {
 			}
 			reportRate(b)
 		})
+		b.Run("ShowQuota/"+name, func(b *testing.B) {
+			db := MustOpenPath(b, seededCopy(b, n))
+			a := benchApp(b, db)
+			if _, err := a.SetQuota(ctx, benchAlice, "", app.Amount{VMs: 1_000_000}); err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				q, err := a.ShowQuota(ctx, benchBob, "shop")
+				if err != nil || q.Tenant != "acme" {
+					b.Fatalf("quota: %v", err)
+				}
+			}
+			reportRate(b)
+		})
 		b.Run("ShowRequest/"+name, func(b *testing.B) {
 			db := MustOpenPath(b, seededCopy(b, n))
 			a := benchApp(b, db)
@@ -159,7 +173,7 @@ func showTargets(b *testing.B, db *store.DB, a *app.App) []string {
 }
 
 // seedVersion changes when seed changes what it writes.
-const seedVersion = 1
+const seedVersion = 2
 
 // seededCopy returns a private copy of a database holding tenant acme and
 // n requests. The seeded file is cached in os.TempDir, keyed by n, the
@@ -208,7 +222,7 @@ func seed(b *testing.B, path string, n int) {
 			id := a.NewID()
 			rec := func(expected int, actor string, p app.Payload) error {
 				events, err := tx.Append(ctx, expected, []app.Event{{TenantID: "acme", StreamType: app.StreamRequest, StreamID: id,
-					Data: p, Meta: app.Metadata{Actor: actor}}})
+					Data: p, At: a.Now(), Meta: app.Metadata{Actor: actor}}})
 				if err != nil {
 					return err
 				}
