@@ -31,6 +31,8 @@ type service interface {
 	Cancel(ctx context.Context, actor app.Actor, id string) (app.RequestView, error)
 	GiveUp(ctx context.Context, actor app.Actor, id, reason string) (app.RequestView, error)
 	Retry(ctx context.Context, actor app.Actor, id string) (app.RequestView, error)
+	RequestDecommission(ctx context.Context, actor app.Actor, ref, reason string) (app.RequestView, error)
+	ApproveDecommission(ctx context.Context, actor app.Actor, ref string) (app.RequestView, error)
 	ListVMs(ctx context.Context, actor app.Actor) ([]app.RequestView, error)
 	VMStatus(ctx context.Context, actor app.Actor, ref string, timeout time.Duration) (app.RequestView, app.LiveVM, error)
 	Reconcile(ctx context.Context, actor app.Actor, all bool) (app.ReconcileResult, error)

@@ -155,6 +155,7 @@ func (p *printer) status(s app.Status) string {
 	color := map[app.Status]string{
 		app.StatusPending: "3", app.StatusApproved: "6", app.StatusProvisioning: "4",
 		app.StatusReady: "2", app.StatusFailed: "1", app.StatusRejected: "1", app.StatusCancelled: "8",
+		app.StatusDecommissioning: "5", app.StatusDecommissioned: "8",
 	}[s]
 	return p.style(p.r.NewStyle().Foreground(lipgloss.Color(color)).Bold(true), strings.ToUpper(string(s)))
 }

@@ -50,6 +50,12 @@ func renderRequest(p *printer, v app.RequestView, tl []app.TimelineEntry, wide b
 	if wide {
 		pairs = append(pairs, [2]string{"Updated", formatTime(v.UpdatedAt)})
 	}
+	if d := v.Decommission; d != nil {
+		pairs = append(pairs, [][2]string{
+			{"Decommission", "asked for by " + d.RequestedBy + ": " + d.Reason},
+			{"Approved by", d.ApprovedBy},
+		}...)
+	}
 	if vm := v.VM; vm != nil {
 		pairs = append(pairs, [][2]string{
 			{"VM", vm.ID},

@@ -254,6 +254,20 @@ func (c *Client) GiveUp(ctx context.Context, actor app.Actor, id, reason string)
 	return toRequest(r), err
 }
 
+// RequestDecommission asks to decommission a VM.
+func (c *Client) RequestDecommission(ctx context.Context, actor app.Actor, ref, reason string) (app.RequestView, error) {
+	var r contract.Request
+	err := c.call(ctx, actor, "POST", "/api/v1/vms/"+esc(ref)+"/decommission", nil, map[string]string{"reason": reason}, &r)
+	return toRequest(r), err
+}
+
+// ApproveDecommission approves an ask to decommission a VM.
+func (c *Client) ApproveDecommission(ctx context.Context, actor app.Actor, ref string) (app.RequestView, error) {
+	var r contract.Request
+	err := c.call(ctx, actor, "POST", "/api/v1/vms/"+esc(ref)+"/decommission/approve", nil, nil, &r)
+	return toRequest(r), err
+}
+
 // Retry starts a new provisioning attempt of a failed request.
 func (c *Client) Retry(ctx context.Context, actor app.Actor, id string) (app.RequestView, error) {
 	var r contract.Request

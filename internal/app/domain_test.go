@@ -297,6 +297,9 @@ func TestPayloadRoundTrip(t *testing.T) {
 		app.TenantMemberRemoved{User: "bob", Role: app.RoleAdmin},
 		app.VMCleanupFailed{Code: "X", Message: "permission denied"},
 		app.TenantQuotaSet{Project: "shop", Limits: app.Amount{VMs: 10, CPUs: 32, MemoryGB: 64, DiskGB: 1000}},
+		app.RequestDecommissionRequested{By: "bob", Reason: "the load tests are over"},
+		app.RequestDecommissionApproved{By: "alice"},
+		app.VMDecommissioned{MoRef: "vm-1", AlreadyGone: true},
 	} {
 		samples[p.EventType()] = p
 	}

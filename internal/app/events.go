@@ -263,6 +263,9 @@ func eventTypes() []struct {
 		{EvTenantMemberRemoved, decodeAs[TenantMemberRemoved]},
 		{EvVMCleanupFailed, decodeAs[VMCleanupFailed]},
 		{EvTenantQuotaSet, decodeAs[TenantQuotaSet]},
+		{EvRequestDecommissionRequested, decodeAs[RequestDecommissionRequested]},
+		{EvRequestDecommissionApproved, decodeAs[RequestDecommissionApproved]},
+		{EvVMDecommissioned, decodeAs[VMDecommissioned]},
 	}
 }
 

@@ -182,6 +182,9 @@ const (
 type RemoveVM struct {
 	RequestID string `json:"request_id"`
 	TenantID  string `json:"tenant_id"`
+	// Decommission: the removal ends an approved decommission (rather
+	// than cleaning up after a request given up).
+	Decommission bool `json:"decommission,omitempty"`
 }
 
 // Command is a unit of queued work.

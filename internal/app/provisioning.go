@@ -526,8 +526,17 @@ func (a *App) handleRemoveVM(ctx context.Context, cmd Command) error {
 				return err
 			}
 			vm := NewVM(p.RequestID, evs)
+			if vm.Status() == StatusDecommissioned {
+				payloads = nil // an earlier run recorded the end
+			}
 			if _, err := a.record(ctx, tx, p.TenantID, StreamVM, vm.ID(), vm.Version(), meta, payloads...); err != nil {
 				return err
+			}
+			if p.Decommission && o.Status == CommandDone {
+				// The address goes back with the VM, in the same transaction.
+				if err := a.releaseAddress(ctx, tx, p.TenantID, p.RequestID, "VM decommissioned", meta); err != nil {
+					return err
+				}
 			}
 			o.At = a.Now()
 			return tx.Finish(ctx, cmd.ID, o)
@@ -536,11 +545,19 @@ func (a *App) handleRemoveVM(ctx context.Context, cmd Command) error {
 	target, err := a.target(ctx, p.TenantID)
 	if err == nil {
 		var removed string
-		removed, err = a.removePartial(ctx, target, p.RequestID)
-		if err == nil {
-			if removed == "" {
-				return record(Outcome{Status: CommandDone})
-			}
+		if p.Decommission && target.Password == "" {
+			// Without a password nothing can be looked up: "gone" would be a guess.
+			err = &Fault{Code: FaultVMwareNotConfigured, Message: "no vCenter password is stored for the tenant"}
+		} else {
+			removed, err = a.removePartial(ctx, target, p.RequestID)
+		}
+		switch {
+		case err != nil:
+		case p.Decommission:
+			return record(Outcome{Status: CommandDone}, VMDecommissioned{MoRef: removed, AlreadyGone: removed == ""})
+		case removed == "":
+			return record(Outcome{Status: CommandDone})
+		default:
 			return record(Outcome{Status: CommandDone}, VMRemoved{MoRef: removed, Reason: "removed after the request was given up"})
 		}
 	}

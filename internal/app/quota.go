@@ -14,8 +14,9 @@ import (
 // projection of every request event, so no command recounts the log.
 //
 // What a request holds depends on its status: a PENDING one reserves its
-// size; an APPROVED, PROVISIONING, READY or FAILED one (a failed request
-// can be retried) commits it; a REJECTED or CANCELLED one holds nothing.
+// size; an APPROVED, PROVISIONING, READY, FAILED (a failed request can be
+// retried) or DECOMMISSIONING one commits it; a REJECTED, CANCELLED or
+// DECOMMISSIONED one holds nothing.
 // Creating a request checks reserved + committed + its size against each
 // limit; approving it checks committed + its size, so that when a limit is
 // lowered below what is pending, approvals still cannot pass it. Both run
@@ -123,7 +124,7 @@ func quotaClass(s Status) int {
 	switch s {
 	case StatusPending:
 		return 1
-	case StatusApproved, StatusProvisioning, StatusReady, StatusFailed:
+	case StatusApproved, StatusProvisioning, StatusReady, StatusFailed, StatusDecommissioning:
 		return 2
 	}
 	return 0

@@ -16,7 +16,8 @@ const (
 )
 
 // Statuses lists every status, in lifecycle order.
-var Statuses = []Status{StatusPending, StatusApproved, StatusProvisioning, StatusReady, StatusFailed, StatusRejected, StatusCancelled}
+var Statuses = []Status{StatusPending, StatusApproved, StatusProvisioning, StatusReady, StatusFailed, StatusRejected, StatusCancelled,
+	StatusDecommissioning, StatusDecommissioned}
 
 // ParseStatus accepts a status name in any case.
 func ParseStatus(s string) (Status, error) {
@@ -25,16 +26,18 @@ func ParseStatus(s string) (Status, error) {
 			return st, nil
 		}
 	}
-	return "", Errorf(KindInvalid, "unknown status %s: use pending, approved, provisioning, ready, failed, rejected or cancelled", quote(s, 20))
+	return "", Errorf(KindInvalid, "unknown status %s: use pending, approved, provisioning, ready, failed, rejected, cancelled, decommissioning or decommissioned", quote(s, 20))
 }
 
 // Live statuses hold a name: a new request may not reuse it in the same
 // tenant and project.
-func (s Status) Live() bool { return s != StatusRejected && s != StatusCancelled }
+func (s Status) Live() bool {
+	return s != StatusRejected && s != StatusCancelled && s != StatusDecommissioned
+}
 
 // Terminal statuses end a watch.
 func (s Status) Terminal() bool {
-	return s == StatusReady || s == StatusFailed || s == StatusRejected || s == StatusCancelled
+	return s == StatusReady || s == StatusFailed || s == StatusRejected || s == StatusCancelled || s == StatusDecommissioned
 }
 
 // Request is the aggregate of a VM request. Its stream holds the decisions
@@ -45,6 +48,10 @@ type Request struct {
 	version int
 	status  Status
 	created RequestCreated
+	// decommissionBy asked to decommission the VM; decommissionApproved
+	// once an admin approved.
+	decommissionBy       string
+	decommissionApproved bool
 }
 
 // NewRequest rebuilds a request from its events.
@@ -68,6 +75,10 @@ func (r *Request) apply(e Event) {
 		r.status = StatusRejected
 	case RequestCancelled:
 		r.status = StatusCancelled
+	case RequestDecommissionRequested:
+		r.decommissionBy = p.By
+	case RequestDecommissionApproved:
+		r.decommissionApproved = true
 	}
 }
 

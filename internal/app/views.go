@@ -30,6 +30,8 @@ type RequestView struct {
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
 	VM            *VMView   `json:"vm,omitempty"`
+	// Decommission is set once someone asked to decommission the VM.
+	Decommission *DecommissionView `json:"decommission,omitempty"`
 }
 
 // VMView is what dvmm knows of the VM made for a request.
@@ -135,6 +137,18 @@ func ProjectRequest(v *RequestView, e Event) {
 	case VMRemoved:
 		if v.VM != nil {
 			v.VM.MoRef, v.VM.PowerState = "", ""
+		}
+	case RequestDecommissionRequested:
+		v.Decommission = &DecommissionView{RequestedBy: p.By, Reason: p.Reason}
+	case RequestDecommissionApproved:
+		v.Status = StatusDecommissioning
+		if v.Decommission != nil {
+			v.Decommission.ApprovedBy = p.By
+		}
+	case VMDecommissioned:
+		v.Status = StatusDecommissioned
+		if v.VM != nil {
+			v.VM.Status, v.VM.Stage, v.VM.MoRef, v.VM.PowerState = StatusDecommissioned, "", "", ""
 		}
 	case VMWaitingForSlot:
 		if v.VM != nil {

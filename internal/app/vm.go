@@ -68,6 +68,8 @@ func (v *VM) apply(e Event) {
 		v.waiting = true
 	case VMRemoved:
 		v.moref, v.cloneTask = "", ""
+	case VMDecommissioned:
+		v.status, v.moref, v.cloneTask = StatusDecommissioned, "", ""
 	}
 }
 

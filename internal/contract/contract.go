@@ -34,6 +34,8 @@ type Request struct {
 	CreatedAt     time.Time  `json:"created_at"`
 	UpdatedAt     time.Time  `json:"updated_at"`
 	VM            *VM        `json:"vm,omitempty"`
+	// Decommission: who asked to remove the VM, why, and who approved.
+	Decommission *app.DecommissionView `json:"decommission,omitempty"`
 }
 
 // VM is what dvmm recorded of a request's VM.
@@ -160,7 +162,7 @@ func NewRequest(v app.RequestView) Request {
 	return Request{ID: v.ID, Tenant: v.Tenant, Name: v.Name, Project: v.Project, Size: v.Size, CPUs: v.CPUs,
 		MemoryGB: v.MemoryGB, DiskGB: v.DiskGB, Network: v.Network, Justification: v.Justification, UserDataBytes: v.UserDataBytes, Requester: v.Requester,
 		Status: v.Status, Version: v.Version, DecidedBy: v.DecidedBy, Reason: v.Reason, CreatedAt: v.CreatedAt,
-		UpdatedAt: v.UpdatedAt, VM: newVM(v.VM)}
+		UpdatedAt: v.UpdatedAt, VM: newVM(v.VM), Decommission: v.Decommission}
 }
 
 // NewRequests is NewRequest of each, never nil (JSON []).

@@ -63,6 +63,15 @@ func TimelineText(e app.TimelineEntry) string {
 		return "VM could not be removed: " + p.Message + "; remove it in vCenter"
 	case app.VMDriftObserved:
 		return driftLine(p)
+	case app.RequestDecommissionRequested:
+		return fmt.Sprintf("Decommission asked for by %s: %s", p.By, p.Reason)
+	case app.RequestDecommissionApproved:
+		return "Decommission approved by " + p.By
+	case app.VMDecommissioned:
+		if p.AlreadyGone {
+			return "VM decommissioned (it was already gone from vCenter)"
+		}
+		return "VM decommissioned: powered off and removed from vCenter"
 	case app.VMWaitingForSlot:
 		return fmt.Sprintf("Waiting for a task slot on vCenter %s (limit %d at once); no attempt spent", p.VCenter, p.Limit)
 	}

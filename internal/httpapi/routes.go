@@ -337,6 +337,25 @@ func (s *Server) giveUp(_ http.ResponseWriter, r *http.Request, actor app.Actor)
 	return contract.NewRequest(v), http.StatusOK, err
 }
 
+func (s *Server) requestDecommission(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if err := decode(r, &in); err != nil {
+		return nil, 0, err
+	}
+	v, err := s.App.RequestDecommission(r.Context(), actor, r.PathValue("ref"), in.Reason)
+	return contract.NewRequest(v), http.StatusOK, err
+}
+
+func (s *Server) approveDecommission(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	if err := emptyBody(r); err != nil {
+		return nil, 0, err
+	}
+	v, err := s.App.ApproveDecommission(r.Context(), actor, r.PathValue("ref"))
+	return contract.NewRequest(v), http.StatusOK, err
+}
+
 func (s *Server) retry(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
 	if err := emptyBody(r); err != nil {
 		return nil, 0, err

@@ -79,8 +79,8 @@ func (db *DB) LiveRequestNamed(ctx context.Context, tenant, project, name string
 
 func liveRequestNamed(ctx context.Context, q queryer, tenant, project, name string) (string, bool, error) {
 	var id string
-	err := q.queryRow(ctx, `SELECT id FROM requests WHERE tenant = ? AND project = ? AND name = ? AND status NOT IN (?, ?) LIMIT 1`,
-		tenant, project, name, string(app.StatusRejected), string(app.StatusCancelled)).Scan(&id)
+	err := q.queryRow(ctx, `SELECT id FROM requests WHERE tenant = ? AND project = ? AND name = ? AND status NOT IN (?, ?, ?) LIMIT 1`,
+		tenant, project, name, string(app.StatusRejected), string(app.StatusCancelled), string(app.StatusDecommissioned)).Scan(&id)
 	if isNoRows(err) {
 		return "", false, nil
 	}

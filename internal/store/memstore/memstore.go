@@ -273,7 +273,7 @@ func (t *tx) ListRequests(_ context.Context, f app.RequestFilter) ([]app.Request
 func (t *tx) LiveRequestNamed(_ context.Context, tenant, project, name string) (string, bool, error) {
 	for id, v := range t.s.requests {
 		if v.Tenant == tenant && v.Project == project && v.Name == name &&
-			v.Status != app.StatusRejected && v.Status != app.StatusCancelled {
+			v.Status.Live() {
 			return id, true, nil
 		}
 	}

@@ -228,6 +228,9 @@ func everyPayload() []app.Payload {
 		app.TenantMemberRemoved{User: "bob", Role: app.RoleAdmin},
 		app.VMCleanupFailed{Code: "X", Message: "permission denied"},
 		app.TenantQuotaSet{Project: "shop", Limits: app.Amount{VMs: 10, CPUs: 32, MemoryGB: 64, DiskGB: 1000}},
+		app.RequestDecommissionRequested{By: "bob", Reason: "the load tests are over"},
+		app.RequestDecommissionApproved{By: "alice"},
+		app.VMDecommissioned{MoRef: "vm-1"},
 	}
 }
 
@@ -721,6 +724,19 @@ func Seed(tb testing.TB, s app.Store, step func(what string)) map[string]string 
 	hv.Plant(ids["ready"], app.Machine{Name: "adopt-02", MoRef: "vm-adopt-02", CPUs: 2, MemoryMB: 4096, IP: "10.0.0.5", PowerState: "poweredOff"})
 	_, err = a.Reconcile(ctx, alice, false)
 	did("reconcile", err)
+	// A VM decommissioned: asked by its requester, approved by an admin,
+	// removed by the queued work.
+	ids["decommissioned"] = create(bob, "old-01")
+	_, err = a.Approve(ctx, alice, ids["decommissioned"], 0)
+	did("approve", err)
+	_, err = a.Drive(ctx, alice, ids["decommissioned"], time.Minute, nil)
+	did("drive", err)
+	_, err = a.RequestDecommission(ctx, bob, ids["decommissioned"], "the load tests are over")
+	did("ask to decommission", err)
+	_, err = a.ApproveDecommission(ctx, alice, ids["decommissioned"])
+	did("approve the decommission", err)
+	_, err = a.Drain(ctx, "w1", 1, time.Minute)
+	did("drain the decommission", err)
 
 	// Accounts and tokens: their events, with the hashes kept apart.
 	a.PasswordParams = auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
@@ -738,7 +754,7 @@ func Seed(tb testing.TB, s app.Store, step func(what string)) map[string]string 
 func testReadModels(t *testing.T, open Open) {
 	s := open(t)
 	ids := Seed(t, s, func(what string) { checkModels(t, s, "after "+what) })
-	want := map[string]app.Status{"retried": app.StatusReady, "ready": app.StatusReady, "failed": app.StatusFailed,
+	want := map[string]app.Status{"decommissioned": app.StatusDecommissioned, "retried": app.StatusReady, "ready": app.StatusReady, "failed": app.StatusFailed,
 		"waiting": app.StatusProvisioning, "retrying": app.StatusProvisioning, "rejected": app.StatusRejected,
 		"cancelled": app.StatusCancelled, "pending": app.StatusPending, "other": app.StatusPending, "givenup": app.StatusCancelled}
 	for name, id := range ids {
