@@ -32,6 +32,7 @@ type service interface {
 	GiveUp(ctx context.Context, actor app.Actor, id, reason string) (app.RequestView, error)
 	Retry(ctx context.Context, actor app.Actor, id string) (app.RequestView, error)
 	RequestDecommission(ctx context.Context, actor app.Actor, ref, reason string) (app.RequestView, error)
+	SwitchPower(ctx context.Context, actor app.Actor, ref string, action app.PowerAction, wait bool) (app.PowerResult, error)
 	ApproveDecommission(ctx context.Context, actor app.Actor, ref string) (app.RequestView, error)
 	ListVMs(ctx context.Context, actor app.Actor) ([]app.RequestView, error)
 	VMStatus(ctx context.Context, actor app.Actor, ref string, timeout time.Duration) (app.RequestView, app.LiveVM, error)

@@ -254,6 +254,13 @@ func (c *Client) GiveUp(ctx context.Context, actor app.Actor, id, reason string)
 	return toRequest(r), err
 }
 
+// SwitchPower asks for a power action on a VM, and with wait waits for it.
+func (c *Client) SwitchPower(ctx context.Context, actor app.Actor, ref string, action app.PowerAction, wait bool) (app.PowerResult, error) {
+	var r contract.PowerResult
+	err := c.call(ctx, actor, "POST", "/api/v1/vms/"+esc(ref)+"/power", nil, map[string]any{"action": action, "wait": wait}, &r)
+	return app.PowerResult{Request: toRequest(r.Request), Action: r.Action, Status: app.CommandStatus(r.Status), Error: r.Error}, err
+}
+
 // RequestDecommission asks to decommission a VM.
 func (c *Client) RequestDecommission(ctx context.Context, actor app.Actor, ref, reason string) (app.RequestView, error) {
 	var r contract.Request

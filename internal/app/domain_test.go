@@ -299,6 +299,9 @@ func TestPayloadRoundTrip(t *testing.T) {
 		app.TenantQuotaSet{Project: "shop", Limits: app.Amount{VMs: 10, CPUs: 32, MemoryGB: 64, DiskGB: 1000}},
 		app.RequestDecommissionRequested{By: "bob", Reason: "the load tests are over"},
 		app.RequestDecommissionApproved{By: "alice"},
+		app.VMPowerRequested{By: "bob", Action: app.PowerOff},
+		app.VMPowerChanged{Action: app.PowerOff, State: "poweredOff"},
+		app.VMPowerFailed{Action: app.PowerOn, Code: app.FaultBusy, Message: "vCenter busy"},
 		app.VMDecommissioned{MoRef: "vm-1", AlreadyGone: true},
 	} {
 		samples[p.EventType()] = p

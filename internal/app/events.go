@@ -266,6 +266,9 @@ func eventTypes() []struct {
 		{EvRequestDecommissionRequested, decodeAs[RequestDecommissionRequested]},
 		{EvRequestDecommissionApproved, decodeAs[RequestDecommissionApproved]},
 		{EvVMDecommissioned, decodeAs[VMDecommissioned]},
+		{EvVMPowerRequested, decodeAs[VMPowerRequested]},
+		{EvVMPowerChanged, decodeAs[VMPowerChanged]},
+		{EvVMPowerFailed, decodeAs[VMPowerFailed]},
 	}
 }
 

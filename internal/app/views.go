@@ -138,6 +138,10 @@ func ProjectRequest(v *RequestView, e Event) {
 		if v.VM != nil {
 			v.VM.MoRef, v.VM.PowerState = "", ""
 		}
+	case VMPowerChanged:
+		if v.VM != nil {
+			v.VM.PowerState = p.State
+		}
 	case RequestDecommissionRequested:
 		v.Decommission = &DecommissionView{RequestedBy: p.By, Reason: p.Reason}
 	case RequestDecommissionApproved:

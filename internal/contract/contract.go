@@ -323,3 +323,17 @@ func NewRequestPreview(v app.RequestView, qs []app.QuotaView) RequestPreview {
 	}
 	return out
 }
+
+// PowerResult is what 'vm power' prints: the request, the action, and
+// whether it is queued ("pending"), "done" or "failed" (with the reason).
+type PowerResult struct {
+	Request Request         `json:"request"`
+	Action  app.PowerAction `json:"action"`
+	Status  string          `json:"status"`
+	Error   string          `json:"error,omitempty"`
+}
+
+// NewPowerResult is the contract of a power result.
+func NewPowerResult(r app.PowerResult) PowerResult {
+	return PowerResult{Request: NewRequest(r.Request), Action: r.Action, Status: string(r.Status), Error: r.Error}
+}

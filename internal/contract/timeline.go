@@ -72,6 +72,12 @@ func TimelineText(e app.TimelineEntry) string {
 			return "VM decommissioned (it was already gone from vCenter)"
 		}
 		return "VM decommissioned: powered off and removed from vCenter"
+	case app.VMPowerRequested:
+		return fmt.Sprintf("Power %s asked for by %s", p.Action, p.By)
+	case app.VMPowerChanged:
+		return map[app.PowerAction]string{app.PowerOn: "Powered on", app.PowerOff: "Powered off", app.PowerRestart: "Restarted"}[p.Action] + " (now " + p.State + ")"
+	case app.VMPowerFailed:
+		return fmt.Sprintf("Power %s failed: %s", p.Action, p.Message)
 	case app.VMWaitingForSlot:
 		return fmt.Sprintf("Waiting for a task slot on vCenter %s (limit %d at once); no attempt spent", p.VCenter, p.Limit)
 	}

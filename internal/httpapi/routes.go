@@ -356,6 +356,22 @@ func (s *Server) approveDecommission(_ http.ResponseWriter, r *http.Request, act
 	return contract.NewRequest(v), http.StatusOK, err
 }
 
+func (s *Server) powerVM(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	var in struct {
+		Action string `json:"action"`
+		Wait   bool   `json:"wait"`
+	}
+	if err := decode(r, &in); err != nil {
+		return nil, 0, err
+	}
+	action, err := app.ParsePowerAction(in.Action)
+	if err != nil {
+		return nil, 0, err
+	}
+	res, err := s.App.SwitchPower(r.Context(), actor, r.PathValue("ref"), action, in.Wait)
+	return contract.NewPowerResult(res), http.StatusOK, err
+}
+
 func (s *Server) retry(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
 	if err := emptyBody(r); err != nil {
 		return nil, 0, err

@@ -129,6 +129,7 @@ func (s *Server) Handler() http.Handler {
 	route("GET /api/v1/vms", s.listVMs)
 	route("GET /api/v1/vms/{ref}", s.vmStatus)
 	route("POST /api/v1/vms/reconcile", s.reconcile)
+	route("POST /api/v1/vms/{ref}/power", s.powerVM)
 	route("POST /api/v1/vms/{ref}/decommission", s.requestDecommission)
 	route("POST /api/v1/vms/{ref}/decommission/approve", s.approveDecommission)
 

@@ -20,6 +20,7 @@ type Hypervisor struct {
 	RemoveFn    func(ctx context.Context, t app.Target, requestID string) error
 	CheckFn     func(ctx context.Context, t app.Target) []app.Check
 	SurveyFn    func(ctx context.Context, t app.Target) ([]app.SurveyedVM, error)
+	PowerFn     func(ctx context.Context, t app.Target, requestID, moref string, action app.PowerAction) (string, error)
 
 	mu       sync.Mutex
 	made     map[string]app.Machine
@@ -28,9 +29,31 @@ type Hypervisor struct {
 }
 
 var (
-	_ app.Hypervisor = (*Hypervisor)(nil)
-	_ app.Inspector  = (*Hypervisor)(nil)
+	_ app.Hypervisor  = (*Hypervisor)(nil)
+	_ app.Inspector   = (*Hypervisor)(nil)
+	_ app.PowerSwitch = (*Hypervisor)(nil)
 )
+
+// Power runs PowerFn, or switches the VM Provision made (an unknown one
+// is a permanent fault).
+func (h *Hypervisor) Power(ctx context.Context, t app.Target, requestID, moref string, action app.PowerAction) (string, error) {
+	h.record("power "+string(action)+" "+requestID, t)
+	if h.PowerFn != nil {
+		return h.PowerFn(ctx, t, requestID, moref, action)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	m, ok := h.made[requestID]
+	if !ok {
+		return "", &app.Fault{Code: app.FaultInventoryNotFound, Message: "the VM of request " + requestID + " is not in vCenter"}
+	}
+	m.PowerState = "poweredOn"
+	if action == app.PowerOff {
+		m.PowerState = "poweredOff"
+	}
+	h.made[requestID] = m
+	return m.PowerState, nil
+}
 
 func (h *Hypervisor) record(call string, t app.Target) {
 	h.mu.Lock()

@@ -230,6 +230,9 @@ func everyPayload() []app.Payload {
 		app.TenantQuotaSet{Project: "shop", Limits: app.Amount{VMs: 10, CPUs: 32, MemoryGB: 64, DiskGB: 1000}},
 		app.RequestDecommissionRequested{By: "bob", Reason: "the load tests are over"},
 		app.RequestDecommissionApproved{By: "alice"},
+		app.VMPowerRequested{By: "bob", Action: app.PowerOff},
+		app.VMPowerChanged{Action: app.PowerOff, State: "poweredOff"},
+		app.VMPowerFailed{Action: app.PowerOn, Code: app.FaultBusy, Message: "vCenter busy"},
 		app.VMDecommissioned{MoRef: "vm-1"},
 	}
 }
@@ -724,6 +727,19 @@ func Seed(tb testing.TB, s app.Store, step func(what string)) map[string]string 
 	hv.Plant(ids["ready"], app.Machine{Name: "adopt-02", MoRef: "vm-adopt-02", CPUs: 2, MemoryMB: 4096, IP: "10.0.0.5", PowerState: "poweredOff"})
 	_, err = a.Reconcile(ctx, alice, false)
 	did("reconcile", err)
+	// Power: switched off by its requester; switching it on fails.
+	_, _, err = a.PowerVM(ctx, bob, ids["ready"], app.PowerOff)
+	did("ask to switch off", err)
+	_, err = a.Drain(ctx, "w1", 1, time.Minute)
+	did("drain the switch", err)
+	hv.PowerFn = func(context.Context, app.Target, string, string, app.PowerAction) (string, error) {
+		return "", &app.Fault{Code: app.FaultBadCredentials, Message: "permission denied"}
+	}
+	_, _, err = a.PowerVM(ctx, alice, ids["ready"], app.PowerOn)
+	did("ask to switch on", err)
+	_, err = a.Drain(ctx, "w1", 1, time.Minute)
+	did("drain the failing switch", err)
+	hv.PowerFn = nil
 	// A VM decommissioned: asked by its requester, approved by an admin,
 	// removed by the queued work.
 	ids["decommissioned"] = create(bob, "old-01")
