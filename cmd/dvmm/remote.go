@@ -32,6 +32,8 @@ type service interface {
 	GiveUp(ctx context.Context, actor app.Actor, id, reason string) (app.RequestView, error)
 	Retry(ctx context.Context, actor app.Actor, id string) (app.RequestView, error)
 	RequestDecommission(ctx context.Context, actor app.Actor, ref, reason string) (app.RequestView, error)
+	AskResize(ctx context.Context, actor app.Actor, ref, size string, allowRestart bool) (app.RequestView, error)
+	ApproveResize(ctx context.Context, actor app.Actor, ref string) (app.RequestView, error)
 	SwitchPower(ctx context.Context, actor app.Actor, ref string, action app.PowerAction, wait bool) (app.PowerResult, error)
 	ApproveDecommission(ctx context.Context, actor app.Actor, ref string) (app.RequestView, error)
 	ListVMs(ctx context.Context, actor app.Actor) ([]app.RequestView, error)

@@ -50,6 +50,16 @@ func renderRequest(p *printer, v app.RequestView, tl []app.TimelineEntry, wide b
 	if wide {
 		pairs = append(pairs, [2]string{"Updated", formatTime(v.UpdatedAt)})
 	}
+	if r := v.Resize; r != nil {
+		ask := "to " + r.Size + " asked for by " + r.RequestedBy
+		if r.AllowRestart {
+			ask += " (restart allowed)"
+		}
+		pairs = append(pairs, [2]string{"Resize", ask})
+		if r.ApprovedBy != "" {
+			pairs = append(pairs, [2]string{"Resize approved by", r.ApprovedBy})
+		}
+	}
 	if d := v.Decommission; d != nil {
 		pairs = append(pairs, [][2]string{
 			{"Decommission", "asked for by " + d.RequestedBy + ": " + d.Reason},

@@ -261,6 +261,20 @@ func (c *Client) SwitchPower(ctx context.Context, actor app.Actor, ref string, a
 	return app.PowerResult{Request: toRequest(r.Request), Action: r.Action, Status: app.CommandStatus(r.Status), Error: r.Error}, err
 }
 
+// AskResize asks for a new size of a VM.
+func (c *Client) AskResize(ctx context.Context, actor app.Actor, ref, size string, allowRestart bool) (app.RequestView, error) {
+	var r contract.Request
+	err := c.call(ctx, actor, "POST", "/api/v1/vms/"+esc(ref)+"/resize", nil, map[string]any{"size": size, "allow_restart": allowRestart}, &r)
+	return toRequest(r), err
+}
+
+// ApproveResize approves an asked resize.
+func (c *Client) ApproveResize(ctx context.Context, actor app.Actor, ref string) (app.RequestView, error) {
+	var r contract.Request
+	err := c.call(ctx, actor, "POST", "/api/v1/vms/"+esc(ref)+"/resize/approve", nil, nil, &r)
+	return toRequest(r), err
+}
+
 // RequestDecommission asks to decommission a VM.
 func (c *Client) RequestDecommission(ctx context.Context, actor app.Actor, ref, reason string) (app.RequestView, error) {
 	var r contract.Request

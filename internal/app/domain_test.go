@@ -302,6 +302,10 @@ func TestPayloadRoundTrip(t *testing.T) {
 		app.VMPowerRequested{By: "bob", Action: app.PowerOff},
 		app.VMPowerChanged{Action: app.PowerOff, State: "poweredOff"},
 		app.VMPowerFailed{Action: app.PowerOn, Code: app.FaultBusy, Message: "vCenter busy"},
+		app.VMResizeRequested{By: "bob", Size: "L", CPUs: 8, MemoryGB: 16, DiskGB: 200, AllowRestart: true},
+		app.VMResizeApproved{By: "alice"},
+		app.VMResized{Size: "L", CPUs: 8, MemoryGB: 16, DiskGB: 200, Restarted: true},
+		app.VMResizeFailed{Code: app.FaultRestartNeeded, Message: "the VM is on"},
 		app.VMDecommissioned{MoRef: "vm-1", AlreadyGone: true},
 	} {
 		samples[p.EventType()] = p

@@ -269,6 +269,10 @@ func eventTypes() []struct {
 		{EvVMPowerRequested, decodeAs[VMPowerRequested]},
 		{EvVMPowerChanged, decodeAs[VMPowerChanged]},
 		{EvVMPowerFailed, decodeAs[VMPowerFailed]},
+		{EvVMResizeRequested, decodeAs[VMResizeRequested]},
+		{EvVMResizeApproved, decodeAs[VMResizeApproved]},
+		{EvVMResized, decodeAs[VMResized]},
+		{EvVMResizeFailed, decodeAs[VMResizeFailed]},
 	}
 }
 

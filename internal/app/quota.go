@@ -184,7 +184,7 @@ func projectUsage(ctx context.Context, tx ReadModels, before, after RequestView)
 	if before.ID == "" {
 		from = 0
 	}
-	if from == to {
+	if from == to && (from == 0 || sizeOf(before) == sizeOf(after)) {
 		return nil
 	}
 	t, err := tx.Tenant(ctx, after.Tenant)
@@ -194,7 +194,9 @@ func projectUsage(ctx context.Context, tx ReadModels, before, after RequestView)
 	if !t.UsageCounted {
 		return nil // counted at its first use (usageOf), from the requests as they are then
 	}
-	moveUsage(&t, after.Project, sizeOf(after), from, to)
+	// Out as it was, in as it is: a change of status or of size (a resize).
+	moveUsage(&t, before.Project, sizeOf(before), from, 0)
+	moveUsage(&t, after.Project, sizeOf(after), 0, to)
 	return tx.PutTenant(ctx, t)
 }
 

@@ -32,6 +32,8 @@ type RequestView struct {
 	VM            *VMView   `json:"vm,omitempty"`
 	// Decommission is set once someone asked to decommission the VM.
 	Decommission *DecommissionView `json:"decommission,omitempty"`
+	// Resize is a resize asked for and not yet done.
+	Resize *ResizeView `json:"resize,omitempty"`
 }
 
 // VMView is what dvmm knows of the VM made for a request.
@@ -138,6 +140,19 @@ func ProjectRequest(v *RequestView, e Event) {
 		if v.VM != nil {
 			v.VM.MoRef, v.VM.PowerState = "", ""
 		}
+	case VMResizeRequested:
+		v.Resize = &ResizeView{RequestedBy: p.By, Size: p.Size, AllowRestart: p.AllowRestart}
+	case VMResizeApproved:
+		if v.Resize != nil {
+			v.Resize.ApprovedBy = p.By
+		}
+	case VMResized:
+		v.Size, v.CPUs, v.MemoryGB, v.DiskGB, v.Resize = p.Size, p.CPUs, p.MemoryGB, p.DiskGB, nil
+		if v.VM != nil {
+			v.VM.CPUs, v.VM.MemoryGB = p.CPUs, p.MemoryGB
+		}
+	case VMResizeFailed:
+		v.Resize = nil
 	case VMPowerChanged:
 		if v.VM != nil {
 			v.VM.PowerState = p.State

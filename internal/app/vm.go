@@ -38,6 +38,9 @@ type VM struct {
 	cloneTask string
 	waiting   bool
 	slotWait  bool // the timeline says it waits for a task slot
+	// resize is a resize asked for and not yet done or failed.
+	resize         *VMResizeRequested
+	resizeApproved bool
 }
 
 // NewVM rebuilds a VM from its events.
@@ -70,6 +73,15 @@ func (v *VM) apply(e Event) {
 		v.moref, v.cloneTask = "", ""
 	case VMDecommissioned:
 		v.status, v.moref, v.cloneTask = StatusDecommissioned, "", ""
+	case VMResizeRequested:
+		v.resize, v.resizeApproved = &p, false
+	case VMResizeApproved:
+		v.resizeApproved = true
+	case VMResized:
+		v.spec.Size, v.spec.CPUs, v.spec.MemoryGB, v.spec.DiskGB = p.Size, p.CPUs, p.MemoryGB, p.DiskGB
+		v.resize, v.resizeApproved = nil, false
+	case VMResizeFailed:
+		v.resize, v.resizeApproved = nil, false
 	}
 }
 

@@ -36,6 +36,8 @@ type Request struct {
 	VM            *VM        `json:"vm,omitempty"`
 	// Decommission: who asked to remove the VM, why, and who approved.
 	Decommission *app.DecommissionView `json:"decommission,omitempty"`
+	// Resize: a resize asked for and not yet done.
+	Resize *app.ResizeView `json:"resize,omitempty"`
 }
 
 // VM is what dvmm recorded of a request's VM.
@@ -162,7 +164,7 @@ func NewRequest(v app.RequestView) Request {
 	return Request{ID: v.ID, Tenant: v.Tenant, Name: v.Name, Project: v.Project, Size: v.Size, CPUs: v.CPUs,
 		MemoryGB: v.MemoryGB, DiskGB: v.DiskGB, Network: v.Network, Justification: v.Justification, UserDataBytes: v.UserDataBytes, Requester: v.Requester,
 		Status: v.Status, Version: v.Version, DecidedBy: v.DecidedBy, Reason: v.Reason, CreatedAt: v.CreatedAt,
-		UpdatedAt: v.UpdatedAt, VM: newVM(v.VM), Decommission: v.Decommission}
+		UpdatedAt: v.UpdatedAt, VM: newVM(v.VM), Decommission: v.Decommission, Resize: v.Resize}
 }
 
 // NewRequests is NewRequest of each, never nil (JSON []).

@@ -78,6 +78,21 @@ func TimelineText(e app.TimelineEntry) string {
 		return map[app.PowerAction]string{app.PowerOn: "Powered on", app.PowerOff: "Powered off", app.PowerRestart: "Restarted"}[p.Action] + " (now " + p.State + ")"
 	case app.VMPowerFailed:
 		return fmt.Sprintf("Power %s failed: %s", p.Action, p.Message)
+	case app.VMResizeRequested:
+		restart := ""
+		if p.AllowRestart {
+			restart = ", restart allowed"
+		}
+		return fmt.Sprintf("Resize to %s (%d vCPU, %d GB RAM, %d GB disk) asked for by %s%s", p.Size, p.CPUs, p.MemoryGB, p.DiskGB, p.By, restart)
+	case app.VMResizeApproved:
+		return "Resize approved by " + p.By
+	case app.VMResized:
+		if p.Restarted {
+			return fmt.Sprintf("Resized to %s (powered off and on again)", p.Size)
+		}
+		return "Resized to " + p.Size
+	case app.VMResizeFailed:
+		return "Resize failed: " + p.Message
 	case app.VMWaitingForSlot:
 		return fmt.Sprintf("Waiting for a task slot on vCenter %s (limit %d at once); no attempt spent", p.VCenter, p.Limit)
 	}

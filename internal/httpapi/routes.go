@@ -372,6 +372,26 @@ func (s *Server) powerVM(_ http.ResponseWriter, r *http.Request, actor app.Actor
 	return contract.NewPowerResult(res), http.StatusOK, err
 }
 
+func (s *Server) askResize(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	var in struct {
+		Size         string `json:"size"`
+		AllowRestart bool   `json:"allow_restart"`
+	}
+	if err := decode(r, &in); err != nil {
+		return nil, 0, err
+	}
+	v, err := s.App.AskResize(r.Context(), actor, r.PathValue("ref"), in.Size, in.AllowRestart)
+	return contract.NewRequest(v), http.StatusOK, err
+}
+
+func (s *Server) approveResize(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	if err := emptyBody(r); err != nil {
+		return nil, 0, err
+	}
+	v, err := s.App.ApproveResize(r.Context(), actor, r.PathValue("ref"))
+	return contract.NewRequest(v), http.StatusOK, err
+}
+
 func (s *Server) retry(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
 	if err := emptyBody(r); err != nil {
 		return nil, 0, err

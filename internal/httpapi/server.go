@@ -130,6 +130,8 @@ func (s *Server) Handler() http.Handler {
 	route("GET /api/v1/vms/{ref}", s.vmStatus)
 	route("POST /api/v1/vms/reconcile", s.reconcile)
 	route("POST /api/v1/vms/{ref}/power", s.powerVM)
+	route("POST /api/v1/vms/{ref}/resize", s.askResize)
+	route("POST /api/v1/vms/{ref}/resize/approve", s.approveResize)
 	route("POST /api/v1/vms/{ref}/decommission", s.requestDecommission)
 	route("POST /api/v1/vms/{ref}/decommission/approve", s.approveDecommission)
 

@@ -21,6 +21,7 @@ type Hypervisor struct {
 	CheckFn     func(ctx context.Context, t app.Target) []app.Check
 	SurveyFn    func(ctx context.Context, t app.Target) ([]app.SurveyedVM, error)
 	PowerFn     func(ctx context.Context, t app.Target, requestID, moref string, action app.PowerAction) (string, error)
+	ResizeFn    func(ctx context.Context, t app.Target, requestID, moref string, spec app.ResizeSpec) (app.Machine, bool, error)
 
 	mu       sync.Mutex
 	made     map[string]app.Machine
@@ -32,7 +33,26 @@ var (
 	_ app.Hypervisor  = (*Hypervisor)(nil)
 	_ app.Inspector   = (*Hypervisor)(nil)
 	_ app.PowerSwitch = (*Hypervisor)(nil)
+	_ app.Resizer     = (*Hypervisor)(nil)
 )
+
+// Resize runs ResizeFn, or gives the VM Provision made the new size (an
+// unknown one is a permanent fault).
+func (h *Hypervisor) Resize(ctx context.Context, t app.Target, requestID, moref string, spec app.ResizeSpec) (app.Machine, bool, error) {
+	h.record("resize "+requestID, t)
+	if h.ResizeFn != nil {
+		return h.ResizeFn(ctx, t, requestID, moref, spec)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	m, ok := h.made[requestID]
+	if !ok {
+		return app.Machine{}, false, &app.Fault{Code: app.FaultInventoryNotFound, Message: "the VM of request " + requestID + " is not in vCenter"}
+	}
+	m.CPUs, m.MemoryMB = spec.CPUs, spec.MemoryMB
+	h.made[requestID] = m
+	return m, false, nil
+}
 
 // Power runs PowerFn, or switches the VM Provision made (an unknown one
 // is a permanent fault).

@@ -233,6 +233,10 @@ func everyPayload() []app.Payload {
 		app.VMPowerRequested{By: "bob", Action: app.PowerOff},
 		app.VMPowerChanged{Action: app.PowerOff, State: "poweredOff"},
 		app.VMPowerFailed{Action: app.PowerOn, Code: app.FaultBusy, Message: "vCenter busy"},
+		app.VMResizeRequested{By: "bob", Size: "L", CPUs: 8, MemoryGB: 16, DiskGB: 200, AllowRestart: true},
+		app.VMResizeApproved{By: "alice"},
+		app.VMResized{Size: "L", CPUs: 8, MemoryGB: 16, DiskGB: 200, Restarted: true},
+		app.VMResizeFailed{Code: app.FaultRestartNeeded, Message: "the VM is on"},
 		app.VMDecommissioned{MoRef: "vm-1"},
 	}
 }
@@ -740,6 +744,26 @@ func Seed(tb testing.TB, s app.Store, step func(what string)) map[string]string 
 	_, err = a.Drain(ctx, "w1", 1, time.Minute)
 	did("drain the failing switch", err)
 	hv.PowerFn = nil
+	// Resize: to L, done (with a restart); then to XL, failing.
+	hv.ResizeFn = func(_ context.Context, _ app.Target, _, _ string, spec app.ResizeSpec) (app.Machine, bool, error) {
+		return app.Machine{Name: "web-01", CPUs: spec.CPUs, MemoryMB: spec.MemoryMB}, true, nil
+	}
+	_, err = a.AskResize(ctx, bob, ids["retried"], "L", true)
+	did("ask to resize", err)
+	_, err = a.ApproveResize(ctx, alice, ids["retried"])
+	did("approve the resize", err)
+	_, err = a.Drain(ctx, "w1", 1, time.Minute)
+	did("drain the resize", err)
+	hv.ResizeFn = func(context.Context, app.Target, string, string, app.ResizeSpec) (app.Machine, bool, error) {
+		return app.Machine{}, false, &app.Fault{Code: app.FaultRestartNeeded, Message: "the VM is on"}
+	}
+	_, err = a.AskResize(ctx, bob, ids["retried"], "XL", false)
+	did("ask to resize again", err)
+	_, err = a.ApproveResize(ctx, alice, ids["retried"])
+	did("approve the second resize", err)
+	_, err = a.Drain(ctx, "w1", 1, time.Minute)
+	did("drain the failing resize", err)
+	hv.ResizeFn = nil
 	// A VM decommissioned: asked by its requester, approved by an admin,
 	// removed by the queued work.
 	ids["decommissioned"] = create(bob, "old-01")
