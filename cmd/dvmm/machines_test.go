@@ -313,8 +313,10 @@ func TestServeWakesOnNotify(t *testing.T) {
 	h.must(in("acme", "alice", "request", "approve", id)...)
 	// Well under the minute the poll would take.
 	waitReady(h, db, 1, 20*time.Second)
-	if code, ran := p.stop(t); code != 0 || ran != 1 {
-		t.Errorf("serve: exit %d after %d commands, want 0 after 1", code, ran)
+	// It ran the CreateVm work, and the ProvisionVm command too when it
+	// woke before approve ran that itself.
+	if code, ran := p.stop(t); code != 0 || ran < 1 || ran > 2 {
+		t.Errorf("serve: exit %d after %d commands, want 0 after 1 or 2", code, ran)
 	}
 	checkOneVMEach(h, db, sim, append(ids, id))
 }
