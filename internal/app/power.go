@@ -135,9 +135,7 @@ func (a *App) PowerVM(ctx context.Context, actor Actor, ref string, action Power
 	return v, key, err
 }
 
-// handlePowerVM runs an asked power action. A transient fault is retried
-// with the provisioning's backoff, up to its attempts; then, or at once
-// for a permanent fault, the action is recorded as failed.
+// handlePowerVM runs an asked power action.
 func (a *App) handlePowerVM(ctx context.Context, cmd Command) error {
 	var p PowerVMWork
 	if err := json.Unmarshal(cmd.Payload, &p); err != nil {
@@ -147,28 +145,43 @@ func (a *App) handlePowerVM(ctx context.Context, cmd Command) error {
 	if !ok {
 		return errors.New("no power switch is wired into this process")
 	}
+	return a.runVMWork(ctx, cmd, p.RequestID, p.TenantID, "power "+string(p.Action), func(t Target) (Payload, error) {
+		state, err := sw.Power(ctx, t, p.RequestID, p.MoRef, p.Action)
+		return VMPowerChanged{Action: p.Action, State: state}, err
+	}, func(f *Fault) Payload {
+		return VMPowerFailed{Action: p.Action, Code: f.Code, Message: f.Message}
+	})
+}
+
+// runVMWork runs a day-2 action on a request's VM and records how it
+// ended on the VM's stream, in the transaction that settles the command:
+// the event do returns when it worked; for a transient fault a retry with
+// the provisioning's backoff, spending an attempt, up to its attempts;
+// then, or at once for a permanent fault, the event failed returns.
+func (a *App) runVMWork(ctx context.Context, cmd Command, requestID, tenant, what string,
+	do func(Target) (Payload, error), failed func(*Fault) Payload) error {
 	meta := Metadata{Actor: "dvmm", CorrelationID: cmd.Correlation, CausationID: cmd.Key}
 	record := func(o Outcome, payload Payload) error {
 		return a.Store.Update(ctx, func(tx Tx) error {
-			evs, err := tx.LoadStream(ctx, StreamVM, VMID(p.RequestID))
+			evs, err := tx.LoadStream(ctx, StreamVM, VMID(requestID))
 			if err != nil {
 				return err
 			}
-			vm := NewVM(p.RequestID, evs)
-			if _, err := a.record(ctx, tx, p.TenantID, StreamVM, vm.ID(), vm.Version(), meta, payload); err != nil {
+			vm := NewVM(requestID, evs)
+			if _, err := a.record(ctx, tx, tenant, StreamVM, vm.ID(), vm.Version(), meta, payload); err != nil {
 				return err
 			}
 			o.At = a.Now()
 			return tx.Finish(ctx, cmd.ID, o)
 		})
 	}
-	t, err := a.target(ctx, p.TenantID)
-	var state string
+	t, err := a.target(ctx, tenant)
+	var done Payload
 	if err == nil {
-		state, err = sw.Power(ctx, t, p.RequestID, p.MoRef, p.Action)
+		done, err = do(t)
 	}
 	if err == nil {
-		return record(Outcome{Status: CommandDone, Spent: true}, VMPowerChanged{Action: p.Action, State: state})
+		return record(Outcome{Status: CommandDone, Spent: true}, done)
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -177,11 +190,10 @@ func (a *App) handlePowerVM(ctx context.Context, cmd Command) error {
 	spent := cmd.Attempts + 1 // with this run
 	if f.Transient && spent < a.Retries.MaxAttempts {
 		delay := a.Retries.Delay(spent + 1)
-		a.Log.Warn("power action failed; retrying", slog.String("request_id", p.RequestID), slog.String("action", string(p.Action)),
-			slog.String("error", f.Message), slog.Duration("in", delay))
+		a.Log.Warn(what+" failed; retrying", slog.String("request_id", requestID), slog.String("error", f.Message), slog.Duration("in", delay))
 		return a.finish(ctx, cmd.ID, Outcome{Status: CommandPending, RunAt: a.Now().Add(delay), Spent: true, Error: f.Message})
 	}
-	return record(Outcome{Status: CommandFailed, Spent: true, Error: f.Message}, VMPowerFailed{Action: p.Action, Code: f.Code, Message: f.Message})
+	return record(Outcome{Status: CommandFailed, Spent: true, Error: f.Message}, failed(f))
 }
 
 // DriveCommand runs a queued command inline, as a worker would, until it

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 )
 
@@ -216,38 +215,11 @@ func (a *App) handleResizeVM(ctx context.Context, cmd Command) error {
 	if !ok {
 		return errors.New("no resizer is wired into this process")
 	}
-	meta := Metadata{Actor: "dvmm", CorrelationID: cmd.Correlation, CausationID: cmd.Key}
-	record := func(o Outcome, payload Payload) error {
-		return a.Store.Update(ctx, func(tx Tx) error {
-			evs, err := tx.LoadStream(ctx, StreamVM, VMID(p.RequestID))
-			if err != nil {
-				return err
-			}
-			vm := NewVM(p.RequestID, evs)
-			if _, err := a.record(ctx, tx, p.TenantID, StreamVM, vm.ID(), vm.Version(), meta, payload); err != nil {
-				return err
-			}
-			o.At = a.Now()
-			return tx.Finish(ctx, cmd.ID, o)
-		})
-	}
-	t, err := a.target(ctx, p.TenantID)
-	var restarted bool
-	if err == nil {
-		_, restarted, err = rz.Resize(ctx, t, p.RequestID, p.MoRef, ResizeSpec{CPUs: p.Ask.CPUs, MemoryMB: p.Ask.MemoryGB * 1024, DiskGB: p.Ask.DiskGB, AllowRestart: p.Ask.AllowRestart})
-	}
-	if err == nil {
-		return record(Outcome{Status: CommandDone, Spent: true}, VMResized{Size: p.Ask.Size, CPUs: p.Ask.CPUs, MemoryGB: p.Ask.MemoryGB, DiskGB: p.Ask.DiskGB, Restarted: restarted})
-	}
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	f := AsFault(err)
-	spent := cmd.Attempts + 1
-	if f.Transient && spent < a.Retries.MaxAttempts {
-		delay := a.Retries.Delay(spent + 1)
-		a.Log.Warn("resize failed; retrying", slog.String("request_id", p.RequestID), slog.String("error", f.Message), slog.Duration("in", delay))
-		return a.finish(ctx, cmd.ID, Outcome{Status: CommandPending, RunAt: a.Now().Add(delay), Spent: true, Error: f.Message})
-	}
-	return record(Outcome{Status: CommandFailed, Spent: true, Error: f.Message}, VMResizeFailed{Code: f.Code, Message: strings.TrimSpace(f.Message)})
+	ask := p.Ask
+	return a.runVMWork(ctx, cmd, p.RequestID, p.TenantID, "resize", func(t Target) (Payload, error) {
+		_, restarted, err := rz.Resize(ctx, t, p.RequestID, p.MoRef, ResizeSpec{CPUs: ask.CPUs, MemoryMB: ask.MemoryGB * 1024, DiskGB: ask.DiskGB, AllowRestart: ask.AllowRestart})
+		return VMResized{Size: ask.Size, CPUs: ask.CPUs, MemoryGB: ask.MemoryGB, DiskGB: ask.DiskGB, Restarted: restarted}, err
+	}, func(f *Fault) Payload {
+		return VMResizeFailed{Code: f.Code, Message: strings.TrimSpace(f.Message)}
+	})
 }
