@@ -339,3 +339,43 @@ type PowerResult struct {
 func NewPowerResult(r app.PowerResult) PowerResult {
 	return PowerResult{Request: NewRequest(r.Request), Action: r.Action, Status: string(r.Status), Error: r.Error}
 }
+
+// AuditRecord is one event as 'audit export' gives it: when, who, from
+// where, whose, about which request, what, and the event's own fields.
+// The cloud-init user data of a request is given by its size only, as
+// everywhere else.
+type AuditRecord struct {
+	Seq           int64       `json:"seq"`
+	Time          time.Time   `json:"time"`
+	Actor         string      `json:"actor"`
+	Source        string      `json:"source,omitempty"`
+	Tenant        string      `json:"tenant,omitempty"`
+	Request       string      `json:"request,omitempty"`
+	Stream        string      `json:"stream"`
+	Type          string      `json:"type"`
+	CorrelationID string      `json:"correlation_id,omitempty"`
+	Fields        app.Payload `json:"fields"`
+}
+
+// createdForAudit is a request's creation without its user data.
+type createdForAudit struct {
+	app.RequestCreated
+	UserData      []byte `json:"user_data,omitempty"`
+	UserDataBytes int    `json:"user_data_bytes,omitempty"`
+}
+
+// NewAuditRecord is the audit record of an event.
+func NewAuditRecord(e app.Event) AuditRecord {
+	r := AuditRecord{Seq: e.Seq, Time: e.At, Actor: e.Meta.Actor, Source: e.Meta.Source, Tenant: e.TenantID,
+		Stream: e.StreamType + "/" + e.StreamID, Type: e.Type, CorrelationID: e.Meta.CorrelationID, Fields: e.Data}
+	switch e.StreamType {
+	case app.StreamRequest:
+		r.Request = e.StreamID
+	case app.StreamVM:
+		r.Request = app.RequestIDOfVM(e.StreamID)
+	}
+	if c, ok := e.Data.(app.RequestCreated); ok {
+		r.Fields = createdForAudit{RequestCreated: c, UserDataBytes: len(c.UserData)}
+	}
+	return r
+}
