@@ -1,17 +1,23 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/dvmm/dvmm/internal/app"
 	"github.com/dvmm/dvmm/internal/secret"
+	"github.com/dvmm/dvmm/internal/store"
 	"github.com/dvmm/dvmm/internal/store/postgres/pgtest"
 	"github.com/dvmm/dvmm/internal/store/storetest"
 	"github.com/dvmm/dvmm/internal/vsphere"
@@ -226,4 +232,96 @@ func vSphereSeconds(b *testing.B, db testDB) float64 {
 		return 0
 	}
 	return total.Seconds() / float64(n)
+}
+
+// BenchmarkAuditExport exports a log of DVMM_BENCH_EVENTS events (default
+// 1,000,000) as CSV through the command, to a discarding writer, and
+// reports events/s and the largest Go heap in use seen meanwhile: the
+// export streams, so the heap stays flat whatever the log's size. The
+// seeded database is kept in the temporary folder between runs. Run it
+// once: -bench AuditExport -benchtime 1x.
+func BenchmarkAuditExport(b *testing.B) {
+	n := 1_000_000
+	if s := os.Getenv("DVMM_BENCH_EVENTS"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	path := seededLog(b, n)
+	for b.Loop() {
+		var peak uint64
+		stop := make(chan struct{})
+		sampled := make(chan struct{})
+		go func() {
+			defer close(sampled)
+			var m runtime.MemStats
+			for {
+				runtime.ReadMemStats(&m)
+				peak = max(peak, m.HeapInuse)
+				select {
+				case <-stop:
+					return
+				case <-time.After(50 * time.Millisecond):
+				}
+			}
+		}()
+		start := time.Now()
+		var errOut bytes.Buffer
+		code := Main([]string{"--db", path, "audit", "export", "--format", "csv"}, strings.NewReader(""), io.Discard, &errOut)
+		elapsed := time.Since(start)
+		close(stop)
+		<-sampled
+		if code != 0 {
+			b.Fatalf("audit export: exit %d: %s", code, errOut.String())
+		}
+		b.ReportMetric(float64(n)/elapsed.Seconds(), "events/s")
+		b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+	}
+}
+
+// seededLog returns a SQLite database of n events (request.created and
+// request.rejected pairs), made once per n and kept in the temporary
+// folder.
+func seededLog(b *testing.B, n int) string {
+	b.Helper()
+	path := filepath.Join(os.TempDir(), "dvmm-bench", fmt.Sprintf("log-%d-v1.db", n))
+	if _, err := os.Stat(path); err == nil {
+		return path
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		b.Fatal(err)
+	}
+	tmp := path + fmt.Sprintf(".%d.tmp", os.Getpid())
+	ctx := context.Background()
+	db, err := store.Open(ctx, tmp)
+	if err != nil {
+		b.Fatal(err)
+	}
+	at := time.Now()
+	for done := 0; done < n; {
+		err := db.Update(ctx, func(tx app.Tx) error {
+			for i := 0; i < 10_000 && done < n; i += 2 {
+				id := fmt.Sprintf("r%08d", done)
+				c := app.RequestCreated{Name: fmt.Sprintf("web-%07d", done), Size: "M", CPUs: 4, MemoryGB: 8, DiskGB: 100,
+					Project: "shop", Justification: "load tests for the shop", Requester: "bob"}
+				if _, err := tx.Append(ctx, 0, []app.Event{{TenantID: "acme", StreamType: app.StreamRequest, StreamID: id, Data: c, At: at, Meta: app.Metadata{Actor: "bob"}}}); err != nil {
+					return err
+				}
+				if _, err := tx.Append(ctx, 1, []app.Event{{TenantID: "acme", StreamType: app.StreamRequest, StreamID: id,
+					Data: app.RequestRejected{By: "alice", Reason: "not in this quarter budget"}, At: at, Meta: app.Metadata{Actor: "alice"}}}); err != nil {
+					return err
+				}
+				done += 2
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		b.Fatal(err)
+	}
+	return path
 }
