@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -52,7 +53,10 @@ func dbError(err error) error {
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) {
 		// No answer from the server: it is down, restarting or unreachable.
-		return &app.Error{Kind: app.KindUnavailable, Message: "the PostgreSQL server cannot be reached: " + app.FirstLine(safeMessage(err)), Err: err}
+		// pgx spreads one failure over several lines ("failed to
+		// connect to …:" then the reason): keep them all, on one line.
+		return &app.Error{Kind: app.KindUnavailable, Message: "the PostgreSQL server cannot be reached (is it running, and is the URL's host right?): " +
+			app.Clip(strings.Join(strings.Fields(safeMessage(err)), " "), 300), Err: err}
 	}
 	switch pe.Code {
 	case serializationFailure, deadlockDetected, lockNotAvailable, tooManyConnections, adminShutdown, cannotConnectNow:

@@ -1,9 +1,11 @@
 package postgres_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
+	"github.com/dvmm/dvmm/internal/app"
 	"github.com/dvmm/dvmm/internal/store/postgres"
 )
 
@@ -20,5 +22,16 @@ func TestRedact(t *testing.T) {
 		if got != tc.want || strings.Contains(got, "S3cret") {
 			t.Errorf("Redact(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestUnreachableServerSaysWhy: a server nobody listens for gives one
+// line that says why, without the URL's password.
+func TestUnreachableServerSaysWhy(t *testing.T) {
+	_, err := postgres.Open(context.Background(), "postgres://dvmm:s3cret-pw@127.0.0.1:1/dvmm?connect_timeout=5")
+	msg := app.ErrorMessage(err)
+	if app.ErrorKind(err) != app.KindUnavailable || strings.Contains(msg, "\n") || strings.Contains(msg, "s3cret-pw") ||
+		!strings.Contains(msg, "connection refused") {
+		t.Fatalf("opening an unreachable server: %s (%s)", msg, app.ErrorKind(err))
 	}
 }
