@@ -49,7 +49,7 @@ func startRemote(env *testscript.Env) error {
 	dbPath := env.Getenv("DVMM_DB")
 	keyPath := filepath.Join(env.Getenv("XDG_CONFIG_HOME"), "dvmm", "secret.key")
 	work, stop := context.WithCancel(context.Background())
-	l := &lazyServer{dbPath: dbPath, keyPath: keyPath, work: work}
+	l := &lazyServer{dbPath: dbPath, keyPath: keyPath, work: work, clock: fileClock{path: env.Getenv("DVMM_TEST_CLOCK_FILE")}}
 	srv := httptest.NewServer(l)
 	env.Setenv("DVMM_TEST_API", srv.URL)
 	env.Setenv("DVMM_TEST_API_DB", dbPath)
@@ -66,6 +66,7 @@ func startRemote(env *testscript.Env) error {
 type lazyServer struct {
 	dbPath, keyPath string
 	work            context.Context
+	clock           app.Clock
 
 	once sync.Once
 	h    http.Handler
@@ -82,6 +83,7 @@ func (l *lazyServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		l.hv = vsphere.New(vsphere.Options{})
 		a := app.New(l.db, l.hv, &lazyBox{path: l.keyPath})
+		a.Clock = l.clock
 		l.h = (&httpapi.Server{App: a, Work: l.work, PollEvery: 50 * time.Millisecond}).Handler()
 	})
 	if l.err != nil {

@@ -34,7 +34,12 @@ import (
 // re-executes itself as dvmm.
 func TestMain(m *testing.M) {
 	testscript.Main(cleanupAfter{m}, map[string]func(){
-		"dvmm": func() { os.Exit(Main(remoteArgs(os.Args[1:]), os.Stdin, os.Stdout, os.Stderr)) },
+		"dvmm": func() {
+			if f := os.Getenv("DVMM_TEST_CLOCK_FILE"); f != "" {
+				clockOverride = fileClock{path: f}
+			}
+			os.Exit(Main(remoteArgs(os.Args[1:]), os.Stdin, os.Stdout, os.Stderr))
+		},
 	})
 }
 
@@ -116,6 +121,7 @@ func scriptParams(extra func(env *testscript.Env) error) testscript.Params {
 			env.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
 			env.Setenv("XDG_DATA_HOME", filepath.Join(home, ".local", "share"))
 			env.Setenv("DVMM_DB", filepath.Join(env.WorkDir, "dvmm.db"))
+			env.Setenv("DVMM_TEST_CLOCK_FILE", filepath.Join(env.WorkDir, ".clock"))
 			env.Setenv("NO_COLOR", "")
 			// A race-built dvmm would otherwise sleep a second at every exit.
 			env.Setenv("GORACE", "atexit_sleep_ms=0")
@@ -151,6 +157,7 @@ func scriptParams(extra func(env *testscript.Env) error) testscript.Params {
 			"waitfile":  cmdWaitFile,
 			"stopbg":    cmdStopBG,
 			"pgdb":      cmdPGDB,
+			"clock":     cmdClock,
 		},
 	}
 }
