@@ -273,6 +273,8 @@ func eventTypes() []struct {
 		{EvVMResizeApproved, decodeAs[VMResizeApproved]},
 		{EvVMResized, decodeAs[VMResized]},
 		{EvVMResizeFailed, decodeAs[VMResizeFailed]},
+		{EvNotifyChannelAdded, decodeAs[NotifyChannelAdded]},
+		{EvNotifyChannelRemoved, decodeAs[NotifyChannelRemoved]},
 	}
 }
 

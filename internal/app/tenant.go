@@ -19,18 +19,19 @@ func ParseRole(s string) (Role, error) {
 
 // Tenant is the aggregate of a tenant: its members and VMware settings.
 type Tenant struct {
-	name    string
-	version int
-	members map[string]Role
-	vmware  *VMwareSettings
-	pools   map[string]IPPool  // by network
-	leases  map[string]IPLease // by request id
-	quotas  map[string]Amount  // limits by project, "" for the tenant
+	name     string
+	version  int
+	members  map[string]Role
+	vmware   *VMwareSettings
+	pools    map[string]IPPool        // by network
+	leases   map[string]IPLease       // by request id
+	quotas   map[string]Amount        // limits by project, "" for the tenant
+	channels map[string]NotifyChannel // notification channels by id
 }
 
 // NewTenant rebuilds a tenant from its events.
 func NewTenant(name string, events []Event) *Tenant {
-	t := &Tenant{name: name, members: map[string]Role{}, pools: map[string]IPPool{}, leases: map[string]IPLease{}, quotas: map[string]Amount{}}
+	t := &Tenant{name: name, members: map[string]Role{}, pools: map[string]IPPool{}, leases: map[string]IPLease{}, quotas: map[string]Amount{}, channels: map[string]NotifyChannel{}}
 	for _, e := range events {
 		t.apply(e)
 	}
@@ -61,6 +62,10 @@ func (t *Tenant) apply(e Event) {
 		delete(t.leases, p.RequestID)
 	case TenantQuotaSet:
 		t.quotas[p.Project] = p.Limits
+	case NotifyChannelAdded:
+		t.channels[p.Channel.ID] = p.Channel
+	case NotifyChannelRemoved:
+		delete(t.channels, p.ID)
 	}
 }
 
