@@ -306,6 +306,8 @@ func TestPayloadRoundTrip(t *testing.T) {
 		app.VMResizeApproved{By: "alice"},
 		app.VMResized{Size: "L", CPUs: 8, MemoryGB: 16, DiskGB: 200, Restarted: true},
 		app.VMResizeFailed{Code: app.FaultRestartNeeded, Message: "the VM is on"},
+		app.NotifyChannelAdded{Channel: app.NotifyChannel{ID: "ch1", Kind: app.ChannelEmail, Events: []string{app.NotifyApprovalNeeded}, SMTP: "mail.example:587", From: "dvmm@example.com", To: []string{"{user}@example.com"}, Username: "dvmm", HasSecret: true}},
+		app.NotifyChannelRemoved{ID: "ch1"},
 		app.VMDecommissioned{MoRef: "vm-1", AlreadyGone: true},
 	} {
 		samples[p.EventType()] = p
