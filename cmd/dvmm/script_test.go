@@ -127,6 +127,7 @@ func scriptParams(extra func(env *testscript.Env) error) testscript.Params {
 			env.Setenv("GORACE", "atexit_sleep_ms=0")
 			env.Values["sim"] = &simHolder{}
 			env.Values["bg"] = map[string]*bgProc{}
+			env.Values["notify"] = &notifyReceivers{}
 			if extra != nil {
 				return extra(env)
 			}
@@ -158,6 +159,8 @@ func scriptParams(extra func(env *testscript.Env) error) testscript.Params {
 			"stopbg":    cmdStopBG,
 			"pgdb":      cmdPGDB,
 			"clock":     cmdClock,
+			"webhook":   cmdWebhook,
+			"smtpd":     cmdSMTPD,
 		},
 	}
 }

@@ -219,14 +219,9 @@ func (t *Tenant) NotifyChannel(ref string) (NotifyChannel, error) {
 	return NotifyChannel{}, Errorf(KindInvalid, "%d notification channels start with %s: give more of the id", len(found), quote(ref, 20))
 }
 
-// NotifyChannels lists the tenant's channels by id.
+// NotifyChannels lists the tenant's channels, oldest first.
 func (t *Tenant) NotifyChannels() []NotifyChannel {
-	out := make([]NotifyChannel, 0, len(t.channels))
-	for _, c := range t.channels {
-		out = append(out, c)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
+	return append([]NotifyChannel{}, t.channels...)
 }
 
 // Admins lists the tenant's admins by name.
@@ -569,4 +564,29 @@ func (a *App) handleNotify(ctx context.Context, cmd Command) error {
 	}
 	a.Log.Warn("notification not delivered", slog.String("channel", c.ID), slog.String("error", f.Message))
 	return a.finish(ctx, cmd.ID, Outcome{Status: CommandFailed, Spent: true, Error: f.Message})
+}
+
+// resendNotification queues a failed delivery again, as a new command
+// with its own attempts; the notification keeps its id, so a receiver
+// that got it after all can drop the copy.
+func (a *App) resendNotification(ctx context.Context, actor Actor, it QueueItem) (QueueItem, error) {
+	key := it.Key + ":again:" + a.NewID()[:6]
+	var p NotifyWork
+	if err := json.Unmarshal(it.Payload, &p); err != nil {
+		return it, Errorf(KindInvalid, "command %d has a bad payload", it.ID)
+	}
+	err := a.enqueue(ctx, a.Queue, key, CmdNotify, Actor{Tenant: it.Tenant, CorrelationID: it.Correlation}, it.RequestID, p, a.Now())
+	if err != nil {
+		return it, err
+	}
+	items, err := a.ListQueue(ctx, actor)
+	if err != nil {
+		return it, err
+	}
+	for _, now := range items {
+		if now.Key == key {
+			return now, nil
+		}
+	}
+	return it, nil
 }

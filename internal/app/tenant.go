@@ -1,5 +1,7 @@
 package app
 
+import "slices"
+
 // Role of a tenant member.
 type Role string
 
@@ -23,15 +25,15 @@ type Tenant struct {
 	version  int
 	members  map[string]Role
 	vmware   *VMwareSettings
-	pools    map[string]IPPool        // by network
-	leases   map[string]IPLease       // by request id
-	quotas   map[string]Amount        // limits by project, "" for the tenant
-	channels map[string]NotifyChannel // notification channels by id
+	pools    map[string]IPPool  // by network
+	leases   map[string]IPLease // by request id
+	quotas   map[string]Amount  // limits by project, "" for the tenant
+	channels []NotifyChannel    // notification channels, oldest first
 }
 
 // NewTenant rebuilds a tenant from its events.
 func NewTenant(name string, events []Event) *Tenant {
-	t := &Tenant{name: name, members: map[string]Role{}, pools: map[string]IPPool{}, leases: map[string]IPLease{}, quotas: map[string]Amount{}, channels: map[string]NotifyChannel{}}
+	t := &Tenant{name: name, members: map[string]Role{}, pools: map[string]IPPool{}, leases: map[string]IPLease{}, quotas: map[string]Amount{}}
 	for _, e := range events {
 		t.apply(e)
 	}
@@ -63,9 +65,9 @@ func (t *Tenant) apply(e Event) {
 	case TenantQuotaSet:
 		t.quotas[p.Project] = p.Limits
 	case NotifyChannelAdded:
-		t.channels[p.Channel.ID] = p.Channel
+		t.channels = append(t.channels, p.Channel)
 	case NotifyChannelRemoved:
-		delete(t.channels, p.ID)
+		t.channels = slices.DeleteFunc(t.channels, func(c NotifyChannel) bool { return c.ID == p.ID })
 	}
 }
 
