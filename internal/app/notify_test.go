@@ -136,3 +136,30 @@ func TestNotifyTestMessage(t *testing.T) {
 		t.Fatal("a test message changed the log")
 	}
 }
+
+// TestNotifyGiveUp: giving a request up drops its vSphere work but not
+// the notification that tells its requester it failed.
+func TestNotifyGiveUp(t *testing.T) {
+	w := newWorld(t)
+	w.vmware()
+	nt := &apptest.Notifier{}
+	w.app.Notifier = nt
+	_, err := w.app.AddNotifyChannel(w.ctx, w.alice, app.NotifyChannel{Kind: app.ChannelWebhook, URL: "https://hooks.example/dvmm",
+		Events: []string{app.NotifyFailed}}, "s3cret")
+	w.must(err)
+	w.hv.ProvisionFn = func(context.Context, app.Target, app.MachineSpec, func(app.Stage) error) (app.Machine, error) {
+		return app.Machine{}, &app.Fault{Code: app.FaultUnreachable, Message: "vCenter unreachable", Transient: true}
+	}
+	r := w.create(w.bob, "web-01")
+	_, err = w.app.Approve(w.ctx, w.alice, r.ID, 0)
+	w.must(err)
+	w.drain()
+	_, err = w.app.GiveUp(w.ctx, w.alice, r.ID, "vCenter of the lab is gone for good")
+	w.must(err)
+	w.drain()
+	calls := nt.Calls()
+	if len(calls) != 1 || calls[0].Notification.Kind != app.NotifyFailed || calls[0].Err != nil ||
+		strings.Join(calls[0].Notification.Audience, ",") != "bob" {
+		t.Fatalf("calls %+v", calls)
+	}
+}

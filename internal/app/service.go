@@ -456,7 +456,8 @@ func (a *App) GiveUp(ctx context.Context, actor Actor, idPrefix, reason string) 
 			return err
 		}
 		for _, c := range cmds {
-			if c.RequestID == id && c.Status == CommandPending {
+			// Notifications still go out: telling people is not the work given up.
+			if c.RequestID == id && c.Status == CommandPending && c.Type != CmdNotify {
 				if err := tx.Finish(ctx, c.ID, Outcome{Status: CommandFailed, At: a.Now(), Error: "given up by " + actor.User}); err != nil {
 					return err
 				}
