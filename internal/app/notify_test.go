@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dvmm/dvmm/internal/app"
 	"github.com/dvmm/dvmm/internal/app/apptest"
@@ -156,10 +157,38 @@ func TestNotifyGiveUp(t *testing.T) {
 	w.drain()
 	_, err = w.app.GiveUp(w.ctx, w.alice, r.ID, "vCenter of the lab is gone for good")
 	w.must(err)
-	w.drain()
+	if res := w.drain(); res.Failed != 0 {
+		t.Fatalf("telling of a failed request counted as a failed run: %+v", res)
+	}
 	calls := nt.Calls()
 	if len(calls) != 1 || calls[0].Notification.Kind != app.NotifyFailed || calls[0].Err != nil ||
 		strings.Join(calls[0].Notification.Audience, ",") != "bob" {
+		t.Fatalf("calls %+v", calls)
+	}
+}
+
+// TestNotifyFailedIsNoFailedRun: delivering the news of a FAILED request
+// does not count as a failed run of the queue.
+func TestNotifyFailedIsNoFailedRun(t *testing.T) {
+	w := newWorld(t)
+	w.vmware()
+	nt := &apptest.Notifier{}
+	w.app.Notifier = nt
+	_, err := w.app.AddNotifyChannel(w.ctx, w.alice, app.NotifyChannel{Kind: app.ChannelWebhook, URL: "https://hooks.example/dvmm",
+		Events: []string{app.NotifyFailed}}, "s3cret")
+	w.must(err)
+	w.hv.ProvisionFn = func(context.Context, app.Target, app.MachineSpec, func(app.Stage) error) (app.Machine, error) {
+		return app.Machine{}, &app.Fault{Code: app.FaultTemplateNotFound, Message: "template missing"}
+	}
+	r := w.create(w.bob, "web-01")
+	_, err = w.app.Approve(w.ctx, w.alice, r.ID, 0)
+	w.must(err)
+	_, err = w.app.Drive(w.ctx, w.alice, r.ID, time.Minute, nil)
+	w.must(err)
+	if res := w.drain(); res.Ran != 1 || res.Failed != 0 {
+		t.Fatalf("the delivery's run: %+v", res)
+	}
+	if calls := nt.Calls(); len(calls) != 1 || !strings.Contains(string(calls[0].Notification.Event.Fields), "template missing") {
 		t.Fatalf("calls %+v", calls)
 	}
 }
