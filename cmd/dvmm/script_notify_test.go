@@ -31,9 +31,10 @@ func receivers(ts *testscript.TestScript) *notifyReceivers {
 // webhook fail NAME N STATUS: its next N requests are answered STATUS.
 // webhook hits NAME N valid|bad: it got N requests, each validly signed
 // (or each not).
+// webhook delivered NAME N: it answered N requests with 200.
 // webhook last NAME FILE: writes the body of its last request to FILE.
 func cmdWebhook(ts *testscript.TestScript, neg bool, args []string) {
-	usage := "usage: webhook start NAME SECRET | fail NAME N STATUS | hits NAME N valid|bad | last NAME FILE"
+	usage := "usage: webhook start NAME SECRET | fail NAME N STATUS | hits NAME N valid|bad | delivered NAME N | last NAME FILE"
 	if neg || len(args) < 2 {
 		ts.Fatalf("%s", usage)
 	}
@@ -71,6 +72,18 @@ func cmdWebhook(ts *testscript.TestScript, neg bool, args []string) {
 			if h.Valid != (args[3] == "valid") {
 				ts.Fatalf("webhook %s request %d: signature valid %v (%s), want %s", name, i+1, h.Valid, h.SignError, args[3])
 			}
+		}
+	case args[0] == "delivered" && len(args) == 3:
+		n, err := strconv.Atoi(args[2])
+		ts.Check(err)
+		ok := 0
+		for _, h := range hits {
+			if h.Status == 200 {
+				ok++
+			}
+		}
+		if ok != n {
+			ts.Fatalf("webhook %s answered %d of %d requests with 200, want %d", name, ok, len(hits), n)
 		}
 	case args[0] == "last" && len(args) == 3:
 		if len(hits) == 0 {
