@@ -62,14 +62,18 @@ const (
 	NotifyTest = "test"
 )
 
-// notifyKinds is the one table from event types to notification kinds
-// and their audiences. An event type not in it is never told.
-var notifyKinds = []struct {
+// notifyRule says which notification an event type makes.
+type notifyRule struct {
 	Event    string
 	Kind     string
 	Audience Audience
 	Subject  string // the message's subject; %s is the request's name
-}{
+}
+
+// notifyKinds is the one table from event types to notification kinds
+// and their audiences. An event type not in it is never told; a row added
+// here is a kind channels can subscribe to.
+var notifyKinds = []notifyRule{
 	{EvRequestCreated, NotifyApprovalNeeded, AudienceAdmins, "Request %s needs approval"},
 	{EvRequestApproved, NotifyApproved, AudienceRequester, "Request %s approved"},
 	{EvRequestRejected, NotifyRejected, AudienceRequester, "Request %s rejected"},
@@ -319,14 +323,7 @@ type NotifyWork struct {
 // tells its kind, in the transaction that recorded e. The key makes a
 // second queuing of the same event and channel a no-op.
 func (a *App) notifyFor(ctx context.Context, tx Tx, e Event) error {
-	i := slices.IndexFunc(notifyKinds, func(k struct {
-		Event    string
-		Kind     string
-		Audience Audience
-		Subject  string
-	}) bool {
-		return k.Event == e.Type
-	})
+	i := slices.IndexFunc(notifyKinds, func(k notifyRule) bool { return k.Event == e.Type })
 	if i < 0 || e.TenantID == "" {
 		return nil
 	}
@@ -451,6 +448,12 @@ func (a *App) RemoveNotifyChannel(ctx context.Context, actor Actor, ref string) 
 			return err
 		}
 		out, _ = t.NotifyChannel(ref)
+		if out.HasSecret {
+			// The sealed secret goes with the channel.
+			if err := tx.PutSecret(ctx, actor.Tenant, NotifySecret(out.ID), []byte{}, a.Now()); err != nil {
+				return err
+			}
+		}
 		_, err = a.record(ctx, tx, actor.Tenant, StreamTenant, actor.Tenant, t.Version(), a.meta(actor), payloads...)
 		return err
 	})

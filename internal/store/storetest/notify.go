@@ -144,6 +144,9 @@ func testNotify(t *testing.T, open Open) {
 	must(t, err)
 	_, err = a.RemoveNotifyChannel(ctx, alice, hook.ID[:6])
 	must(t, err)
+	if sealed, err := s.Secret(ctx, "acme", app.NotifySecret(hook.ID)); err == nil && len(sealed) != 0 {
+		t.Fatal("a removed channel's secret is still stored")
+	}
 	before := len(nt.Calls())
 	drain()
 	for _, c := range notifies() {
