@@ -59,6 +59,18 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) (ServeResult, error) {
 		lastNote = now
 		return true
 	}
+	// The lease work runs on the serve's ticks: once before the queue is
+	// drained (so that --once powers off what expired), then every poll.
+	if _, err := a.LeaseTick(ctx); err != nil && ctx.Err() == nil {
+		a.Log.Warn("lease tick failed", slog.String("error", err.Error()))
+	}
+	if !o.Once {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.runLeases(ctx, o.Poll)
+		}()
+	}
 	for i := 0; i < o.Workers; i++ {
 		wg.Add(1)
 		go func() {
