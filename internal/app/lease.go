@@ -252,7 +252,7 @@ func (l *LeaseView) Due(live bool, now time.Time) (LeaseStep, int) {
 // "0d" (a grace period of none).
 func ParseLeaseDays(what, s string, zeroOK bool) (int, error) {
 	limit := MaxLeaseDays
-	if what == "grace" {
+	if strings.Contains(what, "grace") {
 		limit = MaxGraceDays
 	}
 	digits, ok := strings.CutSuffix(strings.TrimSpace(s), "d")
