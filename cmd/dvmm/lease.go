@@ -54,3 +54,23 @@ func parseWithin(s string) (time.Duration, error) {
 	n, err := app.ParseLeaseDays("--expiring", s, true)
 	return time.Duration(n) * app.Day, err
 }
+
+// leaseFields are a VM's lease as show's fields: its end (and when it
+// ended, the decommission), and an extension waiting for an admin.
+func leaseFields(l *app.LeaseView) [][2]string {
+	if l == nil {
+		return nil
+	}
+	end := contract.LeaseTime(l.ExpiresAt)
+	if l.Expired() {
+		end += " (expired)"
+		if at := l.DecommissionAt(); !at.IsZero() {
+			end += "; decommissioned after " + contract.LeaseTime(at)
+		}
+	}
+	out := [][2]string{{"Expires", end}}
+	if x := l.Extension; x != nil {
+		out = append(out, [2]string{"Extension", fmt.Sprintf("by %d days asked for by %s, waiting for an admin", x.Days, x.RequestedBy)})
+	}
+	return out
+}
