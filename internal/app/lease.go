@@ -225,6 +225,10 @@ const (
 	LeaseDecommission
 )
 
+func (s LeaseStep) String() string {
+	return [...]string{"nothing", "warning", "expiry", "decommission"}[s]
+}
+
 // Due decides the step due at now, if any, and for a warning its days:
 // only the latest warning still due, never one after the end.
 func (l *LeaseView) Due(live bool, now time.Time) (LeaseStep, int) {
@@ -514,12 +518,12 @@ const LeaseBatch = 500
 
 // LeaseResult counts the steps one tick took.
 type LeaseResult struct {
-	Warned          int
-	Expired         int
-	Decommissioned  int
-	AlreadyHandled  int
-	Failed          int
-	RemainingChecks bool // a full batch: more may be due
+	Warned         int
+	Expired        int
+	Decommissioned int
+	AlreadyHandled int // another process took the step first
+	Failed         int
+	More           bool // a full batch: more may be due
 }
 
 // LeaseTick takes the lease steps due now: the read model names the VMs
@@ -533,7 +537,7 @@ func (a *App) LeaseTick(ctx context.Context) (LeaseResult, error) {
 	if err != nil {
 		return res, err
 	}
-	res.RemainingChecks = len(due) == LeaseBatch
+	res.More = len(due) == LeaseBatch
 	for _, d := range due {
 		step, err := a.leaseStep(ctx, d, now)
 		if err != nil {
@@ -543,6 +547,9 @@ func (a *App) LeaseTick(ctx context.Context) (LeaseResult, error) {
 			res.Failed++
 			a.Log.Warn("lease step failed; it is tried again at the next tick", slog.String("request_id", d.RequestID), slog.String("error", err.Error()))
 			continue
+		}
+		if step != LeaseNothing {
+			a.Log.Info("lease step", slog.String("request_id", d.RequestID), slog.String("step", step.String()))
 		}
 		switch step {
 		case LeaseWarn:

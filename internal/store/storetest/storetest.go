@@ -36,6 +36,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("Secrets", func(t *testing.T) { testSecrets(t, open) })
 	t.Run("Credentials", func(t *testing.T) { testCredentials(t, open) })
 	t.Run("Rebuild", func(t *testing.T) { testRebuild(t, open) })
+	t.Run("Leases", func(t *testing.T) { testLeases(t, open) })
 }
 
 func must(tb testing.TB, err error) {
