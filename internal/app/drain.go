@@ -60,16 +60,10 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) (ServeResult, error) {
 		return true
 	}
 	// The lease work runs on the serve's ticks: once before the queue is
-	// drained (so that --once powers off what expired), then every poll.
+	// drained (so that --once powers off what expired), then when a
+	// worker is idle, at most once a poll interval for the process.
 	if _, err := a.LeaseTick(ctx); err != nil && ctx.Err() == nil {
 		a.Log.Warn("lease tick failed", slog.String("error", err.Error()))
-	}
-	if !o.Once {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			a.runLeases(ctx, o.Poll)
-		}()
 	}
 	for i := 0; i < o.Workers; i++ {
 		wg.Add(1)
@@ -105,6 +99,11 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) (ServeResult, error) {
 					if noteDue() {
 						if err := a.noteThrottled(ctx); err != nil && ctx.Err() == nil {
 							a.Log.Warn("could not record work waiting for a task slot", slog.String("error", err.Error()))
+						}
+						if !o.Once {
+							if _, err := a.LeaseTick(ctx); err != nil && ctx.Err() == nil {
+								a.Log.Warn("lease tick failed; trying again", slog.String("error", err.Error()))
+							}
 						}
 					}
 					if o.Once {

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -631,20 +630,6 @@ func (a *App) leaseStep(ctx context.Context, d LeaseDue, now time.Time) (LeaseSt
 		})
 	})
 	return step, err
-}
-
-// runLeases ticks the lease work every poll until ctx ends.
-func (a *App) runLeases(ctx context.Context, poll time.Duration) {
-	for {
-		if _, err := a.LeaseTick(ctx); err != nil && !errors.Is(err, context.Canceled) && ctx.Err() == nil {
-			a.Log.Warn("lease tick failed; trying again", slog.String("error", err.Error()))
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-a.Clock.After(poll):
-		}
-	}
 }
 
 // ExpiringWithin keeps the VMs whose lease ends before now+within and
