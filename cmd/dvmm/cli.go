@@ -314,7 +314,8 @@ var readCommands = map[string]bool{
 	"dvmm request list": true, "dvmm request show": true, "dvmm vm list": true, "dvmm vm status": true,
 	"dvmm tenant list": true, "dvmm queue list": true, "dvmm vmware show": true, "dvmm vmware ip-pool list": true,
 	"dvmm token list": true, "dvmm whoami": true, "dvmm quota show": true, "dvmm audit export": true,
-	"dvmm notify list": true,
+	"dvmm notify list":       true,
+	"dvmm lease policy show": true,
 }
 
 // lazyBox loads (or creates) the secret key only when a secret is sealed

@@ -7,8 +7,8 @@ func newNotifyCmd(c *cli) *cobra.Command {
 		`A tenant's admins add notification channels: a webhook (an HTTP POST of
 the event as JSON, signed with HMAC-SHA256) or email (an SMTP server with
 STARTTLS). Each channel names the events it tells: approval-needed (to the
-tenant's admins), approved, rejected, ready, failed and decommissioned (to
-the requester). Deliveries are queued in the same transaction as the event
+tenant's admins), approved, rejected, ready, failed, lease-expiring (7 days
+and 1 day before), lease-expired and decommissioned (to the requester). Deliveries are queued in the same transaction as the event
 and sent by 'dvmm serve', with retries; 'dvmm queue list' shows them.`,
 		newNotifyAddCmd(c), newNotifyListCmd(c), newNotifyRemoveCmd(c), newNotifyTestCmd(c))
 }

@@ -66,6 +66,7 @@ func renderRequest(p *printer, v app.RequestView, tl []app.TimelineEntry, wide b
 			{"Approved by", d.ApprovedBy},
 		}...)
 	}
+	pairs = append(pairs, leaseFields(v.Lease)...)
 	if vm := v.VM; vm != nil {
 		pairs = append(pairs, [][2]string{
 			{"VM", vm.ID},

@@ -14,6 +14,7 @@ func newRequestCreateCmd(c *cli) *cobra.Command {
 	var (
 		in       app.NewRequestInput
 		userData string
+		lease    string
 		dryRun   bool
 	)
 	cmd := &cobra.Command{
@@ -24,6 +25,8 @@ M (4, 8, 100; the default), L (8, 16, 200), XL (16, 32, 500). The name is
 3-63 lowercase letters, digits and single dashes. Prints the new request's id.
 The VM's host name is its name; --user-data passes a cloud-init user-data
 file (at most 32 KiB) to the guest through guestinfo.userdata.
+--lease asks for a lease other than the tenant's default, up to its
+longest (a longer one is refused with exit 2).
 --dry-run checks everything a create checks (name, size, project, quota)
 and shows the request it would make and the tenant's and the project's
 quotas after it, writing nothing.`,
@@ -31,6 +34,13 @@ quotas after it, writing nothing.`,
       --justification "load tests for the shop"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if lease != "" {
+				days, err := app.ParseLeaseDays("--lease", lease, false)
+				if err != nil {
+					return err
+				}
+				in.LeaseDays = days
+			}
 			if userData != "" {
 				data, err := safefile.ReadFile(userData, app.MaxUserData)
 				if err != nil {
@@ -74,6 +84,7 @@ quotas after it, writing nothing.`,
 	f.StringVar(&in.Project, "project", "", "project the VM is for (required)")
 	f.StringVar(&in.Network, "network", "", "network (default: the tenant's)")
 	f.StringVar(&in.Justification, "justification", "", "why the VM is needed, at least 10 characters (required)")
+	f.StringVar(&lease, "lease", "", "lease of the VM from READY, in days (14d); default: the tenant's policy")
 	f.StringVar(&userData, "user-data", "", "cloud-init user-data file for the guest (at most 32 KiB)")
 	f.BoolVar(&dryRun, "dry-run", false, "check and show the request and the quota after it, writing nothing")
 	_ = cmd.RegisterFlagCompletionFunc("size", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {

@@ -31,7 +31,10 @@ func newServeCmd(c *cli) *cobra.Command {
 		Long: `Claim due commands from the queue and run them: the provisioning of
 approved requests, and their retries. Runs until SIGINT or SIGTERM; with
 --once it drains what is due and exits (for cron): exit 0 when everything
-went through, 7 when some work ended FAILED.`,
+went through, 7 when some work ended FAILED. On each tick it also takes the
+lease steps that are due (see 'dvmm lease'): warnings 7 days and 1 day
+before a VM's lease ends, the power-off at the end, the decommission after
+the grace period; --once takes them before it drains the queue.`,
 		Example: "  dvmm serve --workers 4\n  */1 * * * * dvmm serve --once\n  dvmm serve --listen 127.0.0.1:8080",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

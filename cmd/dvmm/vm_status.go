@@ -144,6 +144,7 @@ func renderVMStatus(p *printer, s contract.VMStatus, wide bool) {
 		pairs = append(pairs, [][2]string{{"vCenter name", name}, {"MoRef", moref}, {"IP", ip},
 			{"vCPU", strconv.Itoa(cpus)}, {"Memory", fmt.Sprintf("%d MB", mem)}, {"Power", power},
 			{"Stage", string(vm.Stage)}, {"Error", withHint(vm.Error, vm.ErrorCode)}, {"Source", s.Source}}...)
+		pairs = append(pairs, leaseFields(s.Lease)...)
 		switch {
 		case s.MissingInVCenter:
 			pairs = append(pairs, [2]string{"vCenter", p.bad("not found in vCenter")})

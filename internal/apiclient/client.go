@@ -154,7 +154,7 @@ func esc(s string) string { return url.PathEscape(s) }
 func (c *Client) CreateRequest(ctx context.Context, actor app.Actor, in app.NewRequestInput) (app.RequestView, error) {
 	var r contract.Request
 	err := c.call(ctx, actor, "POST", "/api/v1/requests", nil, map[string]any{"name": in.Name, "size": in.Size,
-		"project": in.Project, "network": in.Network, "justification": in.Justification, "user_data": in.UserData}, &r)
+		"project": in.Project, "network": in.Network, "justification": in.Justification, "user_data": in.UserData, "lease_days": in.LeaseDays}, &r)
 	return toRequest(r), err
 }
 
@@ -162,7 +162,7 @@ func (c *Client) CreateRequest(ctx context.Context, actor app.Actor, in app.NewR
 func (c *Client) PreviewRequest(ctx context.Context, actor app.Actor, in app.NewRequestInput) (app.RequestView, []app.QuotaView, error) {
 	var p contract.RequestPreview
 	err := c.call(ctx, actor, "POST", "/api/v1/requests/preview", nil, map[string]any{"name": in.Name, "size": in.Size,
-		"project": in.Project, "network": in.Network, "justification": in.Justification, "user_data": in.UserData}, &p)
+		"project": in.Project, "network": in.Network, "justification": in.Justification, "user_data": in.UserData, "lease_days": in.LeaseDays}, &p)
 	qs := make([]app.QuotaView, 0, len(p.Quotas))
 	for _, q := range p.Quotas {
 		qs = append(qs, q.QuotaView())
@@ -310,7 +310,7 @@ func (c *Client) VMStatus(ctx context.Context, actor app.Actor, ref string, time
 		q.Set("timeout", timeout.String())
 	}
 	err := c.call(ctx, actor, "GET", "/api/v1/vms/"+esc(ref), q, nil, &s)
-	return app.RequestView{ID: s.RequestID, Name: s.Name, Status: s.Status, Version: s.Version, VM: toVM(s.Recorded), Tenant: actor.Tenant},
+	return app.RequestView{ID: s.RequestID, Name: s.Name, Status: s.Status, Version: s.Version, VM: toVM(s.Recorded), Tenant: actor.Tenant, Lease: s.Lease},
 		app.LiveVM{Machine: toMachine(s.Live), Missing: s.MissingInVCenter, Error: s.VCenterError}, err
 }
 
@@ -558,4 +558,39 @@ func (c *Client) TestNotifyChannel(ctx context.Context, actor app.Actor, ref str
 	var out app.NotifyTestResult
 	err := c.call(ctx, actor, "POST", "/api/v1/notify/channels/"+esc(ref)+"/test", nil, nil, &out)
 	return out, err
+}
+
+// ShowLeasePolicy returns the tenant's lease policy.
+func (c *Client) ShowLeasePolicy(ctx context.Context, actor app.Actor) (app.LeasePolicy, error) {
+	var p contract.LeasePolicy
+	err := c.call(ctx, actor, "GET", "/api/v1/lease-policy", nil, nil, &p)
+	return app.LeasePolicy{DefaultDays: p.DefaultDays, MaxDays: p.MaxDays, GraceDays: p.GraceDays}, err
+}
+
+// SetLeasePolicy sets (the zero policy: removes) the tenant's lease policy.
+func (c *Client) SetLeasePolicy(ctx context.Context, actor app.Actor, in app.LeasePolicy) (app.LeasePolicy, error) {
+	var p contract.LeasePolicy
+	err := c.call(ctx, actor, "PUT", "/api/v1/lease-policy", nil, in, &p)
+	return app.LeasePolicy{DefaultDays: p.DefaultDays, MaxDays: p.MaxDays, GraceDays: p.GraceDays}, err
+}
+
+// ExtendLease extends a VM's lease, or asks for it past the most.
+func (c *Client) ExtendLease(ctx context.Context, actor app.Actor, ref string, days int) (app.RequestView, error) {
+	var r contract.Request
+	err := c.call(ctx, actor, "POST", "/api/v1/vms/"+esc(ref)+"/extend", nil, map[string]int{"days": days}, &r)
+	return toRequest(r), err
+}
+
+// ApproveLeaseExtension approves an extension asked for.
+func (c *Client) ApproveLeaseExtension(ctx context.Context, actor app.Actor, ref string) (app.RequestView, error) {
+	var r contract.Request
+	err := c.call(ctx, actor, "POST", "/api/v1/vms/"+esc(ref)+"/extend/approve", nil, nil, &r)
+	return toRequest(r), err
+}
+
+// RejectLeaseExtension refuses an extension asked for.
+func (c *Client) RejectLeaseExtension(ctx context.Context, actor app.Actor, ref, reason string) (app.RequestView, error) {
+	var r contract.Request
+	err := c.call(ctx, actor, "POST", "/api/v1/vms/"+esc(ref)+"/extend/reject", nil, map[string]string{"reason": reason}, &r)
+	return toRequest(r), err
 }

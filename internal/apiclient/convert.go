@@ -13,7 +13,7 @@ func toRequest(r contract.Request) app.RequestView {
 	return app.RequestView{ID: r.ID, Tenant: r.Tenant, Name: r.Name, Project: r.Project, Size: r.Size, CPUs: r.CPUs,
 		MemoryGB: r.MemoryGB, DiskGB: r.DiskGB, Network: r.Network, Justification: r.Justification, UserDataBytes: r.UserDataBytes, Requester: r.Requester,
 		Status: r.Status, Version: r.Version, DecidedBy: r.DecidedBy, Reason: r.Reason, CreatedAt: r.CreatedAt,
-		UpdatedAt: r.UpdatedAt, VM: toVM(r.VM), Decommission: r.Decommission, Resize: r.Resize}
+		UpdatedAt: r.UpdatedAt, VM: toVM(r.VM), Decommission: r.Decommission, Resize: r.Resize, Lease: r.Lease}
 }
 
 func toRequests(rs []contract.Request) []app.RequestView {

@@ -309,6 +309,14 @@ func TestPayloadRoundTrip(t *testing.T) {
 		app.NotifyChannelAdded{Channel: app.NotifyChannel{ID: "ch1", Kind: app.ChannelEmail, Events: []string{app.NotifyApprovalNeeded}, SMTP: "mail.example:587", From: "dvmm@example.com", To: []string{"{user}@example.com"}, Username: "dvmm", HasSecret: true}},
 		app.NotifyChannelRemoved{ID: "ch1"},
 		app.VMDecommissioned{MoRef: "vm-1", AlreadyGone: true},
+		app.TenantLeasePolicySet{Policy: app.LeasePolicy{DefaultDays: 30, MaxDays: 90, GraceDays: 7}},
+		app.VMLeaseSet{Days: 30, ExpiresAt: time.Date(2031, 3, 1, 9, 0, 0, 0, time.UTC), MaxUntil: time.Date(2031, 3, 1, 9, 0, 0, 0, time.UTC).Add(60 * app.Day), GraceDays: 7},
+		app.VMLeaseWarning{Days: 7, ExpiresAt: time.Date(2031, 3, 1, 9, 0, 0, 0, time.UTC)},
+		app.VMLeaseExtensionRequested{By: "bob", Days: 90},
+		app.VMLeaseExtensionRejected{By: "alice", Reason: "ninety days more is too long"},
+		app.VMLeaseExtended{By: "bob", Days: 14, ExpiresAt: time.Date(2031, 3, 1, 9, 0, 0, 0, time.UTC), ApprovedBy: "alice"},
+		app.VMLeaseExpired{ExpiresAt: time.Date(2031, 3, 1, 9, 0, 0, 0, time.UTC), GraceDays: 7},
+		app.RequestLeaseDecommissioned{ExpiresAt: time.Date(2031, 3, 1, 9, 0, 0, 0, time.UTC)},
 	} {
 		samples[p.EventType()] = p
 	}

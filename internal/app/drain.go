@@ -59,6 +59,12 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) (ServeResult, error) {
 		lastNote = now
 		return true
 	}
+	// The lease work runs on the serve's ticks: once before the queue is
+	// drained (so that --once powers off what expired), then when a
+	// worker is idle, at most once a poll interval for the process.
+	if _, err := a.LeaseTick(ctx); err != nil && ctx.Err() == nil {
+		a.Log.Warn("lease tick failed", slog.String("error", err.Error()))
+	}
 	for i := 0; i < o.Workers; i++ {
 		wg.Add(1)
 		go func() {
@@ -93,6 +99,11 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) (ServeResult, error) {
 					if noteDue() {
 						if err := a.noteThrottled(ctx); err != nil && ctx.Err() == nil {
 							a.Log.Warn("could not record work waiting for a task slot", slog.String("error", err.Error()))
+						}
+						if !o.Once {
+							if _, err := a.LeaseTick(ctx); err != nil && ctx.Err() == nil {
+								a.Log.Warn("lease tick failed; trying again", slog.String("error", err.Error()))
+							}
 						}
 					}
 					if o.Once {

@@ -113,6 +113,9 @@ type RequestCreated struct {
 	Justification string `json:"justification"`
 	Requester     string `json:"requester"`
 	UserData      []byte `json:"user_data,omitempty"`
+	// LeaseDays is the lease asked for; 0 (and events from before
+	// leases) take the tenant's default when the VM becomes READY.
+	LeaseDays int `json:"lease_days,omitempty"`
 }
 
 type RequestApproved struct {
@@ -275,6 +278,14 @@ func eventTypes() []struct {
 		{EvVMResizeFailed, decodeAs[VMResizeFailed]},
 		{EvNotifyChannelAdded, decodeAs[NotifyChannelAdded]},
 		{EvNotifyChannelRemoved, decodeAs[NotifyChannelRemoved]},
+		{EvTenantLeasePolicySet, decodeAs[TenantLeasePolicySet]},
+		{EvVMLeaseSet, decodeAs[VMLeaseSet]},
+		{EvVMLeaseWarning, decodeAs[VMLeaseWarning]},
+		{EvVMLeaseExpired, decodeAs[VMLeaseExpired]},
+		{EvVMLeaseExtended, decodeAs[VMLeaseExtended]},
+		{EvVMLeaseExtensionRequested, decodeAs[VMLeaseExtensionRequested]},
+		{EvVMLeaseExtensionRejected, decodeAs[VMLeaseExtensionRejected]},
+		{EvRequestLeaseDecommissionDone, decodeAs[RequestLeaseDecommissioned]},
 	}
 }
 

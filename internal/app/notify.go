@@ -57,6 +57,8 @@ const (
 	NotifyReady          = "ready"
 	NotifyFailed         = "failed"
 	NotifyDecommissioned = "decommissioned"
+	NotifyLeaseExpiring  = "lease-expiring"
+	NotifyLeaseExpired   = "lease-expired"
 	// NotifyTest is the kind of the message a channel test sends; no
 	// channel subscribes to it.
 	NotifyTest = "test"
@@ -80,6 +82,8 @@ var notifyKinds = []notifyRule{
 	{EvVMProvisioned, NotifyReady, AudienceRequester, "VM %s is ready"},
 	{EvVMProvisioningFailed, NotifyFailed, AudienceRequester, "VM %s failed"},
 	{EvVMDecommissioned, NotifyDecommissioned, AudienceRequester, "VM %s decommissioned"},
+	{EvVMLeaseWarning, NotifyLeaseExpiring, AudienceRequester, "VM %s: its lease ends soon"},
+	{EvVMLeaseExpired, NotifyLeaseExpired, AudienceRequester, "VM %s: its lease ended, it is powered off"},
 }
 
 // NotifyKinds lists the kinds a channel can subscribe to.

@@ -39,6 +39,10 @@ type Queries interface {
 	Tenant(ctx context.Context, name string) (TenantView, error)
 	Tenants(ctx context.Context) ([]TenantView, error)
 	VMwareSettings(ctx context.Context, tenant string) (VMwareSettings, error)
+	// DueLeases lists up to limit VMs whose lease's next action time
+	// (RequestView.Lease.NextActionAt) is at or before now, earliest
+	// first, by an index on that time.
+	DueLeases(ctx context.Context, now time.Time, limit int) ([]LeaseDue, error)
 }
 
 // Projections write the read models; only Project and Rebuild use them.

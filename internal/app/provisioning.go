@@ -414,6 +414,11 @@ func (a *App) handleCreateVM(ctx context.Context, cmd Command, worker string) er
 			if !cur.Running(p.Attempt) {
 				return errAttemptOver
 			}
+			// A VM becoming READY gets its lease in the same transaction.
+			payloads, err := withLease(ctx, tx, p.TenantID, p.RequestID, a.Now(), payloads)
+			if err != nil {
+				return err
+			}
 			if _, err := a.record(ctx, tx, p.TenantID, StreamVM, vmID, cur.Version(), meta, payloads...); err != nil {
 				return err
 			}

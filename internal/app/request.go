@@ -79,6 +79,8 @@ func (r *Request) apply(e Event) {
 		r.decommissionBy = p.By
 	case RequestDecommissionApproved:
 		r.decommissionApproved = true
+	case RequestLeaseDecommissioned:
+		r.decommissionBy, r.decommissionApproved = SystemActor, true
 	}
 }
 
@@ -97,6 +99,8 @@ type NewRequestInput struct {
 	Justification string
 	// UserData is cloud-init user data for the guest; at most MaxUserData bytes.
 	UserData []byte
+	// LeaseDays is the lease asked for; 0 takes the tenant's default.
+	LeaseDays int
 }
 
 // MaxUserData caps a request's cloud-init user data: vCenter keeps it in
@@ -132,10 +136,13 @@ func (r *Request) Create(requester string, in NewRequestInput) ([]Payload, error
 	if len(in.UserData) > MaxUserData {
 		return nil, Errorf(KindInvalid, "user data is %d bytes: at most %d (32 KiB) fit", len(in.UserData), MaxUserData)
 	}
+	if in.LeaseDays < 0 || in.LeaseDays > MaxLeaseDays {
+		return nil, Errorf(KindInvalid, "a lease lasts from 1 to %d days", MaxLeaseDays)
+	}
 	return []Payload{RequestCreated{
 		Name: in.Name, Size: size.Name, CPUs: size.CPUs, MemoryGB: size.MemoryGB, DiskGB: size.DiskGB,
 		Project: in.Project, Network: in.Network, Justification: strings.TrimSpace(in.Justification),
-		Requester: requester, UserData: in.UserData,
+		Requester: requester, UserData: in.UserData, LeaseDays: in.LeaseDays,
 	}}, nil
 }
 

@@ -293,6 +293,9 @@ func (a *App) createRequest(ctx context.Context, actor Actor, in NewRequestInput
 			return err
 		}
 		c := payloads[0].(RequestCreated)
+		if err := t.checkLease(c.LeaseDays); err != nil {
+			return err
+		}
 		if other, found, err := tx.LiveRequestNamed(ctx, actor.Tenant, c.Project, c.Name); err != nil {
 			return err
 		} else if found {

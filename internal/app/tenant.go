@@ -29,6 +29,8 @@ type Tenant struct {
 	leases   map[string]IPLease // by request id
 	quotas   map[string]Amount  // limits by project, "" for the tenant
 	channels []NotifyChannel    // notification channels, oldest first
+	// leasePolicy says how long its VMs live; the zero one: for ever.
+	leasePolicy LeasePolicy
 }
 
 // NewTenant rebuilds a tenant from its events.
@@ -68,6 +70,8 @@ func (t *Tenant) apply(e Event) {
 		t.channels = append(t.channels, p.Channel)
 	case NotifyChannelRemoved:
 		t.channels = slices.DeleteFunc(t.channels, func(c NotifyChannel) bool { return c.ID == p.ID })
+	case TenantLeasePolicySet:
+		t.leasePolicy = p.Policy
 	}
 }
 

@@ -34,6 +34,9 @@ type RequestView struct {
 	Decommission *DecommissionView `json:"decommission,omitempty"`
 	// Resize is a resize asked for and not yet done.
 	Resize *ResizeView `json:"resize,omitempty"`
+	// Lease is the VM's lease, set when it became READY; nil: it never
+	// expires.
+	Lease *LeaseView `json:"lease,omitempty"`
 }
 
 // VMView is what dvmm knows of the VM made for a request.
@@ -94,6 +97,11 @@ type TenantView struct {
 // which is what makes a rebuild from the log possible.
 func ProjectRequest(v *RequestView, e Event) {
 	v.UpdatedAt = e.At
+	if v.Lease != nil {
+		// The lease changes in place below: never the caller's copy.
+		l := *v.Lease
+		v.Lease = &l
+	}
 	if e.StreamType == StreamRequest {
 		v.Version = e.Version
 	}
@@ -177,6 +185,15 @@ func ProjectRequest(v *RequestView, e Event) {
 		if v.VM != nil {
 			projectDrift(v.VM, p)
 		}
+	case RequestLeaseDecommissioned:
+		v.Status = StatusDecommissioning
+		v.Decommission = &DecommissionView{RequestedBy: SystemActor, Reason: "lease expired", ApprovedBy: SystemActor}
+	}
+	if e.StreamType == StreamVM {
+		v.Lease = applyLease(v.Lease, e)
+	}
+	if v.Lease != nil {
+		v.Lease.NextActionAt = v.Lease.nextAction(v.Status == StatusReady)
 	}
 }
 

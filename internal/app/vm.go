@@ -41,6 +41,8 @@ type VM struct {
 	// resize is a resize asked for and not yet done or failed.
 	resize         *VMResizeRequested
 	resizeApproved bool
+	// lease is the VM's lease, nil when it has none.
+	lease *LeaseView
 }
 
 // NewVM rebuilds a VM from its events.
@@ -55,6 +57,7 @@ func NewVM(requestID string, events []Event) *VM {
 func (v *VM) apply(e Event) {
 	v.version = e.Version
 	_, v.slotWait = e.Data.(VMWaitingForSlot)
+	v.lease = applyLease(v.lease, e)
 	switch p := e.Data.(type) {
 	case VMProvisioningStarted:
 		v.status, v.attempt, v.spec, v.waiting = StatusProvisioning, p.Attempt, p.Spec, false

@@ -38,6 +38,8 @@ type Request struct {
 	Decommission *app.DecommissionView `json:"decommission,omitempty"`
 	// Resize: a resize asked for and not yet done.
 	Resize *app.ResizeView `json:"resize,omitempty"`
+	// Lease: when the VM expires (set when it became READY); none: never.
+	Lease *app.LeaseView `json:"lease,omitempty"`
 }
 
 // VM is what dvmm recorded of a request's VM.
@@ -103,6 +105,9 @@ type VMStatus struct {
 	MissingInVCenter bool `json:"missing_in_vcenter,omitempty"`
 	// VCenterError says why vCenter could not be read.
 	VCenterError string `json:"vcenter_error,omitempty"`
+	// ExpiresAt is the end of the VM's lease; absent: it never expires.
+	ExpiresAt time.Time      `json:"expires_at,omitzero"`
+	Lease     *app.LeaseView `json:"lease,omitempty"`
 }
 
 // QueueItem is a queued command as 'queue list' prints it.
@@ -164,7 +169,7 @@ func NewRequest(v app.RequestView) Request {
 	return Request{ID: v.ID, Tenant: v.Tenant, Name: v.Name, Project: v.Project, Size: v.Size, CPUs: v.CPUs,
 		MemoryGB: v.MemoryGB, DiskGB: v.DiskGB, Network: v.Network, Justification: v.Justification, UserDataBytes: v.UserDataBytes, Requester: v.Requester,
 		Status: v.Status, Version: v.Version, DecidedBy: v.DecidedBy, Reason: v.Reason, CreatedAt: v.CreatedAt,
-		UpdatedAt: v.UpdatedAt, VM: newVM(v.VM), Decommission: v.Decommission, Resize: v.Resize}
+		UpdatedAt: v.UpdatedAt, VM: newVM(v.VM), Decommission: v.Decommission, Resize: v.Resize, Lease: v.Lease}
 }
 
 // NewRequests is NewRequest of each, never nil (JSON []).
@@ -198,7 +203,10 @@ func NewRequestWithTimeline(v app.RequestView, tl []app.TimelineEntry) RequestWi
 // when it answered.
 func NewVMStatus(v app.RequestView, lv app.LiveVM) VMStatus {
 	out := VMStatus{ID: app.VMID(v.ID), RequestID: v.ID, Name: v.Name, Status: v.Status, Version: v.Version,
-		Recorded: newVM(v.VM), Source: "recorded", MissingInVCenter: lv.Missing, VCenterError: lv.Error}
+		Recorded: newVM(v.VM), Source: "recorded", MissingInVCenter: lv.Missing, VCenterError: lv.Error, Lease: v.Lease}
+	if v.Lease != nil {
+		out.ExpiresAt = v.Lease.ExpiresAt
+	}
 	if live := lv.Machine; live != nil {
 		out.Source = "vcenter"
 		out.Live = &Machine{Name: live.Name, Folder: live.Folder, MoRef: live.MoRef, InstanceUUID: live.InstanceUUID, IP: live.IP,
@@ -378,4 +386,19 @@ func NewAuditRecord(e app.Event) AuditRecord {
 		r.Fields = createdForAudit{RequestCreated: c, UserDataBytes: len(c.UserData)}
 	}
 	return r
+}
+
+// LeasePolicy is a tenant's lease policy, as 'lease policy show' prints
+// it; all zero: none, its VMs never expire.
+type LeasePolicy struct {
+	Tenant      string `json:"tenant"`
+	DefaultDays int    `json:"default_days"`
+	MaxDays     int    `json:"max_days"`
+	GraceDays   int    `json:"grace_days"`
+	Expires     bool   `json:"expires"`
+}
+
+// NewLeasePolicy is the contract of a tenant's lease policy.
+func NewLeasePolicy(tenant string, p app.LeasePolicy) LeasePolicy {
+	return LeasePolicy{Tenant: tenant, DefaultDays: p.DefaultDays, MaxDays: p.MaxDays, GraceDays: p.GraceDays, Expires: !p.None()}
 }

@@ -2,6 +2,7 @@ package contract
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/dvmm/dvmm/internal/app"
 )
@@ -95,6 +96,24 @@ func TimelineText(e app.TimelineEntry) string {
 		return "Resize failed: " + p.Message
 	case app.VMWaitingForSlot:
 		return fmt.Sprintf("Waiting for a task slot on vCenter %s (limit %d at once); no attempt spent", p.VCenter, p.Limit)
+	case app.VMLeaseSet:
+		return fmt.Sprintf("Lease set: expires on %s (%s, then %s of grace)", LeaseTime(p.ExpiresAt), days(p.Days), days(p.GraceDays))
+	case app.VMLeaseWarning:
+		return fmt.Sprintf("Lease warning: expires within %s, on %s", days(p.Days), LeaseTime(p.ExpiresAt))
+	case app.VMLeaseExpired:
+		return fmt.Sprintf("Lease expired on %s: powering off", LeaseTime(p.ExpiresAt))
+	case app.VMLeaseExtended:
+		approved := ""
+		if p.ApprovedBy != "" {
+			approved = ", approved by " + p.ApprovedBy
+		}
+		return fmt.Sprintf("Lease extended by %s by %s%s: expires on %s", days(p.Days), p.By, approved, LeaseTime(p.ExpiresAt))
+	case app.VMLeaseExtensionRequested:
+		return fmt.Sprintf("Lease extension by %s asked for by %s: past the longest lease, an admin must approve it", days(p.Days), p.By)
+	case app.VMLeaseExtensionRejected:
+		return fmt.Sprintf("Lease extension rejected by %s: %s", p.By, p.Reason)
+	case app.RequestLeaseDecommissioned:
+		return "Lease grace period over: decommissioning"
 	}
 	// A step this release has no words for yet still shows.
 	return e.Type
@@ -144,4 +163,14 @@ func driftLine(d app.VMDriftObserved) string {
 		return fmt.Sprintf("Changed outside dvmm: IP %s (was %s)", d.To, from)
 	}
 	return "Changed outside dvmm: " + string(d.Change)
+}
+
+// LeaseTime words a lease's time, to the minute, in UTC.
+func LeaseTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+
+func days(n int) string {
+	if n == 1 {
+		return "1 day"
+	}
+	return fmt.Sprintf("%d days", n)
 }

@@ -152,12 +152,13 @@ func requestInput(r *http.Request) (app.NewRequestInput, error) {
 		Network       string `json:"network"`
 		Justification string `json:"justification"`
 		UserData      []byte `json:"user_data"` // base64 in JSON
+		LeaseDays     int    `json:"lease_days"`
 	}
 	if err := decode(r, &in); err != nil {
 		return app.NewRequestInput{}, err
 	}
 	return app.NewRequestInput{Name: in.Name, Size: in.Size, Project: in.Project,
-		Network: in.Network, Justification: in.Justification, UserData: in.UserData}, nil
+		Network: in.Network, Justification: in.Justification, UserData: in.UserData, LeaseDays: in.LeaseDays}, nil
 }
 
 func (s *Server) showQuota(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
@@ -661,4 +662,48 @@ func (s *Server) testNotifyChannel(_ http.ResponseWriter, r *http.Request, actor
 	}
 	out, err := s.App.TestNotifyChannel(r.Context(), actor, r.PathValue("id"))
 	return out, http.StatusOK, err
+}
+
+func (s *Server) showLeasePolicy(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	p, err := s.App.ShowLeasePolicy(r.Context(), actor)
+	return contract.NewLeasePolicy(actor.Tenant, p), http.StatusOK, err
+}
+
+func (s *Server) setLeasePolicy(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	var in app.LeasePolicy
+	if err := decode(r, &in); err != nil {
+		return nil, 0, err
+	}
+	p, err := s.App.SetLeasePolicy(r.Context(), actor, in)
+	return contract.NewLeasePolicy(actor.Tenant, p), http.StatusOK, err
+}
+
+func (s *Server) extendLease(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	var in struct {
+		Days int `json:"days"`
+	}
+	if err := decode(r, &in); err != nil {
+		return nil, 0, err
+	}
+	v, err := s.App.ExtendLease(r.Context(), actor, r.PathValue("ref"), in.Days)
+	return contract.NewRequest(v), http.StatusOK, err
+}
+
+func (s *Server) approveLeaseExtension(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	if err := emptyBody(r); err != nil {
+		return nil, 0, err
+	}
+	v, err := s.App.ApproveLeaseExtension(r.Context(), actor, r.PathValue("ref"))
+	return contract.NewRequest(v), http.StatusOK, err
+}
+
+func (s *Server) rejectLeaseExtension(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if err := decode(r, &in); err != nil {
+		return nil, 0, err
+	}
+	v, err := s.App.RejectLeaseExtension(r.Context(), actor, r.PathValue("ref"), in.Reason)
+	return contract.NewRequest(v), http.StatusOK, err
 }

@@ -134,6 +134,9 @@ func (s *Server) Handler() http.Handler {
 	route("POST /api/v1/vms/{ref}/resize/approve", s.approveResize)
 	route("POST /api/v1/vms/{ref}/decommission", s.requestDecommission)
 	route("POST /api/v1/vms/{ref}/decommission/approve", s.approveDecommission)
+	route("POST /api/v1/vms/{ref}/extend", s.extendLease)
+	route("POST /api/v1/vms/{ref}/extend/approve", s.approveLeaseExtension)
+	route("POST /api/v1/vms/{ref}/extend/reject", s.rejectLeaseExtension)
 
 	route("GET /api/v1/tenants", s.listTenants)
 	route("POST /api/v1/tenants", s.createTenant)
@@ -155,6 +158,8 @@ func (s *Server) Handler() http.Handler {
 
 	route("GET /api/v1/quota", s.showQuota)
 	route("PUT /api/v1/quota", s.setQuota)
+	route("GET /api/v1/lease-policy", s.showLeasePolicy)
+	route("PUT /api/v1/lease-policy", s.setLeasePolicy)
 
 	route("GET /api/v1/queue", s.listQueue)
 	route("POST /api/v1/queue/{id}/retry", s.retryCommand)

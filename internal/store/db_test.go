@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -102,8 +103,10 @@ func TestMigrations(t *testing.T) {
 		must(t, err)
 		v, err := db.SchemaVersion(ctx)
 		must(t, err)
-		if v != len(migrations) {
-			t.Fatalf("schema version = %d, want %d", v, len(migrations))
+		// The version is the number the last migration's name starts with.
+		last, _, _ := strings.Cut(filepath.Base(migrations[len(migrations)-1]), "_")
+		if want, _ := strconv.Atoi(last); v != want {
+			t.Fatalf("schema version = %d, want %d", v, want)
 		}
 		must(t, db.Update(ctx, func(tx app.Tx) error { return tx.PutSecret(ctx, "acme", "k", []byte("v"), t0) }))
 		must(t, db.Close())

@@ -214,7 +214,43 @@ func copyRequest(v app.RequestView) app.RequestView {
 		vm := *v.VM
 		v.VM = &vm
 	}
+	if v.Lease != nil {
+		l := *v.Lease
+		v.Lease = &l
+	}
 	return v
+}
+
+// DueLeases lists the VMs whose lease has a step due at now, earliest
+// first (a scan: the memory store holds little).
+func (t *tx) DueLeases(_ context.Context, now time.Time, limit int) ([]app.LeaseDue, error) {
+	var due []app.RequestView
+	for _, v := range t.s.requests {
+		if v.Lease != nil && !v.Lease.NextActionAt.IsZero() && !v.Lease.NextActionAt.After(now) {
+			due = append(due, v)
+		}
+	}
+	sort.Slice(due, func(i, j int) bool {
+		a, b := due[i].Lease.NextActionAt, due[j].Lease.NextActionAt
+		if !a.Equal(b) {
+			return a.Before(b)
+		}
+		return due[i].ID < due[j].ID
+	})
+	out := make([]app.LeaseDue, 0, min(len(due), limit))
+	for _, v := range due {
+		if len(out) == limit {
+			break
+		}
+		out = append(out, app.LeaseDue{RequestID: v.ID, Tenant: v.Tenant})
+	}
+	return out, nil
+}
+
+// DueLeases reads outside a transaction.
+func (s *Store) DueLeases(ctx context.Context, now time.Time, limit int) (out []app.LeaseDue, err error) {
+	err = s.read(func(t *tx) error { out, err = t.DueLeases(ctx, now, limit); return err })
+	return out, err
 }
 
 func (t *tx) Request(_ context.Context, id string) (app.RequestView, error) {

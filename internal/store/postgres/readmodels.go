@@ -26,14 +26,50 @@ func (tx *Tx) PutRequest(ctx context.Context, v app.RequestView) error {
 	if v.VM != nil {
 		hasVM = 1
 	}
-	_, err = tx.exec(ctx, `INSERT INTO requests (id, tenant, name, project, size, status, requester, version, created_at, updated_at, has_vm, view)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	// lease_next_at is when the VM's lease has its next step due (NULL:
+	// none), indexed so that the lease work finds due VMs cheaply.
+	var leaseNext any
+	if v.Lease != nil && !v.Lease.NextActionAt.IsZero() {
+		leaseNext = formatTime(v.Lease.NextActionAt)
+	}
+	_, err = tx.exec(ctx, `INSERT INTO requests (id, tenant, name, project, size, status, requester, version, created_at, updated_at, has_vm, view, lease_next_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET tenant = excluded.tenant, name = excluded.name, project = excluded.project,
 			size = excluded.size, status = excluded.status, requester = excluded.requester, version = excluded.version,
-			created_at = excluded.created_at, updated_at = excluded.updated_at, has_vm = excluded.has_vm, view = excluded.view`,
+			created_at = excluded.created_at, updated_at = excluded.updated_at, has_vm = excluded.has_vm, view = excluded.view,
+			lease_next_at = excluded.lease_next_at`,
 		v.ID, v.Tenant, v.Name, v.Project, v.Size, string(v.Status), v.Requester, v.Version,
-		formatTime(v.CreatedAt), formatTime(v.UpdatedAt), hasVM, string(view))
+		formatTime(v.CreatedAt), formatTime(v.UpdatedAt), hasVM, string(view), leaseNext)
 	return err
+}
+
+// DueLeases lists the VMs whose lease has a step due at now, earliest
+// first, by the partial index on lease_next_at.
+func (tx *Tx) DueLeases(ctx context.Context, now time.Time, limit int) ([]app.LeaseDue, error) {
+	return dueLeasesOf(ctx, tx, now, limit)
+}
+
+// DueLeases reads outside a transaction.
+func (db *DB) DueLeases(ctx context.Context, now time.Time, limit int) ([]app.LeaseDue, error) {
+	return dueLeasesOf(ctx, db, now, limit)
+}
+
+func dueLeasesOf(ctx context.Context, q queryer, now time.Time, limit int) ([]app.LeaseDue, error) {
+	rows, err := q.query(ctx, `SELECT id, tenant FROM requests WHERE lease_next_at IS NOT NULL AND lease_next_at <= ?
+		ORDER BY lease_next_at, id LIMIT ?`, formatTime(now), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []app.LeaseDue
+	for rows.Next() {
+		var d app.LeaseDue
+		if err := rows.Scan(&d.RequestID, &d.Tenant); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
 }
 
 // Request reads a request's read model as this transaction sees it.

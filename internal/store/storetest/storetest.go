@@ -37,6 +37,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("Credentials", func(t *testing.T) { testCredentials(t, open) })
 	t.Run("Rebuild", func(t *testing.T) { testRebuild(t, open) })
 	t.Run("Notify", func(t *testing.T) { testNotify(t, open) })
+	t.Run("Leases", func(t *testing.T) { testLeases(t, open) })
 }
 
 func must(tb testing.TB, err error) {
@@ -241,6 +242,14 @@ func everyPayload() []app.Payload {
 		app.NotifyChannelAdded{Channel: app.NotifyChannel{ID: "ch1", Kind: app.ChannelWebhook, Events: []string{app.NotifyReady, app.NotifyFailed}, URL: "https://hooks.example/dvmm", HasSecret: true}},
 		app.NotifyChannelRemoved{ID: "ch1"},
 		app.VMDecommissioned{MoRef: "vm-1"},
+		app.TenantLeasePolicySet{Policy: app.LeasePolicy{DefaultDays: 30, MaxDays: 90, GraceDays: 7}},
+		app.VMLeaseSet{Days: 30, ExpiresAt: T0.UTC().Add(30 * app.Day), MaxUntil: T0.UTC().Add(90 * app.Day), GraceDays: 7},
+		app.VMLeaseWarning{Days: 7, ExpiresAt: T0.UTC().Add(30 * app.Day)},
+		app.VMLeaseExtensionRequested{By: "bob", Days: 90},
+		app.VMLeaseExtensionRejected{By: "alice", Reason: "ninety days more is too long"},
+		app.VMLeaseExtended{By: "bob", Days: 14, ExpiresAt: T0.UTC().Add(44 * app.Day), ApprovedBy: "alice"},
+		app.VMLeaseExpired{ExpiresAt: T0.UTC().Add(44 * app.Day), GraceDays: 7},
+		app.RequestLeaseDecommissioned{ExpiresAt: T0.UTC().Add(44 * app.Day)},
 	}
 }
 
@@ -787,6 +796,43 @@ func Seed(tb testing.TB, s app.Store, step func(what string)) map[string]string 
 	_, err = a.RemoveNotifyChannel(ctx, alice, ch.ID)
 	did("remove the notification channel", err)
 
+	// Leases: a policy; a VM's lease extended within the most, then past
+	// it (rejected, then approved); warned, expired and powered off, then
+	// decommissioned after the grace period.
+	_, err = a.SetLeasePolicy(ctx, alice, app.LeasePolicy{DefaultDays: 10, MaxDays: 20, GraceDays: 2})
+	did("set a lease policy", err)
+	leased, err := a.CreateRequest(ctx, bob, app.NewRequestInput{Name: "lease-01", Size: "S", Project: "shop", Justification: "load tests for the shop", LeaseDays: 12})
+	did("create with a lease", err)
+	ids["leased"] = leased.ID
+	_, err = a.Approve(ctx, alice, leased.ID, 0)
+	did("approve", err)
+	_, err = a.Drive(ctx, alice, leased.ID, time.Minute, nil)
+	did("drive", err)
+	_, err = a.ExtendLease(ctx, bob, leased.ID, 3)
+	did("extend within the most", err)
+	_, err = a.ExtendLease(ctx, bob, leased.ID, 30)
+	did("ask for a longer extension", err)
+	_, err = a.RejectLeaseExtension(ctx, alice, leased.ID, "thirty days more is too long")
+	did("reject the extension", err)
+	_, err = a.ExtendLease(ctx, bob, leased.ID, 10)
+	did("ask for another extension", err)
+	_, err = a.ApproveLeaseExtension(ctx, alice, leased.ID)
+	did("approve the extension", err)
+	for _, wait := range []time.Duration{18 * app.Day, 6 * app.Day, app.Day, 0, 2 * app.Day} {
+		clock.Advance(wait)
+		_, err = a.LeaseTick(ctx)
+		did("lease tick", err)
+		// Only the lease's work runs: other requests' retries are not due.
+		cmds, err := s.ListCommands(ctx, "acme")
+		must(tb, err)
+		for _, c := range cmds {
+			if c.RequestID == leased.ID && c.Status == app.CommandPending {
+				_, err = a.DriveCommand(ctx, "acme", c.Key, time.Minute)
+				did("run the lease work", err)
+			}
+		}
+	}
+
 	// Accounts and tokens: their events, with the hashes kept apart.
 	a.PasswordParams = auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 	operator := app.Actor{User: "root"}
@@ -803,7 +849,7 @@ func Seed(tb testing.TB, s app.Store, step func(what string)) map[string]string 
 func testReadModels(t *testing.T, open Open) {
 	s := open(t)
 	ids := Seed(t, s, func(what string) { checkModels(t, s, "after "+what) })
-	want := map[string]app.Status{"decommissioned": app.StatusDecommissioned, "retried": app.StatusReady, "ready": app.StatusReady, "failed": app.StatusFailed,
+	want := map[string]app.Status{"decommissioned": app.StatusDecommissioned, "leased": app.StatusDecommissioned, "retried": app.StatusReady, "ready": app.StatusReady, "failed": app.StatusFailed,
 		"waiting": app.StatusProvisioning, "retrying": app.StatusProvisioning, "rejected": app.StatusRejected,
 		"cancelled": app.StatusCancelled, "pending": app.StatusPending, "other": app.StatusPending, "givenup": app.StatusCancelled}
 	for name, id := range ids {
