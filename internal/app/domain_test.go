@@ -305,6 +305,12 @@ func TestPayloadRoundTrip(t *testing.T) {
 		app.VMResizeRequested{By: "bob", Size: "L", CPUs: 8, MemoryGB: 16, DiskGB: 200, AllowRestart: true},
 		app.VMResizeApproved{By: "alice"},
 		app.VMResized{Size: "L", CPUs: 8, MemoryGB: 16, DiskGB: 200, Restarted: true},
+		app.ProjectCreated{Name: "shop", Upgrade: true},
+		app.ProjectArchived{By: "alice"},
+		app.ProjectRestored{By: "alice"},
+		app.ProjectMemberAdded{User: "bob"},
+		app.ProjectMemberRemoved{User: "bob"},
+		app.TenantProjectAccessSet{MembersOnly: true},
 		app.VMResizeFailed{Code: app.FaultRestartNeeded, Message: "the VM is on"},
 		app.VMDecommissioned{MoRef: "vm-1", AlreadyGone: true},
 	} {

@@ -11,6 +11,7 @@ const (
 	StreamTenant  = "tenant"
 	StreamRequest = "request"
 	StreamVM      = "vm"
+	// StreamProject ("project") is declared with projects.
 )
 
 // Metadata travels with every event.
@@ -273,6 +274,12 @@ func eventTypes() []struct {
 		{EvVMResizeApproved, decodeAs[VMResizeApproved]},
 		{EvVMResized, decodeAs[VMResized]},
 		{EvVMResizeFailed, decodeAs[VMResizeFailed]},
+		{EvProjectCreated, decodeAs[ProjectCreated]},
+		{EvProjectArchived, decodeAs[ProjectArchived]},
+		{EvProjectRestored, decodeAs[ProjectRestored]},
+		{EvProjectMemberAdded, decodeAs[ProjectMemberAdded]},
+		{EvProjectMemberRemoved, decodeAs[ProjectMemberRemoved]},
+		{EvTenantProjectAccessSet, decodeAs[TenantProjectAccessSet]},
 	}
 }
 

@@ -113,6 +113,13 @@ func Project(ctx context.Context, tx ReadModels, e Event) error {
 			return tx.PutVMwareSettings(ctx, e.StreamID, p.Settings)
 		}
 		return nil
+	case StreamProject:
+		v, err := tx.Tenant(ctx, e.TenantID)
+		if err != nil {
+			return err
+		}
+		projectProject(&v, e)
+		return tx.PutTenant(ctx, v)
 	case StreamRequest, StreamVM:
 		requestID := e.StreamID
 		if e.StreamType == StreamVM {
@@ -289,6 +296,13 @@ func (a *App) createRequest(ctx context.Context, actor Actor, in NewRequestInput
 			return err
 		}
 		c := payloads[0].(RequestCreated)
+		p, err := loadProject(ctx, tx, actor.Tenant, c.Project)
+		if err != nil {
+			return err
+		}
+		if err := p.MayRequestIn(t, actor.User); err != nil {
+			return err
+		}
 		if other, found, err := tx.LiveRequestNamed(ctx, actor.Tenant, c.Project, c.Name); err != nil {
 			return err
 		} else if found {

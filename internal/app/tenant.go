@@ -26,6 +26,8 @@ type Tenant struct {
 	pools   map[string]IPPool  // by network
 	leases  map[string]IPLease // by request id
 	quotas  map[string]Amount  // limits by project, "" for the tenant
+	// projectsMembersOnly: requesters may ask only in their projects.
+	projectsMembersOnly bool
 }
 
 // NewTenant rebuilds a tenant from its events.
@@ -61,6 +63,8 @@ func (t *Tenant) apply(e Event) {
 		delete(t.leases, p.RequestID)
 	case TenantQuotaSet:
 		t.quotas[p.Project] = p.Limits
+	case TenantProjectAccessSet:
+		t.projectsMembersOnly = p.MembersOnly
 	}
 }
 
