@@ -256,8 +256,8 @@ type ProjectDetail struct {
 	Live  int       `json:"live_requests"`
 }
 
-// projectProject folds a project event into its tenant's read model.
-func projectProject(v *TenantView, e Event) {
+// ProjectTenantProject folds a project event into its tenant's read model.
+func ProjectTenantProject(v *TenantView, e Event) {
 	name := e.StreamID[len(e.TenantID)+1:]
 	v.Projects = maps.Clone(v.Projects)
 	if v.Projects == nil {

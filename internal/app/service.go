@@ -118,7 +118,7 @@ func Project(ctx context.Context, tx ReadModels, e Event) error {
 		if err != nil {
 			return err
 		}
-		projectProject(&v, e)
+		ProjectTenantProject(&v, e)
 		return tx.PutTenant(ctx, v)
 	case StreamRequest, StreamVM:
 		requestID := e.StreamID

@@ -522,6 +522,10 @@ func fold(tb testing.TB, s app.Store) folded {
 			if p, ok := e.Data.(app.VMwareConfigured); ok {
 				f.vmware[e.StreamID] = p.Settings
 			}
+		case app.StreamProject:
+			v := f.tenants[e.TenantID]
+			app.ProjectTenantProject(&v, e)
+			f.tenants[e.TenantID] = v
 		case app.StreamRequest, app.StreamVM:
 			id := e.StreamID
 			if e.StreamType == app.StreamVM {
