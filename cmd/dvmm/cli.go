@@ -299,6 +299,14 @@ func (c *cli) App(ctx context.Context) (*app.App, error) {
 	if clockOverride != nil {
 		c.app.Clock = clockOverride
 	}
+	if !readCommands[c.command] {
+		// A database of an earlier version knew projects only by
+		// name: they become projects before any change (never on a
+		// read, which may be of a read-only file).
+		if err := c.app.UpgradeProjects(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return c.app, nil
 }
 
@@ -312,6 +320,7 @@ var readCommands = map[string]bool{
 	"dvmm request list": true, "dvmm request show": true, "dvmm vm list": true, "dvmm vm status": true,
 	"dvmm tenant list": true, "dvmm queue list": true, "dvmm vmware show": true, "dvmm vmware ip-pool list": true,
 	"dvmm token list": true, "dvmm whoami": true, "dvmm quota show": true, "dvmm audit export": true,
+	"dvmm project list": true, "dvmm project show": true,
 }
 
 // lazyBox loads (or creates) the secret key only when a secret is sealed
