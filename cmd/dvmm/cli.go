@@ -299,13 +299,11 @@ func (c *cli) App(ctx context.Context) (*app.App, error) {
 	if clockOverride != nil {
 		c.app.Clock = clockOverride
 	}
-	if !readCommands[c.command] {
-		// A database of an earlier version knew projects only by
-		// name: they become projects before any change (never on a
-		// read, which may be of a read-only file).
-		if err := c.app.UpgradeProjects(ctx); err != nil {
-			return nil, err
-		}
+	// A database of an earlier version knew projects only by name: they
+	// become projects first. A command that only reads goes on without
+	// them when that cannot be written (a read-only file).
+	if err := c.app.UpgradeProjects(ctx); err != nil && !readCommands[c.command] {
+		return nil, err
 	}
 	return c.app, nil
 }
