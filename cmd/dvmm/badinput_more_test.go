@@ -17,6 +17,7 @@ func TestBadInputMore(t *testing.T) {
 	h := newHarness(t)
 	t.Setenv("DVMM_TENANT", "acme")
 	h.must("tenant", "create", "acme", "--admin", "alice")
+	h.must("--user", "alice", "--tenant", "acme", "project", "create", "shop")
 	h.must("--user", "alice", "tenant", "add-member", "acme", "bob")
 	id := h.must("--user", "bob", "request", "create", "--name", "web-01", "--project", "shop", "--justification", "load tests for the shop")
 
