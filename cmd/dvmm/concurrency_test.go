@@ -261,7 +261,9 @@ func TestSoakWritersAndServe(t *testing.T) {
 	admins := map[string]string{"acme": "alice", "globex": "gina"}
 	for _, tn := range tenants {
 		h.must("tenant", "create", tn.name, "--admin", tn.admin)
-		h.must("--user", tn.admin, "--tenant", tn.name, "project", "create", "shop")
+		for _, p := range []string{"shop", "p0", "p1", "p2"} {
+			h.must("--user", tn.admin, "--tenant", tn.name, "project", "create", p)
+		}
 		h.must("--user", tn.admin, "tenant", "add-member", tn.name, tn.user)
 		h.must(in(tn.name, tn.admin, vmwareSet(sim, pw)...)...)
 	}
