@@ -470,9 +470,11 @@ func (a *App) ShowProject(ctx context.Context, actor Actor, name string) (Projec
 // (actor UpgradeActor, marked as an upgrade) per project that its
 // requests or quotas name and that does not exist. It reads first and
 // writes only when a tenant needs it, so a database that needs nothing
-// is never written; it is idempotent, and two processes upgrading at once
-// meet on the project streams' versions (the loser retries and finds the
-// work done).
+// is never written. It is idempotent: two processes upgrading at once
+// take turns as every write transaction does, and the second finds the
+// tenant marked; were they ever to overlap, the project streams' versions
+// would refuse the second project.created, and its retry finds the work
+// done.
 func (a *App) UpgradeProjects(ctx context.Context) error {
 	tenants, err := a.Views.Tenants(ctx)
 	if err != nil {
