@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/dvmm/dvmm/internal/notify"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -296,6 +297,7 @@ func (c *cli) App(ctx context.Context) (*app.App, error) {
 	c.hv = vsphere.New(vsphere.Options{Logger: c.log})
 	c.app = app.New(db, c.hv, &lazyBox{path: c.secretKeyPath(), sealed: func() (int, error) { return db.SealedSecrets(context.Background()) }})
 	c.app.Log = c.log
+	c.app.Notifier = notify.New()
 	if clockOverride != nil {
 		c.app.Clock = clockOverride
 	}
@@ -319,6 +321,7 @@ var readCommands = map[string]bool{
 	"dvmm tenant list": true, "dvmm queue list": true, "dvmm vmware show": true, "dvmm vmware ip-pool list": true,
 	"dvmm token list": true, "dvmm whoami": true, "dvmm quota show": true, "dvmm audit export": true,
 	"dvmm project list": true, "dvmm project show": true,
+	"dvmm notify list": true,
 }
 
 // lazyBox loads (or creates) the secret key only when a secret is sealed

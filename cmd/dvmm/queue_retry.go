@@ -13,7 +13,8 @@ func newQueueRetryCmd(c *cli) *cobra.Command {
 		Use:   "retry <id>",
 		Short: "Run a waiting command now, or retry a failed one (admin only)",
 		Long: `Make a waiting command (a scheduled retry, or work waiting for vCenter) due
-at once, or start a new attempt of a failed command's request. The id is the
+at once, or start a new attempt of a failed command's request; a failed
+notification delivery is queued again as a new command. The id is the
 number 'dvmm queue list' shows. Only a tenant admin can.`,
 		Example: "  dvmm --user alice queue retry 12",
 		Args:    exactArgs(1, "a command id"),

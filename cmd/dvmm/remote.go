@@ -50,6 +50,10 @@ type service interface {
 	ListIPPools(ctx context.Context, actor app.Actor) ([]app.IPPoolView, error)
 	AddIPPool(ctx context.Context, actor app.Actor, p app.IPPool) (app.IPPoolView, error)
 	RemoveIPPool(ctx context.Context, actor app.Actor, network string) error
+	AddNotifyChannel(ctx context.Context, actor app.Actor, c app.NotifyChannel, secret string) (app.NotifyChannel, error)
+	ListNotifyChannels(ctx context.Context, actor app.Actor) ([]app.NotifyChannel, error)
+	RemoveNotifyChannel(ctx context.Context, actor app.Actor, ref string) (app.NotifyChannel, error)
+	TestNotifyChannel(ctx context.Context, actor app.Actor, ref string) (app.NotifyTestResult, error)
 	Tenants(ctx context.Context) ([]app.TenantView, error)
 	CreateTenant(ctx context.Context, actor app.Actor, name, admin string) (app.TenantView, error)
 	AddMember(ctx context.Context, actor app.Actor, tenant, user string, role app.Role) (app.TenantView, error)

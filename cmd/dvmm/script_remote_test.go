@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"github.com/dvmm/dvmm/internal/notify"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -84,6 +85,7 @@ func (l *lazyServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		l.hv = vsphere.New(vsphere.Options{})
 		a := app.New(l.db, l.hv, &lazyBox{path: l.keyPath})
 		a.Clock = l.clock
+		a.Notifier = notify.New()
 		l.h = (&httpapi.Server{App: a, Work: l.work, PollEvery: 50 * time.Millisecond}).Handler()
 	})
 	if l.err != nil {

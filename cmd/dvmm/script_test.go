@@ -127,6 +127,7 @@ func scriptParams(extra func(env *testscript.Env) error) testscript.Params {
 			env.Setenv("GORACE", "atexit_sleep_ms=0")
 			env.Values["sim"] = &simHolder{}
 			env.Values["bg"] = map[string]*bgProc{}
+			env.Values["notify"] = &notifyReceivers{}
 			if extra != nil {
 				return extra(env)
 			}
@@ -159,6 +160,8 @@ func scriptParams(extra func(env *testscript.Env) error) testscript.Params {
 			"pgdb":      cmdPGDB,
 			"clock":     cmdClock,
 			"olddb":     cmdOldDB,
+			"webhook":   cmdWebhook,
+			"smtpd":     cmdSMTPD,
 		},
 	}
 }

@@ -589,3 +589,35 @@ func (c *Client) SetProjectAccess(ctx context.Context, actor app.Actor, membersO
 	err := c.call(ctx, actor, "PUT", "/api/v1/project-access", nil, contract.ProjectAccess{MembersOnly: membersOnly}, &out)
 	return out.MembersOnly, err
 }
+
+// AddNotifyChannel adds a notification channel with its secret.
+func (c *Client) AddNotifyChannel(ctx context.Context, actor app.Actor, ch app.NotifyChannel, secret string) (app.NotifyChannel, error) {
+	body := struct {
+		app.NotifyChannel
+		Secret string `json:"secret"`
+	}{ch, secret}
+	var out app.NotifyChannel
+	err := c.call(ctx, actor, "POST", "/api/v1/notify/channels", nil, body, &out)
+	return out, err
+}
+
+// ListNotifyChannels lists the tenant's notification channels.
+func (c *Client) ListNotifyChannels(ctx context.Context, actor app.Actor) ([]app.NotifyChannel, error) {
+	var out []app.NotifyChannel
+	err := c.call(ctx, actor, "GET", "/api/v1/notify/channels", nil, nil, &out)
+	return out, err
+}
+
+// RemoveNotifyChannel removes a notification channel.
+func (c *Client) RemoveNotifyChannel(ctx context.Context, actor app.Actor, ref string) (app.NotifyChannel, error) {
+	var out app.NotifyChannel
+	err := c.call(ctx, actor, "DELETE", "/api/v1/notify/channels/"+esc(ref), nil, nil, &out)
+	return out, err
+}
+
+// TestNotifyChannel has the server send a test message through a channel.
+func (c *Client) TestNotifyChannel(ctx context.Context, actor app.Actor, ref string) (app.NotifyTestResult, error) {
+	var out app.NotifyTestResult
+	err := c.call(ctx, actor, "POST", "/api/v1/notify/channels/"+esc(ref)+"/test", nil, nil, &out)
+	return out, err
+}

@@ -312,6 +312,8 @@ func TestPayloadRoundTrip(t *testing.T) {
 		app.ProjectMemberRemoved{User: "bob"},
 		app.TenantProjectAccessSet{MembersOnly: true},
 		app.VMResizeFailed{Code: app.FaultRestartNeeded, Message: "the VM is on"},
+		app.NotifyChannelAdded{Channel: app.NotifyChannel{ID: "ch1", Kind: app.ChannelEmail, Events: []string{app.NotifyApprovalNeeded}, SMTP: "mail.example:587", From: "dvmm@example.com", To: []string{"{user}@example.com"}, Username: "dvmm", HasSecret: true}},
+		app.NotifyChannelRemoved{ID: "ch1"},
 		app.VMDecommissioned{MoRef: "vm-1", AlreadyGone: true},
 	} {
 		samples[p.EventType()] = p

@@ -164,6 +164,12 @@ func (a *App) runClaimed(ctx context.Context, cmd Command, worker string, lease 
 		log.Error("command not handled", slog.String("error", err.Error()))
 		return true, false
 	}
+	if cmd.Type == CmdNotify {
+		// A delivery is not the request's work: telling of a failed
+		// request is no failure, and a delivery that failed shows in
+		// the queue without failing the run.
+		return false, false
+	}
 	v, err := a.Views.Request(ctx, cmd.RequestID)
 	return err == nil && v.Status == StatusFailed, false
 }

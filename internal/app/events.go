@@ -274,6 +274,8 @@ func eventTypes() []struct {
 		{EvVMResizeApproved, decodeAs[VMResizeApproved]},
 		{EvVMResized, decodeAs[VMResized]},
 		{EvVMResizeFailed, decodeAs[VMResizeFailed]},
+		{EvNotifyChannelAdded, decodeAs[NotifyChannelAdded]},
+		{EvNotifyChannelRemoved, decodeAs[NotifyChannelRemoved]},
 		{EvProjectCreated, decodeAs[ProjectCreated]},
 		{EvProjectArchived, decodeAs[ProjectArchived]},
 		{EvProjectRestored, decodeAs[ProjectRestored]},

@@ -214,6 +214,8 @@ func (a *App) RunCommand(ctx context.Context, cmd Command, worker string) error 
 		return a.handlePowerVM(ctx, cmd)
 	case CmdResizeVM:
 		return a.handleResizeVM(ctx, cmd)
+	case CmdNotify:
+		return a.handleNotify(ctx, cmd)
 	}
 	return a.finish(ctx, cmd.ID, Outcome{Status: CommandFailed, Error: "unknown command type " + Clip(cmd.Type, 40)})
 }

@@ -56,6 +56,9 @@ func (a *App) RetryCommand(ctx context.Context, actor Actor, idText string) (Que
 	case "done":
 		return it, Errorf(KindConflict, "command %d is done", it.ID)
 	case "failed":
+		if it.Type == CmdNotify {
+			return a.resendNotification(ctx, actor, it)
+		}
 		if _, err := a.Retry(ctx, actor, it.RequestID); err != nil {
 			return it, err
 		}

@@ -21,6 +21,7 @@ type App struct {
 	Hypervisor Hypervisor      // nil when no vSphere work can run here
 	Inspector  Inspector       // reads VMs in vCenter; nil when none can be read here
 	Secrets    SecretBox       // nil when no secret can be sealed or opened
+	Notifier   Notifier        // delivers notifications; nil when none can be sent here
 	Clock      Clock
 	NewID      func() string
 	Retries    RetryPolicy
@@ -81,6 +82,9 @@ func (a *App) record(ctx context.Context, tx Tx, tenant, streamType, streamID st
 	}
 	for _, e := range stored {
 		if err := Project(ctx, tx, e); err != nil {
+			return nil, err
+		}
+		if err := a.notifyFor(ctx, tx, e); err != nil {
 			return nil, err
 		}
 	}
@@ -466,7 +470,8 @@ func (a *App) GiveUp(ctx context.Context, actor Actor, idPrefix, reason string) 
 			return err
 		}
 		for _, c := range cmds {
-			if c.RequestID == id && c.Status == CommandPending {
+			// Notifications still go out: telling people is not the work given up.
+			if c.RequestID == id && c.Status == CommandPending && c.Type != CmdNotify {
 				if err := tx.Finish(ctx, c.ID, Outcome{Status: CommandFailed, At: a.Now(), Error: "given up by " + actor.User}); err != nil {
 					return err
 				}

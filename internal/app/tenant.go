@@ -1,5 +1,7 @@
 package app
 
+import "slices"
+
 // Role of a tenant member.
 type Role string
 
@@ -19,13 +21,14 @@ func ParseRole(s string) (Role, error) {
 
 // Tenant is the aggregate of a tenant: its members and VMware settings.
 type Tenant struct {
-	name    string
-	version int
-	members map[string]Role
-	vmware  *VMwareSettings
-	pools   map[string]IPPool  // by network
-	leases  map[string]IPLease // by request id
-	quotas  map[string]Amount  // limits by project, "" for the tenant
+	name     string
+	version  int
+	members  map[string]Role
+	vmware   *VMwareSettings
+	pools    map[string]IPPool  // by network
+	leases   map[string]IPLease // by request id
+	quotas   map[string]Amount  // limits by project, "" for the tenant
+	channels []NotifyChannel    // notification channels, oldest first
 	// projectsMembersOnly: requesters may ask only in their projects.
 	projectsMembersOnly bool
 }
@@ -65,6 +68,10 @@ func (t *Tenant) apply(e Event) {
 		t.quotas[p.Project] = p.Limits
 	case TenantProjectAccessSet:
 		t.projectsMembersOnly = p.MembersOnly
+	case NotifyChannelAdded:
+		t.channels = append(t.channels, p.Channel)
+	case NotifyChannelRemoved:
+		t.channels = slices.DeleteFunc(t.channels, func(c NotifyChannel) bool { return c.ID == p.ID })
 	}
 }
 

@@ -630,6 +630,39 @@ func (s *Server) releaseCommand(_ http.ResponseWriter, r *http.Request, actor ap
 	return contract.NewQueueItem(it), http.StatusOK, err
 }
 
+func (s *Server) listNotifyChannels(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	out, err := s.App.ListNotifyChannels(r.Context(), actor)
+	return out, http.StatusOK, err
+}
+
+// addNotifyChannel takes the channel and its secret; the secret is
+// write-only: no answer ever carries it.
+func (s *Server) addNotifyChannel(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	var in struct {
+		app.NotifyChannel
+		Secret string `json:"secret"`
+	}
+	if err := decode(r, &in); err != nil {
+		return nil, 0, err
+	}
+	out, err := s.App.AddNotifyChannel(r.Context(), actor, in.NotifyChannel, in.Secret)
+	return out, http.StatusCreated, err
+}
+
+func (s *Server) removeNotifyChannel(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	out, err := s.App.RemoveNotifyChannel(r.Context(), actor, r.PathValue("id"))
+	return out, http.StatusOK, err
+}
+
+// testNotifyChannel sends a test message from the server now.
+func (s *Server) testNotifyChannel(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	if err := emptyBody(r); err != nil {
+		return nil, 0, err
+	}
+	out, err := s.App.TestNotifyChannel(r.Context(), actor, r.PathValue("id"))
+	return out, http.StatusOK, err
+}
+
 func (s *Server) listProjects(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
 	ps, membersOnly, err := s.App.ListProjects(r.Context(), actor)
 	return contract.NewProjectList(ps, membersOnly), http.StatusOK, err

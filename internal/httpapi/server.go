@@ -148,6 +148,10 @@ func (s *Server) Handler() http.Handler {
 	route("GET /api/v1/vmware/ip-pools", s.listIPPools)
 	route("POST /api/v1/vmware/ip-pools", s.addIPPool)
 	route("DELETE /api/v1/vmware/ip-pools/{network}", s.removeIPPool)
+	route("GET /api/v1/notify/channels", s.listNotifyChannels)
+	route("POST /api/v1/notify/channels", s.addNotifyChannel)
+	route("DELETE /api/v1/notify/channels/{id}", s.removeNotifyChannel)
+	route("POST /api/v1/notify/channels/{id}/test", s.testNotifyChannel)
 
 	route("GET /api/v1/quota", s.showQuota)
 	route("PUT /api/v1/quota", s.setQuota)

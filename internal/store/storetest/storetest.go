@@ -36,6 +36,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("Secrets", func(t *testing.T) { testSecrets(t, open) })
 	t.Run("Credentials", func(t *testing.T) { testCredentials(t, open) })
 	t.Run("Rebuild", func(t *testing.T) { testRebuild(t, open) })
+	t.Run("Notify", func(t *testing.T) { testNotify(t, open) })
 }
 
 func must(tb testing.TB, err error) {
@@ -243,6 +244,8 @@ func everyPayload() []app.Payload {
 		app.ProjectMemberRemoved{User: "bob"},
 		app.TenantProjectAccessSet{MembersOnly: true},
 		app.VMResizeFailed{Code: app.FaultRestartNeeded, Message: "the VM is on"},
+		app.NotifyChannelAdded{Channel: app.NotifyChannel{ID: "ch1", Kind: app.ChannelWebhook, Events: []string{app.NotifyReady, app.NotifyFailed}, URL: "https://hooks.example/dvmm", HasSecret: true}},
+		app.NotifyChannelRemoved{ID: "ch1"},
 		app.VMDecommissioned{MoRef: "vm-1"},
 	}
 }
@@ -805,6 +808,12 @@ func Seed(tb testing.TB, s app.Store, step func(what string)) map[string]string 
 	did("approve the decommission", err)
 	_, err = a.Drain(ctx, "w1", 1, time.Minute)
 	did("drain the decommission", err)
+	// A notification channel, added and removed again before any event
+	// it would tell.
+	ch, err := a.AddNotifyChannel(ctx, alice, app.NotifyChannel{Kind: app.ChannelWebhook, URL: "https://hooks.example/dvmm", Events: []string{app.NotifyReady}}, "hook-secret")
+	did("add a notification channel", err)
+	_, err = a.RemoveNotifyChannel(ctx, alice, ch.ID)
+	did("remove the notification channel", err)
 
 	// Accounts and tokens: their events, with the hashes kept apart.
 	a.PasswordParams = auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
