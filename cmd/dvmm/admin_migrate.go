@@ -77,6 +77,11 @@ func (c *cli) migrate(ctx context.Context, to string) (migration, error) {
 		return migration{}, err
 	}
 	defer src.Close()
+	// The copy is rebuilt by this version: an earlier version's projects
+	// must first be made in the source, as any write to it would.
+	if err := app.New(src, nil, nil).UpgradeProjects(ctx); err != nil {
+		return migration{}, err
+	}
 	dst, err := postgres.Open(ctx, to)
 	if err != nil {
 		return migration{}, err

@@ -14,6 +14,7 @@ func TestBadInputLeases(t *testing.T) {
 	h.must("tenant", "create", "acme", "--admin", "alice")
 	h.must("--user", "alice", "tenant", "add-member", "acme", "bob")
 	h.must("--user", "alice", "lease", "policy", "set", "--default", "30d", "--max", "90d", "--grace", "7d")
+	h.must("--user", "alice", "project", "create", "shop")
 	id := h.must("--user", "bob", "request", "create", "--name", "web-01", "--project", "shop", "--justification", "load tests for the shop")
 	id = strings.TrimSpace(id)
 	create := func(lease string) []string {

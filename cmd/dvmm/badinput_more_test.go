@@ -17,6 +17,7 @@ func TestBadInputMore(t *testing.T) {
 	h := newHarness(t)
 	t.Setenv("DVMM_TENANT", "acme")
 	h.must("tenant", "create", "acme", "--admin", "alice")
+	h.must("--user", "alice", "--tenant", "acme", "project", "create", "shop")
 	h.must("--user", "alice", "tenant", "add-member", "acme", "bob")
 	id := h.must("--user", "bob", "request", "create", "--name", "web-01", "--project", "shop", "--justification", "load tests for the shop")
 
@@ -158,6 +159,18 @@ func TestBadInputMore(t *testing.T) {
 		{"tenant name NUL", []string{"--user", "alice", "tenant", "create", "glo\x00bex"}, ExitInvalid},
 		{"tenant name look-alike", []string{"--user", "alice", "tenant", "create", "аcme"}, ExitInvalid},
 		{"tenant exists", []string{"--user", "alice", "tenant", "create", "acme"}, ExitConflict},
+		{"project name uppercase", []string{"--user", "alice", "project", "create", "Shop"}, ExitInvalid},
+		{"project name NUL", []string{"--user", "alice", "project", "create", "sh\x00op"}, ExitInvalid},
+		{"project name look-alike", []string{"--user", "alice", "project", "create", "ѕhop"}, ExitInvalid},
+		{"project exists", []string{"--user", "alice", "project", "create", "shop"}, ExitConflict},
+		{"project by a user", []string{"--user", "bob", "project", "create", "lab"}, ExitForbidden},
+		{"project no name", []string{"--user", "alice", "project", "create"}, ExitInvalid},
+		{"project unknown", []string{"--user", "bob", "project", "show", "nope"}, ExitNotFound},
+		{"project with live requests", []string{"--user", "alice", "project", "archive", "shop"}, ExitConflict},
+		{"project member unknown", []string{"--user", "alice", "project", "add-member", "shop", "zoe"}, ExitNotFound},
+		{"project access unknown", []string{"--user", "alice", "project", "access", "some"}, ExitInvalid},
+		{"request in unknown project", []string{"--user", "bob", "request", "create", "--name", "web-09", "--project", "nope", "--justification", "load tests for the shop"}, ExitNotFound},
+		{"quota of unknown project", []string{"--user", "alice", "quota", "set", "--project", "nope", "--vms", "2"}, ExitNotFound},
 		{"member name sql", []string{"--user", "alice", "tenant", "add-member", "acme", "x');--"}, ExitInvalid},
 		{"member by a user", []string{"--user", "bob", "tenant", "add-member", "acme", "carol"}, ExitForbidden},
 		{"global tenant NUL", []string{"--tenant", "ac\x00me", "--user", "bob", "request", "list"}, ExitInvalid},

@@ -43,6 +43,8 @@ func TestBadInput(t *testing.T) {
 	mustRun("tenant", "create", "acme", "--admin", "alice")
 	mustRun("--user", "alice", "tenant", "add-member", "acme", "bob")
 	mustRun("tenant", "create", "globex", "--admin", "gina")
+	mustRun("--user", "alice", "--tenant", "acme", "project", "create", "shop")
+	mustRun("--user", "gina", "--tenant", "globex", "project", "create", "shop")
 	other := mustRun("--tenant", "globex", "--user", "gina", "request", "create", "--name", "web-01", "--project", "shop", "--justification", "a request of globex")
 	id := mustRun("--user", "bob", "request", "create", "--name", "web-01", "--project", "shop", "--justification", "load tests for the shop")
 	approved := mustRun("--user", "bob", "request", "create", "--name", "web-02", "--project", "shop", "--justification", "load tests for the shop")

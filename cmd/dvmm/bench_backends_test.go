@@ -58,6 +58,9 @@ func benchStore(b *testing.B, where string) (*app.App, database) {
 	if _, err := a.AddMember(ctx, alice, "acme", "bob", app.RoleUser); err != nil {
 		b.Fatal(err)
 	}
+	if _, err := a.CreateProject(ctx, app.Actor{User: "alice", Tenant: "acme"}, "shop"); err != nil {
+		b.Fatal(err)
+	}
 	if _, err := a.SetVMware(ctx, alice, storetest.VMwareSettings(), "a vCenter password"); err != nil {
 		b.Fatal(err)
 	}
@@ -169,6 +172,7 @@ func BenchmarkDrainMachines(b *testing.B) {
 				h := newHarnessOn(b, where)
 				sim, pw := h.startSimWith("vc", vsphere.SimOptions{CloneDelay: time.Second, IPDelay: 50 * time.Millisecond})
 				h.must("tenant", "create", "acme", "--admin", "alice")
+				h.must("--user", "alice", "--tenant", "acme", "project", "create", "shop")
 				h.must("--user", "alice", "tenant", "add-member", "acme", "bob")
 				h.must(in("acme", "alice", append(vmwareSet(sim, pw), "--max-tasks", "64")...)...)
 				db := h.open()

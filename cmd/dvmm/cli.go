@@ -301,6 +301,12 @@ func (c *cli) App(ctx context.Context) (*app.App, error) {
 	if clockOverride != nil {
 		c.app.Clock = clockOverride
 	}
+	// A database of an earlier version knew projects only by name: they
+	// become projects first. A command that only reads goes on without
+	// them when that cannot be written (a read-only file).
+	if err := c.app.UpgradeProjects(ctx); err != nil && !readCommands[c.command] {
+		return nil, err
+	}
 	return c.app, nil
 }
 
@@ -314,8 +320,8 @@ var readCommands = map[string]bool{
 	"dvmm request list": true, "dvmm request show": true, "dvmm vm list": true, "dvmm vm status": true,
 	"dvmm tenant list": true, "dvmm queue list": true, "dvmm vmware show": true, "dvmm vmware ip-pool list": true,
 	"dvmm token list": true, "dvmm whoami": true, "dvmm quota show": true, "dvmm audit export": true,
-	"dvmm notify list":       true,
-	"dvmm lease policy show": true,
+	"dvmm notify list": true, "dvmm lease policy show": true,
+	"dvmm project list": true, "dvmm project show": true,
 }
 
 // lazyBox loads (or creates) the secret key only when a secret is sealed

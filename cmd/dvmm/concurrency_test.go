@@ -90,6 +90,7 @@ func testConcurrentApprovals(t *testing.T, h *harness) {
 	const rounds = 50
 	sim, pw := h.startSimWith("vc", vsphere.SimOptions{IPDelay: 10 * time.Millisecond})
 	h.must("tenant", "create", "acme", "--admin", "alice")
+	h.must("--user", "alice", "--tenant", "acme", "project", "create", "shop")
 	h.must("--user", "alice", "tenant", "add-member", "acme", "carol", "--role", "admin")
 	h.must("--user", "alice", "tenant", "add-member", "acme", "bob")
 	h.must(in("acme", "alice", vmwareSet(sim, pw)...)...)
@@ -171,6 +172,7 @@ func TestConcurrentCreates(t *testing.T) { backends(t, testConcurrentCreates) }
 func testConcurrentCreates(t *testing.T, h *harness) {
 	const rounds = 50
 	h.must("tenant", "create", "acme", "--admin", "alice")
+	h.must("--user", "alice", "--tenant", "acme", "project", "create", "shop")
 	h.must("--user", "alice", "tenant", "add-member", "acme", "bob")
 	h.must("--user", "alice", "tenant", "add-member", "acme", "dave")
 	overlapped := 0
@@ -209,6 +211,7 @@ func TestConcurrentApprovalsLastSlot(t *testing.T) { backends(t, testConcurrentA
 func testConcurrentApprovalsLastSlot(t *testing.T, h *harness) {
 	const rounds = 50
 	h.must("tenant", "create", "acme", "--admin", "alice")
+	h.must("--user", "alice", "--tenant", "acme", "project", "create", "shop")
 	h.must("--user", "alice", "tenant", "add-member", "acme", "carol", "--role", "admin")
 	h.must("--user", "alice", "tenant", "add-member", "acme", "bob")
 	overlapped := 0
@@ -258,6 +261,9 @@ func TestSoakWritersAndServe(t *testing.T) {
 	admins := map[string]string{"acme": "alice", "globex": "gina"}
 	for _, tn := range tenants {
 		h.must("tenant", "create", tn.name, "--admin", tn.admin)
+		for _, p := range []string{"shop", "p0", "p1", "p2"} {
+			h.must("--user", tn.admin, "--tenant", tn.name, "project", "create", p)
+		}
 		h.must("--user", tn.admin, "tenant", "add-member", tn.name, tn.user)
 		h.must(in(tn.name, tn.admin, vmwareSet(sim, pw)...)...)
 	}

@@ -58,6 +58,7 @@ command it runs, so you can repeat it by hand.`,
 			}{
 				{"A tenant, with alice as its admin", []string{"tenant", "create", "acme", "--admin", "alice"}, nil},
 				{"bob joins as a user", []string{"--user", "alice", "tenant", "add-member", "acme", "bob", "--role", "user"}, nil},
+				{"alice makes a project for the requests", []string{"--user", "alice", "project", "create", "shop"}, nil},
 				{"alice points the tenant at vCenter (here: the simulator)", []string{"--user", "alice", "vmware", "set",
 					"--url", s.URL, "--username", s.Username, "--password-file", pwFile, "--datacenter", s.Datacenter,
 					"--cluster", s.Cluster, "--datastore", s.Datastore, "--network", s.Network, "--template", s.Template,

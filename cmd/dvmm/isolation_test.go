@@ -24,10 +24,13 @@ func TestTenantIsolation(t *testing.T) {
 	simB, pwB := h.startSim("globex")
 
 	h.must("tenant", "create", "acme", "--admin", "alice")
+	h.must("--user", "alice", "--tenant", "acme", "project", "create", "shop")
 	h.must("--user", "alice", "tenant", "add-member", "acme", "bob")
 	h.must("tenant", "create", "globex", "--admin", "gina")
+	h.must("--user", "gina", "--tenant", "globex", "project", "create", "shop")
 	h.must("--user", "gina", "tenant", "add-member", "globex", "gus")
 	h.must("tenant", "create", "initech", "--admin", "ivan")
+	h.must("--user", "ivan", "--tenant", "initech", "project", "create", "shop")
 	h.must("--user", "ivan", "tenant", "add-member", "initech", "ian")
 	h.must(in("acme", "alice", vmwareSet(simA, pwA)...)...)
 	h.must(in("globex", "gina", vmwareSet(simB, pwB)...)...)

@@ -66,6 +66,7 @@ func machineSetup(h *harness, n int, opts vsphere.SimOptions) (*simproc.Sim, []s
 	h.t.Helper()
 	sim, pw := h.startSimWith("vc", opts)
 	h.must("tenant", "create", "acme", "--admin", "alice")
+	h.must("--user", "alice", "--tenant", "acme", "project", "create", "shop")
 	h.must("--user", "alice", "tenant", "add-member", "acme", "bob")
 	h.must(in("acme", "alice", append(vmwareSet(sim, pw), "--max-tasks", "64")...)...)
 	ids := make([]string, n)

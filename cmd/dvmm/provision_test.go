@@ -52,6 +52,7 @@ func newFlowWith(t testing.TB, opts vsphere.SimOptions) *flow {
 		alice: app.Actor{User: "alice", Tenant: "acme"}, bob: app.Actor{User: "bob", Tenant: "acme"}}
 	f.must(f.app.CreateTenant(ctx, f.alice, "acme", "alice"))
 	f.must(f.app.AddMember(ctx, f.alice, "acme", "bob", app.RoleUser))
+	f.must(f.app.CreateProject(ctx, app.Actor{User: "alice", Tenant: "acme"}, "shop"))
 	f.must(f.app.SetVMware(ctx, f.alice, sim.Settings("dvmm"), sim.Password()))
 	return f
 }

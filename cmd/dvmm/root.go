@@ -78,7 +78,7 @@ event in an embedded SQLite log; lists and timelines derive from it.`,
 		sub.GroupID = "work"
 		root.AddCommand(sub)
 	}
-	for _, sub := range []*cobra.Command{newLoginCmd(c), newLogoutCmd(c), newWhoamiCmd(c), newTenantCmd(c), newUserCmd(c), newTokenCmd(c), newVMwareCmd(c), newQuotaCmd(c), newLeaseCmd(c), newNotifyCmd(c), newQueueCmd(c), newServeCmd(c), newAdminCmd(c), newAuditCmd(c), newDemoCmd(c), newSimCmd(c), newDocsCmd(c), newDoctorCmd(c), newVersionCmd(c)} {
+	for _, sub := range []*cobra.Command{newLoginCmd(c), newLogoutCmd(c), newWhoamiCmd(c), newTenantCmd(c), newUserCmd(c), newTokenCmd(c), newVMwareCmd(c), newQuotaCmd(c), newLeaseCmd(c), newNotifyCmd(c), newProjectCmd(c), newQueueCmd(c), newServeCmd(c), newAdminCmd(c), newAuditCmd(c), newDemoCmd(c), newSimCmd(c), newDocsCmd(c), newDoctorCmd(c), newVersionCmd(c)} {
 		sub.GroupID = "admin"
 		root.AddCommand(sub)
 	}

@@ -24,7 +24,7 @@ import (
 
 // The remote way of running the scripts. Each script gets an API server in
 // the test process, on the script's database file, opened at its first
-// call. Every 'dvmm' command of the script that has an API (request, vm,
+// call. Every 'dvmm' command of the script that has an API (request, vm, project,
 // tenant, vmware, queue) then runs as a remote CLI: the --user it names
 // becomes a token of that user (made on the database file, as an operator
 // would), sent to the server with DVMM_SERVER and DVMM_TOKEN. Everything
@@ -37,7 +37,7 @@ import (
 
 // remoteCommands are the commands that run through the API.
 var remoteCommands = map[string]bool{
-	"request": true, "vm": true, "tenant": true, "vmware": true, "queue": true,
+	"request": true, "vm": true, "tenant": true, "vmware": true, "queue": true, "project": true,
 }
 
 // startRemote starts a script's API server. The api_ scripts drive the

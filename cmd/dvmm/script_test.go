@@ -159,6 +159,7 @@ func scriptParams(extra func(env *testscript.Env) error) testscript.Params {
 			"stopbg":    cmdStopBG,
 			"pgdb":      cmdPGDB,
 			"clock":     cmdClock,
+			"olddb":     cmdOldDB,
 			"webhook":   cmdWebhook,
 			"smtpd":     cmdSMTPD,
 		},
@@ -639,4 +640,15 @@ func cmdVCPeak(ts *testscript.TestScript, neg bool, args []string) {
 	if peak < 1 || peak > limit {
 		ts.Fatalf("peak of tasks in flight %d, want between 1 and %d", peak, limit)
 	}
+}
+
+// olddb FILE: copies the database an earlier dvmm wrote (the v1 fixture of
+// internal/store/testdata) to FILE.
+func cmdOldDB(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: olddb FILE")
+	}
+	data, err := os.ReadFile(filepath.Join("..", "..", "internal", "store", "testdata", "v1", "dvmm.db"))
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), data, 0o600))
 }

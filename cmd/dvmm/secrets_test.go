@@ -91,6 +91,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	// Keep a connection open, so the WAL stays on disk to be searched.
 	ctx := context.Background()
 	ok("tenant", "create", "acme", "--admin", "alice")
+	ok("--user", "alice", "--tenant", "acme", "project", "create", "shop")
 	keep, err := store.Open(ctx, h.db)
 	if err != nil {
 		t.Fatal(err)

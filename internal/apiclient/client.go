@@ -528,6 +528,68 @@ func (c *Client) Follow(ctx context.Context, actor app.Actor, id string, onChang
 	}
 }
 
+// ListProjects lists the tenant's projects and its access setting.
+func (c *Client) ListProjects(ctx context.Context, actor app.Actor) ([]app.ProjectView, bool, error) {
+	var out contract.ProjectList
+	if err := c.call(ctx, actor, "GET", "/api/v1/projects", nil, nil, &out); err != nil {
+		return nil, false, err
+	}
+	ps := make([]app.ProjectView, 0, len(out.Projects))
+	for _, p := range out.Projects {
+		ps = append(ps, p.ProjectView())
+	}
+	return ps, out.MembersOnly, nil
+}
+
+// CreateProject creates a project.
+func (c *Client) CreateProject(ctx context.Context, actor app.Actor, name string) (app.ProjectView, error) {
+	var out contract.Project
+	err := c.call(ctx, actor, "POST", "/api/v1/projects", nil, map[string]string{"name": name}, &out)
+	return out.ProjectView(), err
+}
+
+// ShowProject shows a project with its quota and live requests.
+func (c *Client) ShowProject(ctx context.Context, actor app.Actor, name string) (app.ProjectDetail, error) {
+	var out contract.ProjectDetail
+	err := c.call(ctx, actor, "GET", "/api/v1/projects/"+esc(name), nil, nil, &out)
+	return out.ProjectDetail(), err
+}
+
+// ArchiveProject archives a project.
+func (c *Client) ArchiveProject(ctx context.Context, actor app.Actor, name string) (app.ProjectView, error) {
+	var out contract.Project
+	err := c.call(ctx, actor, "POST", "/api/v1/projects/"+esc(name)+"/archive", nil, nil, &out)
+	return out.ProjectView(), err
+}
+
+// RestoreProject restores an archived project.
+func (c *Client) RestoreProject(ctx context.Context, actor app.Actor, name string) (app.ProjectView, error) {
+	var out contract.Project
+	err := c.call(ctx, actor, "POST", "/api/v1/projects/"+esc(name)+"/restore", nil, nil, &out)
+	return out.ProjectView(), err
+}
+
+// AddProjectMember adds a tenant member to a project.
+func (c *Client) AddProjectMember(ctx context.Context, actor app.Actor, name, user string) (app.ProjectView, error) {
+	var out contract.Project
+	err := c.call(ctx, actor, "POST", "/api/v1/projects/"+esc(name)+"/members", nil, map[string]string{"user": user}, &out)
+	return out.ProjectView(), err
+}
+
+// RemoveProjectMember removes a user from a project.
+func (c *Client) RemoveProjectMember(ctx context.Context, actor app.Actor, name, user string) (app.ProjectView, error) {
+	var out contract.Project
+	err := c.call(ctx, actor, "DELETE", "/api/v1/projects/"+esc(name)+"/members/"+esc(user), nil, nil, &out)
+	return out.ProjectView(), err
+}
+
+// SetProjectAccess says whether requesters may ask only in their projects.
+func (c *Client) SetProjectAccess(ctx context.Context, actor app.Actor, membersOnly bool) (bool, error) {
+	var out contract.ProjectAccess
+	err := c.call(ctx, actor, "PUT", "/api/v1/project-access", nil, contract.ProjectAccess{MembersOnly: membersOnly}, &out)
+	return out.MembersOnly, err
+}
+
 // AddNotifyChannel adds a notification channel with its secret.
 func (c *Client) AddNotifyChannel(ctx context.Context, actor app.Actor, ch app.NotifyChannel, secret string) (app.NotifyChannel, error) {
 	body := struct {

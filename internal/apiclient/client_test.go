@@ -50,6 +50,9 @@ func server(t *testing.T) (*httptest.Server, map[string]string, *store.DB) {
 	if _, err := a.AddMember(ctx, app.Actor{User: "alice"}, "acme", "bob", app.RoleUser); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := a.CreateProject(ctx, app.Actor{User: "alice", Tenant: "acme"}, "shop"); err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer((&httpapi.Server{App: a}).Handler())
 	t.Cleanup(srv.Close)
 	return srv, tokens, db

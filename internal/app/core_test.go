@@ -322,7 +322,7 @@ func TestTenantUseCases(t *testing.T) {
 	w := newWorld(t)
 	v, err := w.app.CreateTenant(w.ctx, app.Actor{User: "ivy"}, "initech", "")
 	w.must(err)
-	want := app.TenantView{Name: "initech", Members: []app.Member{{User: "ivy", Role: app.RoleAdmin}}, Version: 1, CreatedAt: t0, UsageCounted: true}
+	want := app.TenantView{Name: "initech", Members: []app.Member{{User: "ivy", Role: app.RoleAdmin}}, Version: 1, CreatedAt: t0, UsageCounted: true, ProjectsKnown: true}
 	if !reflect.DeepEqual(v, want) {
 		t.Fatalf("created %+v, want %+v", v, want)
 	}

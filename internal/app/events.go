@@ -11,6 +11,7 @@ const (
 	StreamTenant  = "tenant"
 	StreamRequest = "request"
 	StreamVM      = "vm"
+	// StreamProject ("project") is declared with projects.
 )
 
 // Metadata travels with every event.
@@ -286,6 +287,12 @@ func eventTypes() []struct {
 		{EvVMLeaseExtensionRequested, decodeAs[VMLeaseExtensionRequested]},
 		{EvVMLeaseExtensionRejected, decodeAs[VMLeaseExtensionRejected]},
 		{EvRequestLeaseDecommissionDone, decodeAs[RequestLeaseDecommissioned]},
+		{EvProjectCreated, decodeAs[ProjectCreated]},
+		{EvProjectArchived, decodeAs[ProjectArchived]},
+		{EvProjectRestored, decodeAs[ProjectRestored]},
+		{EvProjectMemberAdded, decodeAs[ProjectMemberAdded]},
+		{EvProjectMemberRemoved, decodeAs[ProjectMemberRemoved]},
+		{EvTenantProjectAccessSet, decodeAs[TenantProjectAccessSet]},
 	}
 }
 

@@ -279,6 +279,15 @@ func (a *App) SetQuota(ctx context.Context, actor Actor, project string, limits 
 			if err != nil {
 				return err
 			}
+			if project != "" {
+				p, err := loadProject(ctx, tx, actor.Tenant, project)
+				if err != nil {
+					return err
+				}
+				if !p.Exists() {
+					return p.notFound()
+				}
+			}
 			if len(payloads) > 0 {
 				if _, err := a.record(ctx, tx, actor.Tenant, StreamTenant, actor.Tenant, t.Version(), a.meta(actor), payloads...); err != nil {
 					return err

@@ -117,6 +117,13 @@ func Project(ctx context.Context, tx ReadModels, e Event) error {
 			return tx.PutVMwareSettings(ctx, e.StreamID, p.Settings)
 		}
 		return nil
+	case StreamProject:
+		v, err := tx.Tenant(ctx, e.TenantID)
+		if err != nil {
+			return err
+		}
+		ProjectTenantProject(&v, e)
+		return tx.PutTenant(ctx, v)
 	case StreamRequest, StreamVM:
 		requestID := e.StreamID
 		if e.StreamType == StreamVM {
@@ -293,6 +300,13 @@ func (a *App) createRequest(ctx context.Context, actor Actor, in NewRequestInput
 			return err
 		}
 		c := payloads[0].(RequestCreated)
+		p, err := loadProject(ctx, tx, actor.Tenant, c.Project)
+		if err != nil {
+			return err
+		}
+		if err := p.MayRequestIn(t, actor.User); err != nil {
+			return err
+		}
 		if err := t.checkLease(c.LeaseDays); err != nil {
 			return err
 		}

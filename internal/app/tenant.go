@@ -31,6 +31,8 @@ type Tenant struct {
 	channels []NotifyChannel    // notification channels, oldest first
 	// leasePolicy says how long its VMs live; the zero one: for ever.
 	leasePolicy LeasePolicy
+	// projectsMembersOnly: requesters may ask only in their projects.
+	projectsMembersOnly bool
 }
 
 // NewTenant rebuilds a tenant from its events.
@@ -66,6 +68,8 @@ func (t *Tenant) apply(e Event) {
 		delete(t.leases, p.RequestID)
 	case TenantQuotaSet:
 		t.quotas[p.Project] = p.Limits
+	case TenantProjectAccessSet:
+		t.projectsMembersOnly = p.MembersOnly
 	case NotifyChannelAdded:
 		t.channels = append(t.channels, p.Channel)
 	case NotifyChannelRemoved:

@@ -50,6 +50,12 @@ func newWorld(t *testing.T) *world {
 	w.must(err)
 	_, err = w.app.CreateTenant(w.ctx, w.zed, "globex", "zed")
 	w.must(err)
+	for _, p := range []string{"shop", "web", "lab", "blog", "other"} {
+		_, err = w.app.CreateProject(w.ctx, w.alice, p)
+		w.must(err)
+	}
+	_, err = w.app.CreateProject(w.ctx, app.Actor{User: "zed", Tenant: "globex"}, "shop")
+	w.must(err)
 	return w
 }
 

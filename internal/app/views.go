@@ -90,6 +90,14 @@ type TenantView struct {
 	// use).
 	Usage        map[string]Usage `json:"usage,omitempty"`
 	UsageCounted bool             `json:"usage_counted,omitempty"`
+	// Projects are the tenant's projects by name.
+	Projects map[string]ProjectView `json:"projects,omitempty"`
+	// ProjectsMembersOnly: requesters may ask only in their projects.
+	ProjectsMembersOnly bool `json:"projects_members_only,omitempty"`
+	// ProjectsKnown: every project the tenant's requests name is a
+	// project (set at creation; a tenant of an earlier version once its
+	// projects are upgraded).
+	ProjectsKnown bool `json:"projects_known,omitempty"`
 }
 
 // ProjectRequest folds an event of a request's or VM's stream into the
@@ -202,7 +210,7 @@ func ProjectTenant(v *TenantView, e Event) {
 	v.Version = e.Version
 	switch p := e.Data.(type) {
 	case TenantCreated:
-		*v = TenantView{Name: p.Name, Members: []Member{{User: p.Admin, Role: RoleAdmin}}, Version: e.Version, CreatedAt: e.At, UsageCounted: true}
+		*v = TenantView{Name: p.Name, Members: []Member{{User: p.Admin, Role: RoleAdmin}}, Version: e.Version, CreatedAt: e.At, UsageCounted: true, ProjectsKnown: true}
 	case TenantMemberAdded:
 		for i := range v.Members {
 			if v.Members[i].User == p.User {
@@ -221,6 +229,8 @@ func ProjectTenant(v *TenantView, e Event) {
 		v.Members = slices.DeleteFunc(v.Members, func(m Member) bool { return m.User == p.User })
 	case VMwareConfigured:
 		v.VMware = true
+	case TenantProjectAccessSet:
+		v.ProjectsMembersOnly = p.MembersOnly
 	}
 }
 

@@ -402,3 +402,80 @@ type LeasePolicy struct {
 func NewLeasePolicy(tenant string, p app.LeasePolicy) LeasePolicy {
 	return LeasePolicy{Tenant: tenant, DefaultDays: p.DefaultDays, MaxDays: p.MaxDays, GraceDays: p.GraceDays, Expires: !p.None()}
 }
+
+// Project is what 'project create|archive|restore|add-member|remove-member'
+// print: a project of a tenant, active or archived.
+type Project struct {
+	ID        string    `json:"id"` // the project's name: it names it within its tenant
+	Name      string    `json:"name"`
+	Status    string    `json:"status"` // active or archived
+	Members   []string  `json:"members"`
+	CreatedBy string    `json:"created_by"`
+	CreatedAt time.Time `json:"created_at"`
+	// Upgrade: dvmm made the project for a name an earlier version
+	// recorded only on requests or quotas.
+	Upgrade bool `json:"upgrade,omitempty"`
+	Version int  `json:"version"`
+}
+
+// NewProject is the contract of a project view.
+func NewProject(p app.ProjectView) Project {
+	status := "active"
+	if p.Archived {
+		status = "archived"
+	}
+	members := p.Members
+	if members == nil {
+		members = []string{}
+	}
+	return Project{ID: p.Name, Name: p.Name, Status: status, Members: members, CreatedBy: p.CreatedBy, CreatedAt: p.CreatedAt, Upgrade: p.Upgrade, Version: p.Version}
+}
+
+// ProjectView is the project view of a contract.
+func (p Project) ProjectView() app.ProjectView {
+	var members []string
+	if len(p.Members) > 0 {
+		members = p.Members
+	}
+	return app.ProjectView{Name: p.Name, Archived: p.Status == "archived", Members: members, CreatedBy: p.CreatedBy, CreatedAt: p.CreatedAt, Upgrade: p.Upgrade, Version: p.Version}
+}
+
+// ProjectList is what 'project list' prints: the tenant's projects and
+// whether its requesters may ask only in the projects they belong to.
+type ProjectList struct {
+	MembersOnly bool      `json:"members_only"`
+	Projects    []Project `json:"projects"`
+}
+
+// NewProjectList is the contract of a tenant's projects.
+func NewProjectList(ps []app.ProjectView, membersOnly bool) ProjectList {
+	out := ProjectList{MembersOnly: membersOnly, Projects: make([]Project, 0, len(ps))}
+	for _, p := range ps {
+		out.Projects = append(out.Projects, NewProject(p))
+	}
+	return out
+}
+
+// ProjectDetail is what 'project show' prints: the project, its quota and
+// usage, and how many of its requests are live (pending, approved,
+// provisioning, ready, failed or decommissioning).
+type ProjectDetail struct {
+	Project
+	Quota        Quota `json:"quota"`
+	LiveRequests int   `json:"live_requests"`
+}
+
+// NewProjectDetail is the contract of a project's detail.
+func NewProjectDetail(d app.ProjectDetail) ProjectDetail {
+	return ProjectDetail{Project: NewProject(d.ProjectView), Quota: NewQuota(d.Quota), LiveRequests: d.Live}
+}
+
+// ProjectDetail is the detail of a contract.
+func (d ProjectDetail) ProjectDetail() app.ProjectDetail {
+	return app.ProjectDetail{ProjectView: d.Project.ProjectView(), Quota: d.Quota.QuotaView(), Live: d.LiveRequests}
+}
+
+// ProjectAccess is what 'project access' prints.
+type ProjectAccess struct {
+	MembersOnly bool `json:"members_only"`
+}

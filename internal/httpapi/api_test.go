@@ -84,6 +84,8 @@ func newEnv(t testing.TB) *env {
 	must(t)(a.AddMember(ctx, app.Actor{User: "alice"}, "acme", "bob", app.RoleUser))
 	must(t)(a.CreateTenant(ctx, op, "globex", "gina"))
 	must(t)(a.AddMember(ctx, app.Actor{User: "gina"}, "globex", "carol", app.RoleUser))
+	must(t)(a.CreateProject(ctx, app.Actor{User: "alice", Tenant: "acme"}, "shop"))
+	must(t)(a.CreateProject(ctx, app.Actor{User: "gina", Tenant: "globex"}, "shop"))
 	return e
 }
 

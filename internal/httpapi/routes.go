@@ -707,3 +707,59 @@ func (s *Server) rejectLeaseExtension(_ http.ResponseWriter, r *http.Request, ac
 	v, err := s.App.RejectLeaseExtension(r.Context(), actor, r.PathValue("ref"), in.Reason)
 	return contract.NewRequest(v), http.StatusOK, err
 }
+
+func (s *Server) listProjects(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	ps, membersOnly, err := s.App.ListProjects(r.Context(), actor)
+	return contract.NewProjectList(ps, membersOnly), http.StatusOK, err
+}
+
+func (s *Server) createProject(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	var in struct {
+		Name string `json:"name"`
+	}
+	if err := decode(r, &in); err != nil {
+		return nil, 0, err
+	}
+	p, err := s.App.CreateProject(r.Context(), actor, in.Name)
+	return contract.NewProject(p), http.StatusCreated, err
+}
+
+func (s *Server) showProject(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	d, err := s.App.ShowProject(r.Context(), actor, r.PathValue("name"))
+	return contract.NewProjectDetail(d), http.StatusOK, err
+}
+
+func (s *Server) archiveProject(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	p, err := s.App.ArchiveProject(r.Context(), actor, r.PathValue("name"))
+	return contract.NewProject(p), http.StatusOK, err
+}
+
+func (s *Server) restoreProject(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	p, err := s.App.RestoreProject(r.Context(), actor, r.PathValue("name"))
+	return contract.NewProject(p), http.StatusOK, err
+}
+
+func (s *Server) addProjectMember(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	var in struct {
+		User string `json:"user"`
+	}
+	if err := decode(r, &in); err != nil {
+		return nil, 0, err
+	}
+	p, err := s.App.AddProjectMember(r.Context(), actor, r.PathValue("name"), in.User)
+	return contract.NewProject(p), http.StatusOK, err
+}
+
+func (s *Server) removeProjectMember(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	p, err := s.App.RemoveProjectMember(r.Context(), actor, r.PathValue("name"), r.PathValue("user"))
+	return contract.NewProject(p), http.StatusOK, err
+}
+
+func (s *Server) setProjectAccess(_ http.ResponseWriter, r *http.Request, actor app.Actor) (any, int, error) {
+	var in contract.ProjectAccess
+	if err := decode(r, &in); err != nil {
+		return nil, 0, err
+	}
+	on, err := s.App.SetProjectAccess(r.Context(), actor, in.MembersOnly)
+	return contract.ProjectAccess{MembersOnly: on}, http.StatusOK, err
+}

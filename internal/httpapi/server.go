@@ -161,6 +161,15 @@ func (s *Server) Handler() http.Handler {
 	route("GET /api/v1/lease-policy", s.showLeasePolicy)
 	route("PUT /api/v1/lease-policy", s.setLeasePolicy)
 
+	route("GET /api/v1/projects", s.listProjects)
+	route("POST /api/v1/projects", s.createProject)
+	route("GET /api/v1/projects/{name}", s.showProject)
+	route("POST /api/v1/projects/{name}/archive", s.archiveProject)
+	route("POST /api/v1/projects/{name}/restore", s.restoreProject)
+	route("POST /api/v1/projects/{name}/members", s.addProjectMember)
+	route("DELETE /api/v1/projects/{name}/members/{user}", s.removeProjectMember)
+	route("PUT /api/v1/project-access", s.setProjectAccess)
+
 	route("GET /api/v1/queue", s.listQueue)
 	route("POST /api/v1/queue/{id}/retry", s.retryCommand)
 	route("POST /api/v1/queue/{id}/release", s.releaseCommand)

@@ -132,6 +132,11 @@ func benchApp(b *testing.B, db *store.DB) *app.App {
 		if _, err := a.AddMember(ctx, benchAlice, "acme", "bob", app.RoleUser); err != nil {
 			b.Fatal(err)
 		}
+		for _, p := range []string{"shop", "p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9"} {
+			if _, err := a.CreateProject(ctx, benchAlice, p); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 	return a
 }

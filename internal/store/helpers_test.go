@@ -159,6 +159,12 @@ func seedHistory(tb testing.TB, db *store.DB) *app.App {
 	must(tb, err)
 	_, err = a.CreateTenant(ctx, app.Actor{User: "zed"}, "globex", "zed")
 	must(tb, err)
+	for _, p := range []string{"shop", "blog"} {
+		_, err = a.CreateProject(ctx, alice, p)
+		must(tb, err)
+	}
+	_, err = a.CreateProject(ctx, app.Actor{User: "zed", Tenant: "globex"}, "shop")
+	must(tb, err)
 	tick()
 
 	create := func(actor app.Actor, name string) string {

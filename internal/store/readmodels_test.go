@@ -22,6 +22,10 @@ func TestResolveRequestID(t *testing.T) {
 	must(t, err)
 	_, err = a.CreateTenant(ctx, globex, "globex", "zed")
 	must(t, err)
+	for _, actor := range []app.Actor{acme, globex} {
+		_, err = a.CreateProject(ctx, actor, "shop")
+		must(t, err)
+	}
 	for i, actor := range []app.Actor{acme, acme, acme, globex, globex} {
 		_, err := a.CreateRequest(ctx, actor, request("web-0"+itoa(i)))
 		must(t, err)

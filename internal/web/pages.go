@@ -241,19 +241,17 @@ func (s *Server) newRequestPage(w http.ResponseWriter, r *http.Request, sess *se
 	s.render(w, r, http.StatusOK, "new", s.view(sess, "New request", "new", d))
 }
 
-// projects are the projects the user's tenant has used, offered as
-// suggestions; any valid project name is accepted.
+// projects are the active projects of the user's tenant, offered as
+// suggestions; a request in any other is refused by the core.
 func (s *Server) projects(r *http.Request, sess *session) []string {
-	vs, err := s.App.ListRequests(r.Context(), sess.actor, app.RequestFilter{Limit: 500})
+	ps, _, err := s.App.ListProjects(r.Context(), sess.actor)
 	if err != nil {
 		return nil
 	}
-	seen := map[string]bool{}
 	var out []string
-	for _, v := range vs {
-		if !seen[v.Project] {
-			seen[v.Project] = true
-			out = append(out, v.Project)
+	for _, p := range ps {
+		if !p.Archived {
+			out = append(out, p.Name)
 		}
 	}
 	return out

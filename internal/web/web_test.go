@@ -74,6 +74,10 @@ func newEnv(t testing.TB) *env {
 	noErr(t, err)
 	_, err = a.AddMember(ctx, app.Actor{User: "gina"}, "globex", "carol", app.RoleUser)
 	noErr(t, err)
+	for _, admin := range []app.Actor{{User: "alice", Tenant: "acme"}, {User: "gina", Tenant: "globex"}} {
+		_, err = a.CreateProject(ctx, admin, "shop")
+		noErr(t, err)
+	}
 	return &env{t: t, ctx: ctx, app: a, srv: srv}
 }
 

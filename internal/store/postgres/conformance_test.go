@@ -27,3 +27,19 @@ func open(tb testing.TB, o postgres.Options) *postgres.DB {
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(tb testing.TB) app.Store { return open(tb, postgres.Options{CallerClock: true}) })
 }
+
+// TestUpgradeAtOnce: two servers open one database of an earlier version
+// at the same moment; each of its projects is made once.
+func TestUpgradeAtOnce(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	var dbs []app.Store
+	for range 2 {
+		db, err := postgres.OpenWith(context.Background(), url, postgres.Options{CallerClock: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = db.Close() })
+		dbs = append(dbs, db)
+	}
+	storetest.UpgradeAtOnce(t, dbs[0], dbs[1])
+}

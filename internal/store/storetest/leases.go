@@ -33,6 +33,8 @@ func testLeases(t *testing.T, open Open) {
 		must(t, err)
 		_, err = a.SetLeasePolicy(ctx, alice, app.LeasePolicy{DefaultDays: 10, MaxDays: 30, GraceDays: 1})
 		must(t, err)
+		_, err = a.CreateProject(ctx, alice, "shop")
+		must(t, err)
 		var ids []string
 		for i := range n {
 			v, err := a.CreateRequest(ctx, bob, app.NewRequestInput{Name: fmt.Sprintf("web-%02d", i), Project: "shop",

@@ -29,6 +29,8 @@ func testNotify(t *testing.T, open Open) {
 	must(t, err)
 	_, err = a.AddMember(ctx, alice, "acme", "bob", app.RoleUser)
 	must(t, err)
+	_, err = a.CreateProject(ctx, alice, "shop")
+	must(t, err)
 	const secret = "hook-secret-4711"
 	hook, err := a.AddNotifyChannel(ctx, alice, app.NotifyChannel{Kind: app.ChannelWebhook, URL: "https://hooks.example/dvmm",
 		Events: []string{app.NotifyApprovalNeeded, app.NotifyRejected}}, secret)

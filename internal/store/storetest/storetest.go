@@ -238,6 +238,12 @@ func everyPayload() []app.Payload {
 		app.VMResizeRequested{By: "bob", Size: "L", CPUs: 8, MemoryGB: 16, DiskGB: 200, AllowRestart: true},
 		app.VMResizeApproved{By: "alice"},
 		app.VMResized{Size: "L", CPUs: 8, MemoryGB: 16, DiskGB: 200, Restarted: true},
+		app.ProjectCreated{Name: "shop", Upgrade: true},
+		app.ProjectArchived{By: "alice"},
+		app.ProjectRestored{By: "alice"},
+		app.ProjectMemberAdded{User: "bob"},
+		app.ProjectMemberRemoved{User: "bob"},
+		app.TenantProjectAccessSet{MembersOnly: true},
 		app.VMResizeFailed{Code: app.FaultRestartNeeded, Message: "the VM is on"},
 		app.NotifyChannelAdded{Channel: app.NotifyChannel{ID: "ch1", Kind: app.ChannelWebhook, Events: []string{app.NotifyReady, app.NotifyFailed}, URL: "https://hooks.example/dvmm", HasSecret: true}},
 		app.NotifyChannelRemoved{ID: "ch1"},
@@ -528,6 +534,10 @@ func fold(tb testing.TB, s app.Store) folded {
 			if p, ok := e.Data.(app.VMwareConfigured); ok {
 				f.vmware[e.StreamID] = p.Settings
 			}
+		case app.StreamProject:
+			v := f.tenants[e.TenantID]
+			app.ProjectTenantProject(&v, e)
+			f.tenants[e.TenantID] = v
 		case app.StreamRequest, app.StreamVM:
 			id := e.StreamID
 			if e.StreamType == app.StreamVM {
@@ -659,6 +669,24 @@ func Seed(tb testing.TB, s app.Store, step func(what string)) map[string]string 
 	did("make the member an admin", err)
 	_, err = a.RemoveMember(ctx, app.Actor{User: "yan"}, "globex", "zed")
 	did("remove the first admin", err)
+	_, err = a.CreateProject(ctx, alice, "shop")
+	did("create a project", err)
+	_, err = a.CreateProject(ctx, app.Actor{User: "yan", Tenant: "globex"}, "shop")
+	did("create a project in another tenant", err)
+	_, err = a.AddProjectMember(ctx, alice, "shop", "bob")
+	did("add a project member", err)
+	_, err = a.CreateProject(ctx, alice, "lab")
+	did("create another project", err)
+	_, err = a.AddProjectMember(ctx, alice, "lab", "bob")
+	did("add a member to it", err)
+	_, err = a.RemoveProjectMember(ctx, alice, "lab", "bob")
+	did("remove the member", err)
+	_, err = a.ArchiveProject(ctx, alice, "lab")
+	did("archive the project", err)
+	_, err = a.RestoreProject(ctx, alice, "lab")
+	did("restore the project", err)
+	_, err = a.SetProjectAccess(ctx, alice, true)
+	did("limit requesters to their projects", err)
 	create := func(actor app.Actor, name string) string {
 		v, err := a.CreateRequest(ctx, actor, app.NewRequestInput{Name: name, Size: "S", Project: "shop", Justification: "load tests for the shop"})
 		did("create "+name, err)
